@@ -1,0 +1,25 @@
+#include "cli_conf.h"
+
+#include <iostream>
+
+#include "config/conf_io.h"
+
+using namespace scaleout;
+
+void addConfOptions(QCommandLineParser& parser) {
+  parser.addOption({{"s", "set"}, "Override a knob, e.g. --set finetuneEpochs=5 (repeatable).", "name=value"});
+}
+
+std::optional<Conf> confFromCommandLine(const QCommandLineParser& parser, const QString& confPath) {
+  std::vector<ConfIssue> issues;
+  Conf conf = confPath.isEmpty() ? Conf{} : loadConfFile(confPath.toStdString(), issues);
+  for (const QString& assignment : parser.values("set")) applyOverride(conf, assignment.toStdString(), issues);
+  if (issues.empty()) issues = validateConf(conf);
+  if (!issues.empty()) {
+    std::cerr << "error: " << issues.size() << " problem" << (issues.size() == 1 ? "" : "s") << " in the conf"
+              << (confPath.isEmpty() ? "" : " " + confPath.toStdString()) << ":\n";
+    for (const auto& issue : issues) std::cerr << "  - " << issue.message() << "\n";
+    return std::nullopt;
+  }
+  return conf;
+}

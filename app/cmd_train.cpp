@@ -1,0 +1,127 @@
+// `scaleout train [CONF.json] [--set ...] [--out DIR] [--threads N] [--resume CHECKPOINT]`
+#include <csignal>
+#include <filesystem>
+#include <iostream>
+
+#include <QCommandLineParser>
+
+#include "cli_conf.h"
+#include "commands.h"
+#include "config/conf_io.h"
+#include "data/data_source.h"
+#include "io/metrics_writer.h"
+#include "io/model_file.h"
+#include "nn/network_shape.h"
+#include "progress_printer.h"
+#include "train/trainer.h"
+#include "util/error.h"
+
+using namespace scaleout;
+
+namespace {
+RunControl* activeControl = nullptr;
+void onSignal(int) {
+  // Only sets atomics: safe in a signal handler. Workers stop at the next minibatch.
+  if (activeControl) activeControl->cancel();
+}
+}  // namespace
+
+int runTrainCommand(const QStringList& args) {
+  QCommandLineParser parser;
+  parser.setApplicationDescription("Train a network by iterative reduce on this machine.");
+  parser.addHelpOption();
+  addConfOptions(parser);
+  parser.addOption({{"o", "out"}, "Output directory for model.bin, checkpoint.bin, metrics.csv, conf.json.", "DIR", "scaleout-run"});
+  parser.addOption({{"t", "threads"}, "Local worker threads (same as --set threads=N; 0 = hardware).", "N"});
+  parser.addOption({"resume", "Continue from a checkpoint written by an earlier run.", "CHECKPOINT"});
+  parser.addOption({"workers", "Print per-worker lines with each progress line."});
+  parser.addOption({"interval", "Seconds between progress lines.", "SECONDS", "2"});
+  parser.addPositionalArgument("conf", "Conf JSON file (omit for the defaults).", "[CONF.json]");
+  parser.process(args);
+  if (parser.positionalArguments().size() > 1) {
+    std::cerr << "error: train takes one conf file\n";
+    return 2;
+  }
+  std::optional<ModelFile> checkpoint;
+  QString confPath = parser.positionalArguments().value(0);
+  try {
+    if (parser.isSet("resume")) checkpoint = readModelFile(parser.value("resume").toStdString());
+  } catch (const ScaleoutError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  }
+  QCommandLineParser effective;
+  std::optional<Conf> conf;
+  if (checkpoint && confPath.isEmpty()) {
+    // Resuming without a conf: the checkpoint's own conf, plus any --set.
+    std::vector<ConfIssue> issues;
+    Conf c = checkpoint->conf;
+    for (const QString& a : parser.values("set")) applyOverride(c, a.toStdString(), issues);
+    if (issues.empty()) issues = validateConf(c);
+    if (!issues.empty()) {
+      std::cerr << "error:\n" << formatIssues(issues);
+      return 1;
+    }
+    conf = c;
+  } else {
+    conf = confFromCommandLine(parser, confPath);
+  }
+  if (!conf) return 1;
+  if (parser.isSet("threads")) {
+    std::vector<ConfIssue> issues;
+    setKnobFromText(*conf, "threads", parser.value("threads").toStdString(), issues);
+    if (!issues.empty()) {
+      std::cerr << "error: --threads: " << issues[0].message() << "\n";
+      return 1;
+    }
+  }
+
+  const std::filesystem::path out = parser.value("out").toStdString();
+  try {
+    std::filesystem::create_directories(out);
+    saveConfFile(*conf, (out / "conf.json").string());
+    std::cout << "loading data...\n";
+    TrainTestData data = loadTrainTest(*conf);
+    std::cout << "data: " << data.train.source << " (" << data.train.size() << " train, " << data.test.size()
+              << " test, " << data.train.dims() << " features, " << data.train.numClasses << " classes)\n";
+    const auto shape = networkShape(*conf);
+    std::cout << "network: " << describeShape(*conf, shape) << ", " << parameterCount(shape) << " parameters, "
+              << resolveThreads(conf->threads) << " worker thread(s), averaging every " << conf->averagingFrequency
+              << " minibatches\n";
+    TrainerOptions options;
+    options.checkpointPath = (out / "checkpoint.bin").string();
+    Trainer trainer(*conf, data, options);
+    if (checkpoint) trainer.resumeFrom(*checkpoint);
+    ProgressPrinter printer(parser.value("interval").toDouble(), parser.isSet("workers"));
+    MetricsWriter metrics((out / "metrics.csv").string());
+    trainer.addObserver(&printer);
+    trainer.addObserver(&metrics);
+    activeControl = &trainer.control();
+    std::signal(SIGINT, onSignal);
+    std::signal(SIGTERM, onSignal);
+    RunSummary summary = trainer.run();
+    activeControl = nullptr;
+    const std::string modelPath = (out / "model.bin").string();
+    writeModelFile(modelPath, trainer.model());
+    std::cout << "\nfinal evaluation on " << summary.finalEvaluation.samples << " test samples:\n"
+              << summary.finalEvaluation.format();
+    std::cout << "model: " << modelPath << "\nmetrics: " << (out / "metrics.csv").string() << "\n";
+    std::printf("trained %lld iterations in %.1f s\n", summary.iterations, summary.seconds);
+    if (summary.cancelled) {
+      std::cout << "training was stopped; resume with: scaleout train --resume " << options.checkpointPath << " --out "
+                << out.string() << "\n";
+      return 130;
+    }
+    if (!summary.error.empty()) {
+      std::cerr << "error: " << summary.error << "\n";
+      return 1;
+    }
+    return 0;
+  } catch (const ConfError& e) {
+    std::cerr << "error:\n" << e.what();
+    return 1;
+  } catch (const ScaleoutError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  }
+}

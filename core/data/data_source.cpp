@@ -1,0 +1,142 @@
+#include "data/data_source.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "data/batches.h"
+#include "data/readers.h"
+#include "util/error.h"
+#include "util/rng.h"
+
+namespace scaleout {
+namespace {
+
+struct RawPair {
+  DataSet train;
+  DataSet test;
+  bool hasTest = false;
+};
+
+RawPair loadFashionMnist() {
+  const std::filesystem::path dir(kFashionMnistDir);
+  const char* names[] = {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+                         "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"};
+  for (const char* name : names) {
+    const std::filesystem::path file = dir / name;
+    std::error_code ec;
+    if (!std::filesystem::exists(file, ec)) {
+      throw ScaleoutError("dataset=fashion-mnist: " + file.string() +
+                          ": no such file; install the Debian package dataset-fashion-mnist "
+                          "(apt-get install dataset-fashion-mnist), or set dataset=idx with trainData/trainLabels");
+    }
+  }
+  RawPair raw;
+  raw.train = readIdx((dir / names[0]).string(), (dir / names[1]).string());
+  raw.test = readIdx((dir / names[2]).string(), (dir / names[3]).string());
+  raw.hasTest = true;
+  return raw;
+}
+
+RawPair loadIdx(const Conf& conf) {
+  if (conf.trainData.empty() || conf.trainLabels.empty()) {
+    throw ScaleoutError("dataset=idx: trainData=\"" + conf.trainData + "\" trainLabels=\"" + conf.trainLabels +
+                        "\", expected both set to IDX files");
+  }
+  if (conf.testData.empty() != conf.testLabels.empty()) {
+    throw ScaleoutError("dataset=idx: testData=\"" + conf.testData + "\" testLabels=\"" + conf.testLabels +
+                        "\", expected both set or both empty (then testFraction is held out)");
+  }
+  RawPair raw;
+  raw.train = readIdx(conf.trainData, conf.trainLabels);
+  if (!conf.testData.empty()) {
+    raw.test = readIdx(conf.testData, conf.testLabels);
+    raw.hasTest = true;
+  }
+  return raw;
+}
+
+RawPair loadCsv(const Conf& conf) {
+  if (conf.trainData.empty()) {
+    throw ScaleoutError("dataset=csv: trainData is empty, expected a CSV file");
+  }
+  RawPair raw;
+  raw.train = readCsv(conf.trainData, conf.labelColumn);
+  if (!conf.testData.empty()) {
+    raw.test = readCsv(conf.testData, conf.labelColumn);
+    raw.hasTest = true;
+  }
+  return raw;
+}
+
+// Holds out a seeded random testFraction; both parts keep file order so that
+// maxTrainSamples means "the first N" of what remains.
+void holdOut(RawPair& raw, const Conf& conf) {
+  const size_t n = raw.train.size();
+  if (!(conf.testFraction >= 0 && conf.testFraction < 1)) {
+    throw ScaleoutError("testFraction " + std::to_string(conf.testFraction) + " is invalid, expected [0, 0.9]");
+  }
+  const auto nTest = static_cast<size_t>(std::llround(conf.testFraction * static_cast<double>(n)));
+  if (nTest >= n) {
+    throw ScaleoutError("testFraction " + std::to_string(conf.testFraction) + " of the " + std::to_string(n) +
+                        " samples in " + raw.train.source + " leaves no training data, expected a smaller "
+                        "fraction or more samples");
+  }
+  Rng rng(static_cast<uint64_t>(conf.seed));
+  const std::vector<uint32_t> order = shuffledIndices(n, rng);
+  std::vector<uint32_t> testRows(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(nTest));
+  std::vector<uint32_t> trainRows(order.begin() + static_cast<std::ptrdiff_t>(nTest), order.end());
+  std::sort(testRows.begin(), testRows.end());
+  std::sort(trainRows.begin(), trainRows.end());
+  raw.test = subset(raw.train, testRows);
+  raw.train = subset(raw.train, trainRows);
+  raw.test.source += " (held-out " + std::to_string(nTest) + " rows)";
+}
+
+}  // namespace
+
+TrainTestData loadTrainTest(const Conf& conf) {
+  RawPair raw;
+  if (conf.dataset == "fashion-mnist") {
+    raw = loadFashionMnist();
+  } else if (conf.dataset == "idx") {
+    raw = loadIdx(conf);
+  } else if (conf.dataset == "csv") {
+    raw = loadCsv(conf);
+  } else {
+    throw ScaleoutError("dataset \"" + conf.dataset + "\" is unknown, expected fashion-mnist, idx or csv");
+  }
+
+  if (raw.hasTest) {
+    if (raw.test.dims() != raw.train.dims()) {
+      throw ScaleoutError("test data " + raw.test.source + " has " + std::to_string(raw.test.dims()) +
+                          " columns per sample, expected " + std::to_string(raw.train.dims()) +
+                          " as in the training data " + raw.train.source);
+    }
+  } else {
+    holdOut(raw, conf);
+  }
+
+  if (conf.maxTrainSamples > 0 && static_cast<size_t>(conf.maxTrainSamples) < raw.train.size()) {
+    const auto keep = static_cast<Eigen::Index>(conf.maxTrainSamples);
+    raw.train.features.conservativeResize(keep, Eigen::NoChange);
+    raw.train.labels.resize(static_cast<size_t>(keep));
+  }
+
+  // A class missing from one side must still have an output unit on both.
+  const int classes = std::max(raw.train.numClasses, raw.test.numClasses);
+  raw.train.numClasses = classes;
+  raw.test.numClasses = classes;
+
+  TrainTestData out;
+  out.normalizer = Normalizer::fit(raw.train, conf.normalize);
+  out.normalizer.apply(raw.train.features);
+  if (raw.test.size() > 0) out.normalizer.apply(raw.test.features);
+  out.train = std::move(raw.train);
+  out.test = std::move(raw.test);
+  return out;
+}
+
+}  // namespace scaleout

@@ -1,0 +1,31 @@
+#include "data/dataset.h"
+
+#include <string>
+
+#include "util/error.h"
+
+namespace scaleout {
+
+DataSet subset(const DataSet& data, const std::vector<uint32_t>& indices) {
+  DataSet out;
+  out.numClasses = data.numClasses;
+  out.imageRows = data.imageRows;
+  out.imageCols = data.imageCols;
+  out.source = data.source;
+  out.features.resize(static_cast<Eigen::Index>(indices.size()), data.features.cols());
+  const bool hasLabels = data.labels.size() == data.size();
+  if (hasLabels) out.labels.resize(indices.size());
+  for (size_t i = 0; i < indices.size(); ++i) {
+    const uint32_t row = indices[i];
+    if (row >= data.size()) {
+      throw ScaleoutError("subset of " + data.source + ": row index " + std::to_string(row) +
+                          " at position " + std::to_string(i) + " is out of range, expected < " +
+                          std::to_string(data.size()));
+    }
+    out.features.row(static_cast<Eigen::Index>(i)) = data.features.row(row);
+    if (hasLabels) out.labels[i] = data.labels[row];
+  }
+  return out;
+}
+
+}  // namespace scaleout

@@ -1,0 +1,29 @@
+#pragma once
+// DataSet: samples held once in memory, one row per sample. Workers and batches refer
+// to rows by index; nothing copies the whole set.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <Eigen/Core>
+
+namespace scaleout {
+
+using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+struct DataSet {
+  RowMatrix features;       // samples x dims
+  std::vector<int> labels;  // one class index per sample, in [0, numClasses)
+  int numClasses = 0;
+  int imageRows = 0;        // > 0 when samples are images (IDX), for previews
+  int imageCols = 0;
+  std::string source;       // where it came from, for summaries and errors
+
+  size_t size() const { return static_cast<size_t>(features.rows()); }
+  int dims() const { return static_cast<int>(features.cols()); }
+};
+
+// Rows [indices] of `data`, as a new DataSet (used for splits, not per batch).
+DataSet subset(const DataSet& data, const std::vector<uint32_t>& indices);
+
+}  // namespace scaleout

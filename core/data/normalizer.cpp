@@ -1,0 +1,61 @@
+#include "data/normalizer.h"
+
+#include <cmath>
+
+#include "util/error.h"
+
+namespace scaleout {
+
+Normalizer Normalizer::fit(const DataSet& train, const std::string& mode) {
+  if (mode != "scale" && mode != "zscore" && mode != "none") {
+    throw ScaleoutError("normalize: unknown mode \"" + mode + "\", expected scale, zscore or none");
+  }
+  Normalizer n;
+  n.mode = mode;
+  const Eigen::Index dims = train.features.cols();
+  n.offset = Eigen::RowVectorXf::Zero(dims);
+  n.scale = Eigen::RowVectorXf::Ones(dims);
+  if (mode == "none") return n;
+  if (train.features.rows() == 0) {
+    throw ScaleoutError("normalize=" + mode + ": training data " + train.source +
+                        " has no samples, expected at least one to fit the statistics");
+  }
+
+  if (mode == "scale") {
+    const Eigen::RowVectorXf lo = train.features.colwise().minCoeff();
+    const Eigen::RowVectorXf hi = train.features.colwise().maxCoeff();
+    n.offset = lo;
+    for (Eigen::Index c = 0; c < dims; ++c) {
+      const float range = hi[c] - lo[c];
+      // A constant column carries no information; scale 0 maps it to 0 instead of NaN.
+      n.scale[c] = range > 0 ? 1.0f / range : 0.0f;
+    }
+    return n;
+  }
+
+  // zscore: sums in double, since 60000 float additions per column lose digits.
+  const Eigen::RowVectorXd mean = train.features.cast<double>().colwise().mean();
+  Eigen::RowVectorXd var = Eigen::RowVectorXd::Zero(dims);
+  for (Eigen::Index r = 0; r < train.features.rows(); ++r) {
+    var += (train.features.row(r).cast<double>() - mean).array().square().matrix();
+  }
+  var /= static_cast<double>(train.features.rows());
+  n.offset = mean.cast<float>();
+  for (Eigen::Index c = 0; c < dims; ++c) {
+    const double sd = std::sqrt(var[c]);
+    n.scale[c] = sd > 0 ? static_cast<float>(1.0 / sd) : 1.0f;
+  }
+  return n;
+}
+
+void Normalizer::apply(RowMatrix& features) const {
+  if (mode == "none") return;
+  if (features.cols() != offset.size() || features.cols() != scale.size()) {
+    throw ScaleoutError("normalize=" + mode + ": data has " + std::to_string(features.cols()) +
+                        " columns, expected " + std::to_string(offset.size()) +
+                        " as in the data the normaliser was fitted on");
+  }
+  features = ((features.rowwise() - offset).array().rowwise() * scale.array()).matrix();
+}
+
+}  // namespace scaleout

@@ -1,0 +1,22 @@
+#pragma once
+// Feature normalisation fitted on training data and applied to any data (test, predict).
+#include <string>
+
+#include <Eigen/Core>
+
+#include "data/dataset.h"
+
+namespace scaleout {
+
+struct Normalizer {
+  std::string mode = "none";  // "scale" | "zscore" | "none"
+  Eigen::RowVectorXf offset;  // x' = (x - offset) * scale, per column
+  Eigen::RowVectorXf scale;
+
+  // scale: per-column min/max to [0,1] (constant columns map to 0);
+  // zscore: per-column mean/std (std 0 -> scale 1).
+  static Normalizer fit(const DataSet& train, const std::string& mode);
+  void apply(RowMatrix& features) const;
+};
+
+}  // namespace scaleout

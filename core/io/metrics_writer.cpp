@@ -1,0 +1,73 @@
+#include "io/metrics_writer.h"
+
+#include <cstdio>
+
+#include "util/error.h"
+
+namespace scaleout {
+
+namespace {
+std::string csvQuote(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c == '\n' ? ' ' : c);
+  return out + "\"";
+}
+std::string number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", v);
+  return buf;
+}
+}  // namespace
+
+MetricsWriter::MetricsWriter(const std::string& path) : out_(path, std::ios::trunc) {
+  if (!out_) throw ScaleoutError("cannot write metrics file '" + path + "'");
+  out_ << "iteration,epoch,phase,worker,loss,test_accuracy,event\n";
+}
+
+void MetricsWriter::row(long long iteration, int epoch, const std::string& phase, const std::string& worker,
+                        const std::string& loss, const std::string& accuracy, const std::string& event) {
+  out_ << iteration << ',' << epoch << ',' << csvQuote(phase) << ',' << worker << ',' << loss << ',' << accuracy << ','
+       << csvQuote(event) << '\n';
+}
+
+void MetricsWriter::onIteration(const IterationInfo& it) {
+  std::lock_guard lock(mutex_);
+  epoch_ = it.epoch;
+  phase_ = it.phase;
+  iteration_ = it.iteration;
+  row(it.iteration, it.epoch, it.phase, std::to_string(it.worker), number(it.loss), "", "");
+}
+
+void MetricsWriter::onEvaluation(const EvalReport& r) {
+  std::lock_guard lock(mutex_);
+  std::string event = "evaluation";
+  for (size_t i = 0; i < r.reconstructionErrors.size(); ++i)
+    event += " recon" + std::to_string(i) + "=" + number(r.reconstructionErrors[i]);
+  row(r.iteration, r.epoch, r.phase, "", "", r.hasClassification ? number(r.accuracy) : "", event);
+  out_.flush();
+}
+
+void MetricsWriter::onEpochFinished(const EpochInfo& e) {
+  std::lock_guard lock(mutex_);
+  row(e.iteration, e.epoch, e.phase, "", number(e.meanLoss), "", "epoch end");
+  out_.flush();
+}
+
+void MetricsWriter::onSteering(const SteeringChange& c) {
+  std::lock_guard lock(mutex_);
+  row(c.iteration, epoch_, phase_, "", "", "", "steer " + c.knob + " " + c.from + " -> " + c.to);
+  out_.flush();
+}
+
+void MetricsWriter::onMessage(const std::string& text) {
+  std::lock_guard lock(mutex_);
+  row(iteration_, epoch_, phase_, "", "", "", text);
+}
+
+void MetricsWriter::onCheckpoint(const std::string& path, long long iteration) {
+  std::lock_guard lock(mutex_);
+  row(iteration, epoch_, phase_, "", "", "", "checkpoint " + path);
+}
+
+}  // namespace scaleout

@@ -1,0 +1,57 @@
+#pragma once
+// Model and checkpoint files: one versioned binary format (see docs/model-format.md).
+//
+//   offset  size  field
+//   0       8     magic "SCALEOUT"
+//   8       4     format version (u32, little-endian; this build writes and reads 1)
+//   12      4     flags (bit 0: a training state follows the parameters)
+//   16      8+n   conf as JSON (u64 length, UTF-8 bytes)
+//   ..      8+n   normalizer as JSON (mode, offset, scale)
+//   ..      8+4p  parameters (u64 count p, p x float32)
+//   [state] 8+n   training state as JSON (phase, epoch, iteration, rng, steering)
+//           8+4v  momentum buffer; 8+4a AdaGrad buffer; 8+4r remaining row indices (u32)
+//   end-4   4     CRC-32 (zlib) of every byte before it
+//
+// Readers refuse, with a message naming the file: a wrong magic, a newer version, a
+// length that runs past the end (truncation), a checksum mismatch, an invalid conf.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "config/conf.h"
+#include "data/normalizer.h"
+#include "train/optimizer.h"
+
+namespace scaleout {
+
+inline constexpr char kModelMagic[8] = {'S', 'C', 'A', 'L', 'E', 'O', 'U', 'T'};
+inline constexpr uint32_t kModelFormatVersion = 1;
+
+// Where a run stands, enough to continue it to the same result.
+struct TrainingState {
+  size_t phaseIndex = 0;
+  int epoch = 0;                   // 0-based epoch within the phase being trained
+  long long iteration = 0;
+  long long round = 0;
+  std::string rngState;            // the master's generator
+  float learningRate = 0;          // steered base rate of the current phase
+  int averagingFrequency = 0;      // steered value
+  bool midEpoch = false;           // remaining holds the rest of the current epoch
+  OptimizerState optimizer;
+  std::vector<uint32_t> remaining;
+};
+
+struct ModelFile {
+  Conf conf;
+  Normalizer normalizer;
+  Eigen::VectorXf params;
+  std::optional<TrainingState> state;  // present in checkpoints
+};
+
+// Writes to PATH.tmp and renames it over PATH, so a crash never leaves a torn file.
+void writeModelFile(const std::string& path, const ModelFile& model);
+ModelFile readModelFile(const std::string& path);
+
+}  // namespace scaleout

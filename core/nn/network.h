@@ -1,0 +1,56 @@
+#pragma once
+// Network: the layers a Conf describes over one flat parameter vector. Each layer's
+// W (nIn x nOut), hidden bias and (for pretrained layers) visible bias are views into
+// it, so averaging, checkpoints and the wire format handle one contiguous float array.
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "config/conf.h"
+#include "nn/activation.h"
+#include "nn/network_shape.h"
+#include "util/rng.h"
+
+namespace scaleout {
+
+struct LayerLayout {
+  LayerShape shape;
+  Activation activation;  // forward activation (finetuning and inference)
+  size_t weightOffset = 0;
+  size_t biasOffset = 0;
+  size_t visibleBiasOffset = 0;  // valid when shape.hasVisibleBias
+  size_t begin = 0, end = 0;     // the layer's whole range in the flat vector
+};
+
+using FloatMap = Eigen::Map<Eigen::MatrixXf>;
+using ConstFloatMap = Eigen::Map<const Eigen::MatrixXf>;
+using VecMap = Eigen::Map<Eigen::VectorXf>;
+using ConstVecMap = Eigen::Map<const Eigen::VectorXf>;
+
+class NetworkLayout {
+ public:
+  explicit NetworkLayout(const Conf& conf);
+
+  const std::vector<LayerLayout>& layers() const { return layers_; }
+  size_t size() const { return size_; }
+  bool isStack() const { return stack_; }
+  size_t outputLayer() const { return layers_.size() - 1; }  // stacks only
+  size_t hiddenLayerCount() const { return stack_ ? layers_.size() - 1 : layers_.size(); }
+
+  FloatMap weights(Eigen::VectorXf& p, size_t layer) const;
+  ConstFloatMap weights(const Eigen::VectorXf& p, size_t layer) const;
+  VecMap bias(Eigen::VectorXf& p, size_t layer) const;
+  ConstVecMap bias(const Eigen::VectorXf& p, size_t layer) const;
+  VecMap visibleBias(Eigen::VectorXf& p, size_t layer) const;
+  ConstVecMap visibleBias(const Eigen::VectorXf& p, size_t layer) const;
+
+  // Fresh parameters per weightInit (Glorot uniform, normal, zero); biases zero.
+  Eigen::VectorXf initialParameters(const Conf& conf, Rng& rng) const;
+
+ private:
+  std::vector<LayerLayout> layers_;
+  size_t size_ = 0;
+  bool stack_ = false;
+};
+
+}  // namespace scaleout

@@ -1,0 +1,16 @@
+#pragma once
+// Parameter averaging: the "reduce" of iterative reduce.
+#include <vector>
+
+#include <Eigen/Core>
+
+namespace scaleout {
+
+// out = sum_i w_i x_i / sum_i w_i, a true weighted mean (the 2014 code's running
+// W += (W_i - W)/n was not one). Computed as x_0 + sum_{i>0} (w_i/W)(x_i - x_0) so that
+// identical inputs give exactly x_0, whatever the weights. Inputs are taken in the
+// given order, which the master keeps fixed for bit-identical runs.
+void weightedAverage(const std::vector<const Eigen::VectorXf*>& inputs, const std::vector<double>& weights,
+                     Eigen::VectorXf& out);
+
+}  // namespace scaleout

@@ -1,0 +1,119 @@
+#include "train/evaluation.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "nn/feedforward.h"
+#include "train/objective.h"
+
+namespace scaleout {
+
+namespace {
+constexpr Eigen::Index kChunkRows = 1000;
+
+bool hasPretrainedLayers(const NetworkLayout& layout) {
+  for (size_t i = 0; i < layout.hiddenLayerCount(); ++i)
+    if (layout.layers()[i].shape.hasVisibleBias) return true;
+  return false;
+}
+}  // namespace
+
+Eigen::MatrixXf predictProbabilities(const Conf& conf, const NetworkLayout& layout, const Eigen::VectorXf& params,
+                                     const RowMatrix& features) {
+  FeedForward net(layout, conf);
+  const Eigen::Index rows = features.rows();
+  Eigen::MatrixXf result(rows, layout.layers().back().shape.nOut);
+  Eigen::MatrixXf x, out;
+  for (Eigen::Index start = 0; start < rows; start += kChunkRows) {
+    const Eigen::Index n = std::min(kChunkRows, rows - start);
+    x = features.middleRows(start, n);
+    net.predict(params, x, out);
+    result.middleRows(start, n) = out;
+  }
+  return result;
+}
+
+EvalReport evaluate(const Conf& conf, const NetworkLayout& layout, const Eigen::VectorXf& params, const DataSet& data,
+                    size_t maxReconstructionSamples) {
+  EvalReport report;
+  report.samples = data.size();
+  if (data.size() == 0) return report;
+  if (hasPretrainedLayers(layout)) {
+    const Eigen::Index n = static_cast<Eigen::Index>(std::min(data.size(), maxReconstructionSamples));
+    Eigen::MatrixXf x = data.features.topRows(n);
+    for (size_t i = 0; i < layout.hiddenLayerCount(); ++i)
+      if (layout.layers()[i].shape.hasVisibleBias)
+        report.reconstructionErrors.push_back(layerReconstructionError(conf, layout, params, i, x));
+  }
+  if (!layout.isStack()) return report;
+
+  report.hasClassification = true;
+  const int classes = layout.layers().back().shape.nOut;
+  report.classes = classes;
+  report.confusion.assign(static_cast<size_t>(classes), std::vector<long long>(static_cast<size_t>(classes), 0));
+  Eigen::MatrixXf probs = predictProbabilities(conf, layout, params, data.features);
+  double logLoss = 0;
+  long long correct = 0;
+  for (Eigen::Index r = 0; r < probs.rows(); ++r) {
+    Eigen::Index predicted;
+    probs.row(r).maxCoeff(&predicted);
+    const int actual = data.labels[static_cast<size_t>(r)];
+    if (actual < classes) {
+      report.confusion[static_cast<size_t>(actual)][static_cast<size_t>(predicted)]++;
+      logLoss -= std::log(std::max(static_cast<double>(probs(r, actual)), 1e-15));
+    }
+    if (predicted == actual) ++correct;
+  }
+  report.accuracy = static_cast<double>(correct) / static_cast<double>(data.size());
+  report.logLoss = logLoss / static_cast<double>(data.size());
+  report.precision.assign(static_cast<size_t>(classes), 0.0);
+  report.recall.assign(static_cast<size_t>(classes), 0.0);
+  report.f1.assign(static_cast<size_t>(classes), 0.0);
+  double f1Sum = 0;
+  for (size_t c = 0; c < static_cast<size_t>(classes); ++c) {
+    long long tp = report.confusion[c][c], predicted = 0, actual = 0;
+    for (size_t o = 0; o < static_cast<size_t>(classes); ++o) {
+      predicted += report.confusion[o][c];
+      actual += report.confusion[c][o];
+    }
+    const double p = predicted ? static_cast<double>(tp) / static_cast<double>(predicted) : 0.0;
+    const double r = actual ? static_cast<double>(tp) / static_cast<double>(actual) : 0.0;
+    report.precision[c] = p;
+    report.recall[c] = r;
+    report.f1[c] = p + r > 0 ? 2 * p * r / (p + r) : 0.0;
+    f1Sum += report.f1[c];
+  }
+  report.macroF1 = f1Sum / classes;
+  return report;
+}
+
+std::string EvalReport::format() const {
+  std::string out;
+  char line[256];
+  if (hasClassification) {
+    std::snprintf(line, sizeof line, "accuracy %.4f  macro-F1 %.4f  log-loss %.4f  (%zu samples)\n", accuracy, macroF1,
+                  logLoss, samples);
+    out += line;
+    out += "class  precision  recall     f1\n";
+    for (size_t c = 0; c < precision.size(); ++c) {
+      std::snprintf(line, sizeof line, "%5zu  %9.4f  %6.4f  %.4f\n", c, precision[c], recall[c], f1[c]);
+      out += line;
+    }
+    out += "confusion matrix (rows: actual, columns: predicted)\n";
+    for (const auto& row : confusion) {
+      for (long long v : row) {
+        std::snprintf(line, sizeof line, "%6lld", v);
+        out += line;
+      }
+      out += "\n";
+    }
+  }
+  for (size_t i = 0; i < reconstructionErrors.size(); ++i) {
+    std::snprintf(line, sizeof line, "reconstruction error layer %zu: %.4f\n", i, reconstructionErrors[i]);
+    out += line;
+  }
+  return out;
+}
+
+}  // namespace scaleout

@@ -1,0 +1,54 @@
+#include "train/local_worker.h"
+
+namespace scaleout {
+
+LocalWorker::~LocalWorker() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void LocalWorker::attach(const WorkerContext& context, int index) {
+  context_ = context;
+  index_ = index;
+  thread_ = std::thread([this] { loop(); });
+}
+
+void LocalWorker::post(RoundTask task) {
+  {
+    std::lock_guard lock(mutex_);
+    task_ = std::move(task);
+  }
+  cv_.notify_all();
+}
+
+void LocalWorker::loop() {
+  SliceTrainer trainer(context_);
+  for (;;) {
+    RoundTask task;
+    {
+      std::unique_lock lock(mutex_);
+      cv_.wait(lock, [this] { return stopping_ || task_.has_value(); });
+      if (stopping_) return;
+      task = std::move(*task_);
+      task_.reset();
+    }
+    RoundResult result;
+    try {
+      result = trainer.run(task, index_);
+    } catch (...) {
+      // Never let a worker's exception end the process: it travels to the master.
+      result = RoundResult{};
+      result.worker = index_;
+      result.round = task.round;
+      result.error = std::current_exception();
+      result.finished = std::chrono::steady_clock::now();
+    }
+    context_.results->push(std::move(result));
+  }
+}
+
+}  // namespace scaleout

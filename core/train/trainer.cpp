@@ -1,0 +1,529 @@
+#include "train/trainer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <deque>
+#include <thread>
+
+#include "data/batches.h"
+#include "config/conf_io.h"
+#include "train/averaging.h"
+#include "train/evaluation.h"
+#include "train/local_worker.h"
+#include "train/model_stats.h"
+#include "util/blas_threads.h"
+#include "util/error.h"
+
+namespace scaleout {
+
+using Clock = std::chrono::steady_clock;
+
+int resolveThreads(int threadsKnob) {
+  if (threadsKnob > 0) return threadsKnob;
+  const unsigned hw = std::thread::hardware_concurrency();
+  return hw > 0 ? static_cast<int>(hw) : 1;
+}
+
+namespace {
+
+double secondsSince(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+std::vector<std::vector<uint32_t>> cutSlices(const std::vector<uint32_t>& rows, size_t sliceSize) {
+  std::vector<std::vector<uint32_t>> slices;
+  for (size_t start = 0; start < rows.size(); start += sliceSize) {
+    const size_t end = std::min(rows.size(), start + sliceSize);
+    slices.emplace_back(rows.begin() + static_cast<std::ptrdiff_t>(start), rows.begin() + static_cast<std::ptrdiff_t>(end));
+  }
+  return slices;
+}
+
+std::string formatFloat(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
+}  // namespace
+
+// The master's state for one run; lives only inside run().
+struct Trainer::Impl {
+  Trainer& t;
+  ResultQueue results;
+  struct Slot {
+    std::unique_ptr<Worker> worker;
+    bool busy = false;
+    bool dead = false;
+    bool retiring = false;  // removed by steering: stops receiving work
+    OptimizerState ownState;  // perWorker policy
+  };
+  std::vector<Slot> slots;
+  WorkerContext context;
+  Rng rng;
+  long long iteration = 0;
+  long long round = 0;
+  int averagingFrequency;
+  int localThreads;
+  Clock::time_point runStart = Clock::now();
+  Clock::time_point lastCheckpoint = Clock::now();
+  double plannedSamples = 0, doneSamples = 0;
+
+  explicit Impl(Trainer& trainer)
+      : t(trainer),
+        rng(static_cast<uint64_t>(trainer.conf_.seed) * 0x9E3779B97F4A7C15ull + 1),
+        averagingFrequency(trainer.conf_.averagingFrequency),
+        localThreads(resolveThreads(trainer.conf_.threads)) {
+    context.conf = &t.conf_;
+    context.layout = &t.layout_;
+    context.train = &t.data_.train;
+    context.phases = &t.phases_;
+    context.control = &t.control_;
+    context.results = &results;
+  }
+
+  template <typename F>
+  void notify(F&& f) {
+    for (auto* o : t.observers_) f(*o);
+  }
+  void message(const std::string& text) {
+    notify([&](TrainingObserver& o) { o.onMessage(text); });
+  }
+
+  void addSlot(std::unique_ptr<Worker> worker) {
+    Slot s;
+    s.worker = std::move(worker);
+    s.worker->attach(context, static_cast<int>(slots.size()));
+    slots.push_back(std::move(s));
+  }
+
+  std::unique_ptr<Worker> makeLocal(int index) {
+    if (t.options_.workerFactory) return t.options_.workerFactory(index);
+    return std::make_unique<LocalWorker>();
+  }
+
+  int usableWorkers() const {
+    int n = 0;
+    for (const auto& s : slots) n += (!s.dead && !s.retiring) ? 1 : 0;
+    return n;
+  }
+
+  // Local worker slots are the first `localThreads`; extras (remote) follow them.
+  void applySteering(Phase& phase) {
+    Steering::Pending p = t.steering_.take();
+    if (p.learningRate && *p.learningRate != baseRate(phase)) {
+      const float old = baseRate(phase);
+      rescaleRates(phase, *p.learningRate);
+      notify([&](TrainingObserver& o) {
+        o.onSteering({iteration, "learningRate", formatFloat(old), formatFloat(*p.learningRate)});
+      });
+    }
+    if (p.averagingFrequency && *p.averagingFrequency != averagingFrequency && *p.averagingFrequency > 0) {
+      notify([&](TrainingObserver& o) {
+        o.onSteering({iteration, "averagingFrequency", std::to_string(averagingFrequency), std::to_string(*p.averagingFrequency)});
+      });
+      averagingFrequency = *p.averagingFrequency;
+    }
+    if (p.threads && *p.threads > 0) {
+      int active = 0;
+      for (auto& s : slots)
+        if (!s.retiring && !s.dead && dynamic_cast<LocalWorker*>(s.worker.get())) ++active;
+      const int want = *p.threads;
+      if (want != active) {
+        notify([&](TrainingObserver& o) { o.onSteering({iteration, "threads", std::to_string(active), std::to_string(want)}); });
+        if (want > active) {
+          // Reactivate retired local slots first, then add new ones.
+          for (auto& s : slots)
+            if (active < want && s.retiring && !s.dead) {
+              s.retiring = false;
+              ++active;
+            }
+          while (active < want) {
+            addSlot(std::make_unique<LocalWorker>());
+            ++active;
+          }
+        } else {
+          for (auto it = slots.rbegin(); it != slots.rend() && active > want; ++it)
+            if (!it->retiring && !it->dead && dynamic_cast<LocalWorker*>(it->worker.get())) {
+              it->retiring = true;
+              --active;
+            }
+        }
+      }
+    }
+  }
+
+  void writeCheckpoint(size_t phaseIndex, int epoch, bool midEpoch, const Phase& phase, const OptimizerState& state,
+                       const std::deque<std::vector<uint32_t>>& queue) {
+    if (t.options_.checkpointPath.empty()) return;
+    ModelFile file = t.model();
+    TrainingState s;
+    s.phaseIndex = phaseIndex;
+    s.epoch = epoch;
+    s.iteration = iteration;
+    s.round = round;
+    s.rngState = rng.state();
+    s.learningRate = baseRate(phase);
+    s.averagingFrequency = averagingFrequency;
+    s.midEpoch = midEpoch;
+    s.optimizer = state;
+    for (const auto& slice : queue) s.remaining.insert(s.remaining.end(), slice.begin(), slice.end());
+    file.state = std::move(s);
+    try {
+      writeModelFile(t.options_.checkpointPath, file);
+      lastCheckpoint = Clock::now();
+      notify([&](TrainingObserver& o) { o.onCheckpoint(t.options_.checkpointPath, iteration); });
+    } catch (const ScaleoutError& e) {
+      message(std::string("checkpoint not written: ") + e.what());
+    }
+  }
+
+  RunSummary run();
+  // Returns "" or the reason training stopped.
+  std::string trainPhase(size_t phaseIndex, RunSummary& summary);
+};
+
+Trainer::Trainer(const Conf& conf, const TrainTestData& data, TrainerOptions options)
+    : conf_(conf), data_(data), options_(std::move(options)), layout_(conf_), phases_(planPhases(conf_, layout_)) {
+  validateConfOrThrow(conf_);
+  if (data_.train.size() == 0) throw ScaleoutError("the training set is empty");
+  if (data_.train.dims() != conf_.nIn)
+    throw ScaleoutError("knob 'nIn' is " + std::to_string(conf_.nIn) + " but the data has " +
+                        std::to_string(data_.train.dims()) + " features; set nIn=" + std::to_string(data_.train.dims()));
+  if (layout_.isStack() && data_.train.numClasses > conf_.nOut)
+    throw ScaleoutError("knob 'nOut' is " + std::to_string(conf_.nOut) + " but the data has " +
+                        std::to_string(data_.train.numClasses) + " classes; set nOut=" +
+                        std::to_string(data_.train.numClasses));
+  Rng init(static_cast<uint64_t>(conf_.seed));
+  params_ = layout_.initialParameters(conf_, init);
+}
+
+Trainer::~Trainer() = default;
+
+void Trainer::addWorker(std::unique_ptr<Worker> worker) { extraWorkers_.push_back(std::move(worker)); }
+
+void Trainer::resumeFrom(const ModelFile& checkpoint) {
+  if (!checkpoint.state) throw ScaleoutError("the file is a model, not a checkpoint: it holds no training state");
+  if (static_cast<size_t>(checkpoint.params.size()) != layout_.size())
+    throw ScaleoutError("the checkpoint's network has " + std::to_string(checkpoint.params.size()) +
+                        " parameters but this conf builds " + std::to_string(layout_.size()));
+  if (checkpoint.state->phaseIndex > phases_.size()) throw ScaleoutError("the checkpoint's phase does not exist in this conf");
+  params_ = checkpoint.params;
+  resume_ = checkpoint.state;
+}
+
+ModelFile Trainer::model() const {
+  ModelFile m;
+  m.conf = conf_;
+  m.normalizer = data_.normalizer;
+  m.params = params_;
+  return m;
+}
+
+RunSummary Trainer::run() {
+  limitBlasThreadsToOne();  // parallelism comes from workers, not from BLAS threads
+  Impl impl(*this);
+  return impl.run();
+}
+
+RunSummary Trainer::Impl::run() {
+  RunSummary summary;
+  for (int i = 0; i < localThreads; ++i) addSlot(makeLocal(i));
+  for (auto& w : t.extraWorkers_) addSlot(std::move(w));
+  t.extraWorkers_.clear();
+  for (const Phase& p : t.phases_) plannedSamples += static_cast<double>(p.epochs) * static_cast<double>(t.data_.train.size());
+
+  size_t firstPhase = 0;
+  if (t.resume_) {
+    firstPhase = t.resume_->phaseIndex;
+    iteration = t.resume_->iteration;
+    round = t.resume_->round;
+    rng.setState(t.resume_->rngState);
+    averagingFrequency = t.resume_->averagingFrequency;
+    for (size_t i = 0; i < firstPhase; ++i) doneSamples += t.phases_[i].epochs * static_cast<double>(t.data_.train.size());
+  }
+  try {
+    for (size_t pi = firstPhase; pi < t.phases_.size(); ++pi) {
+      std::string stop = trainPhase(pi, summary);
+      if (!stop.empty()) {
+        summary.error = stop;
+        break;
+      }
+      if (t.control_.cancelled()) break;
+    }
+  } catch (const std::exception& e) {
+    summary.error = e.what();
+  }
+  summary.cancelled = t.control_.cancelled();
+  summary.completed = summary.error.empty() && !summary.cancelled;
+  summary.iterations = iteration;
+  summary.seconds = secondsSince(runStart);
+  // Drain: wait (bounded) for busy workers so none writes into freed state afterwards.
+  const auto drainUntil = Clock::now() + std::chrono::seconds(5);
+  for (auto& s : slots)
+    while (s.busy && !s.dead && Clock::now() < drainUntil) {
+      auto r = results.popUntil(drainUntil);
+      if (!r) break;
+      if (r->worker >= 0 && static_cast<size_t>(r->worker) < slots.size()) slots[static_cast<size_t>(r->worker)].busy = false;
+    }
+  summary.finalEvaluation = evaluate(t.conf_, t.layout_, t.params_, t.data_.test);
+  summary.finalEvaluation.phase = "final";
+  summary.finalEvaluation.iteration = iteration;
+  summary.reconstructionErrors = summary.finalEvaluation.reconstructionErrors;
+  notify([&](TrainingObserver& o) { o.onFinished(summary); });
+  return summary;
+}
+
+std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
+  (void)summary;
+  Phase phase = t.phases_[phaseIndex];
+  const bool resuming = t.resume_ && t.resume_->phaseIndex == phaseIndex;
+  OptimizerState masterState;
+  masterState.reset(phase.size(), t.conf_.useAdaGrad);
+  int firstEpoch = 0;
+  std::vector<uint32_t> resumeRows;
+  bool resumeMidEpoch = false;
+  if (resuming) {
+    rescaleRates(phase, t.resume_->learningRate);
+    masterState = t.resume_->optimizer;
+    firstEpoch = t.resume_->epoch;
+    resumeMidEpoch = t.resume_->midEpoch;
+    resumeRows = t.resume_->remaining;
+    doneSamples += firstEpoch * static_cast<double>(t.data_.train.size());
+    if (resumeMidEpoch) doneSamples += static_cast<double>(t.data_.train.size() - resumeRows.size());
+  }
+  for (auto& s : slots) s.ownState = masterState;
+
+  PhaseInfo info{phaseIndex, t.phases_.size(), phase.label(), phase.kind == PhaseKind::Pretrain, phase.layer, phase.epochs};
+  notify([&](TrainingObserver& o) { o.onPhaseStarted(info); });
+
+  const size_t n = t.data_.train.size();
+  const int batchSize = t.conf_.batchSize;
+  const double deadlineSeconds = t.options_.roundDeadlineSeconds > 0 ? t.options_.roundDeadlineSeconds : t.conf_.roundDeadlineSeconds;
+
+  for (int epoch = firstEpoch; epoch < phase.epochs; ++epoch) {
+    const auto epochStart = Clock::now();
+    std::vector<uint32_t> order = (resumeMidEpoch && epoch == firstEpoch) ? resumeRows : shuffledIndices(n, rng);
+    int cutFrequency = averagingFrequency;
+    std::deque<std::vector<uint32_t>> queue;
+    for (auto& s : cutSlices(order, static_cast<size_t>(averagingFrequency) * batchSize)) queue.push_back(std::move(s));
+    double lossSum = 0;
+    long long lossCount = 0;
+    int idleRounds = 0;
+
+    while (!queue.empty()) {
+      if (t.control_.cancelled()) return "";
+      applySteering(phase);
+      if (averagingFrequency != cutFrequency) {
+        // Re-cut what is left of the epoch at the new frequency.
+        std::vector<uint32_t> rest;
+        for (auto& s : queue) rest.insert(rest.end(), s.begin(), s.end());
+        queue.clear();
+        for (auto& s : cutSlices(rest, static_cast<size_t>(averagingFrequency) * batchSize)) queue.push_back(std::move(s));
+        cutFrequency = averagingFrequency;
+      }
+      if (usableWorkers() == 0) return "no workers left: every worker failed or was lost (see the messages above)";
+
+      const auto roundStart = Clock::now();
+      ++round;
+      auto shared = std::make_shared<const Eigen::VectorXf>(t.params_);
+      auto sharedState = std::make_shared<const OptimizerState>(masterState);
+      struct Assigned {
+        size_t slot;
+        std::vector<uint32_t> slice;
+      };
+      std::vector<Assigned> assigned;
+      for (size_t si = 0; si < slots.size() && !queue.empty(); ++si) {
+        Slot& s = slots[si];
+        if (s.busy || s.dead || s.retiring || s.worker->lost()) continue;
+        RoundTask task;
+        task.round = round;
+        task.phaseIndex = phaseIndex;
+        task.phase = phase;
+        task.params = shared;
+        task.state = t.conf_.optimizerStatePolicy == "perWorker" ? std::make_shared<const OptimizerState>(s.ownState) : sharedState;
+        task.indices = std::move(queue.front());
+        queue.pop_front();
+        task.batchSize = batchSize;
+        task.seed = rng.nextU64();
+        assigned.push_back({si, task.indices});
+        s.busy = true;
+        s.worker->post(std::move(task));
+      }
+
+      // Collect this round's results until all arrived or the deadline passed.
+      std::vector<std::optional<RoundResult>> got(slots.size());
+      size_t arrived = 0;
+      const auto deadline = roundStart + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(deadlineSeconds));
+      while (arrived < assigned.size()) {
+        auto r = results.popUntil(deadline);
+        if (!r) break;
+        if (r->worker < 0 || static_cast<size_t>(r->worker) >= slots.size()) continue;
+        Slot& s = slots[static_cast<size_t>(r->worker)];
+        s.busy = false;
+        if (r->round != round) continue;  // a late result of an earlier round: its slice was re-queued
+        got[static_cast<size_t>(r->worker)] = std::move(*r);
+        ++arrived;
+      }
+      const auto collected = Clock::now();
+
+      // Average what arrived, in slot order (fixed order: bit-identical runs).
+      std::vector<const Eigen::VectorXf*> segs, vels, adas;
+      std::vector<double> weights;
+      RoundInfo ri;
+      ri.phase = phase.label();
+      ri.epoch = epoch + 1;
+      ri.round = round;
+      std::string divergence;
+      std::vector<std::vector<uint32_t>> requeue;
+      size_t roundSamples = 0;
+      for (const Assigned& a : assigned) {
+        Slot& s = slots[a.slot];
+        WorkerRoundInfo wi;
+        wi.worker = static_cast<int>(a.slot);
+        wi.id = s.worker->id();
+        std::optional<RoundResult>& r = got[a.slot];
+        if (!r || r->cancelled || r->error) {
+          wi.arrived = false;
+          requeue.push_back(a.slice);
+          if (r && r->error) {
+            std::string what = "unknown error";
+            try {
+              std::rethrow_exception(r->error);
+            } catch (const std::exception& e) {
+              what = e.what();
+            } catch (...) {
+            }
+            s.dead = true;
+            message("worker " + wi.id + " failed and was dropped: " + what);
+          } else if (!r && !t.control_.cancelled()) {
+            message("worker " + wi.id + " missed the round deadline (" + formatFloat(deadlineSeconds) +
+                    " s); its slice was re-queued");
+          }
+          ri.workers.push_back(wi);
+          continue;
+        }
+        if (r->diverged && divergence.empty()) {
+          const long long at = iteration + static_cast<long long>(r->divergedBatch) + 1;
+          const bool pre = phase.kind == PhaseKind::Pretrain;
+          divergence = "training diverged: the loss became " + std::string(std::isnan(r->losses.back()) ? "NaN" : "infinite") +
+                       " in " + phase.label() + ", epoch " + std::to_string(epoch + 1) + ", iteration " +
+                       std::to_string(at) + "; the most likely cause is the learning rate: lower " +
+                       (pre ? "pretrainLearningRate" : "finetuneLearningRate") + " (now " +
+                       formatFloat(baseRate(phase)) + "). The last good parameters were kept.";
+        }
+        wi.samples = r->samples;
+        wi.computeSeconds = r->computeSeconds;
+        wi.waitSeconds = std::chrono::duration<double>(collected - r->finished).count();
+        wi.samplesPerSecond = r->computeSeconds > 0 ? r->samples / r->computeSeconds : 0;
+        double sum = 0;
+        for (float l : r->losses) sum += l;
+        wi.meanLoss = r->losses.empty() ? 0.0f : static_cast<float>(sum / r->losses.size());
+        ri.workers.push_back(wi);
+        if (r->samples == 0) continue;
+        segs.push_back(&r->segment);
+        vels.push_back(&r->state.velocity);
+        if (r->state.adagrad.size()) adas.push_back(&r->state.adagrad);
+        weights.push_back(static_cast<double>(r->samples));
+        roundSamples += r->samples;
+      }
+      if (!divergence.empty()) return divergence;  // params_ still hold the last good average
+      for (auto it = requeue.rbegin(); it != requeue.rend(); ++it) queue.push_front(std::move(*it));
+
+      if (!segs.empty()) {
+        const bool stats = t.conf_.statsEvery > 0 &&
+                           (iteration / t.conf_.statsEvery) !=
+                               ((iteration + static_cast<long long>(roundSamples / batchSize + 1)) / t.conf_.statsEvery);
+        Eigen::VectorXf before;
+        if (stats) before = t.params_.segment(static_cast<Eigen::Index>(phase.begin), static_cast<Eigen::Index>(phase.size()));
+        Eigen::VectorXf averaged;
+        weightedAverage(segs, weights, averaged);
+        t.params_.segment(static_cast<Eigen::Index>(phase.begin), static_cast<Eigen::Index>(phase.size())) = averaged;
+        if (t.conf_.optimizerStatePolicy == "perWorker") {
+          for (const Assigned& a : assigned)
+            if (got[a.slot] && !got[a.slot]->error && !got[a.slot]->cancelled) slots[a.slot].ownState = std::move(got[a.slot]->state);
+          // The master keeps an average only for checkpoints and new workers.
+          if (!vels.empty()) weightedAverage(vels, weights, masterState.velocity);
+        } else {
+          weightedAverage(vels, weights, masterState.velocity);
+          if (adas.size() == segs.size() && !adas.empty()) weightedAverage(adas, weights, masterState.adagrad);
+        }
+        // Per-minibatch losses, numbered in worker order.
+        for (const Assigned& a : assigned) {
+          const auto& r = got[a.slot];
+          if (!r || r->error || r->cancelled) continue;
+          for (float l : r->losses) {
+            ++iteration;
+            lossSum += l;
+            ++lossCount;
+            IterationInfo it{phase.label(), phase.layer, epoch + 1, iteration, l, static_cast<int>(a.slot)};
+            notify([&](TrainingObserver& o) { o.onIteration(it); });
+          }
+        }
+        if (stats) {
+          ModelStats ms = computeModelStats(t.conf_, t.layout_, t.params_, before, phase, t.data_.train);
+          ms.iteration = iteration;
+          notify([&](TrainingObserver& o) { o.onModelStats(ms); });
+        }
+        idleRounds = 0;
+      } else if (++idleRounds > 3 && !t.control_.cancelled()) {
+        return "no worker returned a result in 3 consecutive rounds (deadline " + formatFloat(deadlineSeconds) + " s each)";
+      }
+      doneSamples += static_cast<double>(roundSamples);
+      ri.iteration = iteration;
+      ri.seconds = secondsSince(roundStart);
+      ri.averagingSeconds = std::chrono::duration<double>(Clock::now() - collected).count();
+      ri.samplesPerSecond = ri.seconds > 0 ? roundSamples / ri.seconds : 0;
+      ri.epochFraction = 1.0 - static_cast<double>([&] {
+        size_t left = 0;
+        for (auto& s : queue) left += s.size();
+        return left;
+      }()) / static_cast<double>(n);
+      const double elapsed = secondsSince(runStart);
+      ri.etaSeconds = doneSamples > 0 ? elapsed * (plannedSamples - doneSamples) / doneSamples : 0;
+      notify([&](TrainingObserver& o) { o.onRound(ri); });
+
+      if (t.conf_.checkpointEveryMinutes > 0 && !queue.empty() &&
+          secondsSince(lastCheckpoint) > t.conf_.checkpointEveryMinutes * 60.0)
+        writeCheckpoint(phaseIndex, epoch, true, phase, masterState, queue);
+    }
+    if (t.control_.cancelled()) return "";
+
+    EpochInfo ei{phase.label(), phase.layer, epoch + 1, iteration,
+                 lossCount ? static_cast<float>(lossSum / lossCount) : 0.0f, secondsSince(epochStart)};
+    notify([&](TrainingObserver& o) { o.onEpochFinished(ei); });
+    if (t.conf_.renderWeightEpochs > 0 && (epoch + 1) % t.conf_.renderWeightEpochs == 0) {
+      FilterSnapshot f;
+      f.epoch = epoch + 1;
+      auto w = t.layout_.weights(t.params_, 0);
+      f.rows = static_cast<int>(w.rows());
+      f.cols = static_cast<int>(w.cols());
+      f.weights.assign(w.data(), w.data() + w.size());
+      notify([&](TrainingObserver& o) { o.onFilters(f); });
+    }
+    const bool lastEpoch = epoch + 1 == phase.epochs;
+    if (t.conf_.evalEvery > 0 && ((epoch + 1) % t.conf_.evalEvery == 0 || lastEpoch) && t.data_.test.size() > 0) {
+      EvalReport report = evaluate(t.conf_, t.layout_, t.params_, t.data_.test);
+      report.phase = phase.label();
+      report.epoch = epoch + 1;
+      report.iteration = iteration;
+      notify([&](TrainingObserver& o) { o.onEvaluation(report); });
+    }
+    const bool phaseDone = lastEpoch;
+    if (t.conf_.checkpointEveryEpochs > 0 && ((epoch + 1) % t.conf_.checkpointEveryEpochs == 0 || phaseDone)) {
+      // After the last epoch of a phase, the checkpoint points at the next phase.
+      if (phaseDone) {
+        OptimizerState next;
+        const size_t np = phaseIndex + 1;
+        if (np < t.phases_.size()) next.reset(t.phases_[np].size(), t.conf_.useAdaGrad);
+        TrainingState dummy;
+        Phase nextPhase = np < t.phases_.size() ? t.phases_[np] : phase;
+        writeCheckpoint(np, 0, false, nextPhase, next, {});
+      } else {
+        writeCheckpoint(phaseIndex, epoch + 1, false, phase, masterState, {});
+      }
+    }
+  }
+  return "";
+}
+
+}  // namespace scaleout

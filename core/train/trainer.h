@@ -1,0 +1,74 @@
+#pragma once
+// Trainer: the iterative-reduce master. Every run trains this way, with one local
+// worker thread or many (and, through the Worker interface, remote workers):
+//   each round the master hands each idle worker the current parameters and a slice of
+//   averagingFrequency minibatches from the epoch's seeded shuffle; workers train their
+//   own copy; the master waits at most roundDeadlineSeconds, averages what arrived
+//   weighted by samples (momentum/AdaGrad buffers too), and re-queues missing slices.
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "config/conf.h"
+#include "data/data_source.h"
+#include "io/model_file.h"
+#include "nn/network.h"
+#include "train/observer.h"
+#include "train/phase.h"
+#include "train/run_control.h"
+#include "train/steering.h"
+#include "train/worker.h"
+
+namespace scaleout {
+
+struct TrainerOptions {
+  std::string checkpointPath;      // empty: no checkpoints
+  double roundDeadlineSeconds = 0; // 0: derive from the knob roundDeadlineSeconds
+  // Makes worker i (for tests and the cluster); default: LocalWorker.
+  std::function<std::unique_ptr<Worker>(int index)> workerFactory;
+};
+
+int resolveThreads(int threadsKnob);  // 0 -> hardware threads (at least 1)
+
+class Trainer {
+ public:
+  // `data` must outlive the trainer; it is never copied per worker.
+  Trainer(const Conf& conf, const TrainTestData& data, TrainerOptions options = {});
+  ~Trainer();
+
+  void addObserver(TrainingObserver* observer) { observers_.push_back(observer); }
+  // Extra workers beyond the local threads (remote workers of a cluster).
+  void addWorker(std::unique_ptr<Worker> worker);
+  void resumeFrom(const ModelFile& checkpoint);  // throws ScaleoutError if it does not fit
+
+  RunControl& control() { return control_; }
+  Steering& steering() { return steering_; }
+
+  // Blocking. Returns the summary also given to onFinished; never throws for training
+  // problems (divergence, dead workers): they are reported in RunSummary::error.
+  RunSummary run();
+
+  const Eigen::VectorXf& parameters() const { return params_; }
+  const NetworkLayout& layout() const { return layout_; }
+  const Conf& conf() const { return conf_; }
+  ModelFile model() const;  // conf, normalizer and parameters of the run
+
+ private:
+  struct Impl;
+  Conf conf_;
+  const TrainTestData& data_;
+  TrainerOptions options_;
+  NetworkLayout layout_;
+  std::vector<Phase> phases_;
+  Eigen::VectorXf params_;
+  RunControl control_;
+  Steering steering_;
+  std::vector<TrainingObserver*> observers_;
+  std::vector<std::unique_ptr<Worker>> extraWorkers_;
+  std::optional<TrainingState> resume_;
+};
+
+}  // namespace scaleout

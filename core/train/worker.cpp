@@ -1,0 +1,69 @@
+#include "train/worker.h"
+
+#include <cmath>
+
+#include "data/batches.h"
+#include "train/objective.h"
+
+namespace scaleout {
+
+void ResultQueue::push(RoundResult result) {
+  {
+    std::lock_guard lock(mutex_);
+    results_.push_back(std::move(result));
+  }
+  cv_.notify_all();
+}
+
+std::optional<RoundResult> ResultQueue::popUntil(std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock lock(mutex_);
+  if (!cv_.wait_until(lock, deadline, [this] { return !results_.empty(); })) return std::nullopt;
+  RoundResult r = std::move(results_.front());
+  results_.pop_front();
+  return r;
+}
+
+SliceTrainer::SliceTrainer(const WorkerContext& context) : context_(context) {}
+SliceTrainer::~SliceTrainer() = default;
+
+RoundResult SliceTrainer::run(const RoundTask& task, int workerIndex) {
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  RoundResult result;
+  result.worker = workerIndex;
+  result.round = task.round;
+  if (task.phaseIndex != phaseIndex_) {
+    objective_ = makeObjective(*context_.conf, *context_.layout, task.phase);
+    optimizer_ = std::make_unique<Optimizer>(*context_.conf, task.phase);
+    phaseIndex_ = task.phaseIndex;
+  }
+  optimizer_->setPhase(task.phase);  // steered learning rates arrive with each task
+  params_ = *task.params;            // reuses this worker's buffer: no allocation per round
+  result.state = *task.state;
+  Rng rng(task.seed);
+  Batch batch;
+  const size_t n = task.indices.size();
+  const size_t batchSize = static_cast<size_t>(task.batchSize);
+  for (size_t offset = 0; offset < n; offset += batchSize) {
+    if (!context_.control->checkpoint()) {
+      result.cancelled = true;
+      break;
+    }
+    const size_t count = std::min(batchSize, n - offset);
+    gatherBatch(*context_.train, task.indices.data() + offset, count, batch);
+    const float loss = optimizer_->minibatch(*objective_, params_, result.state, batch, rng);
+    result.losses.push_back(loss);
+    if (!std::isfinite(loss) || !std::isfinite(params_.segment(static_cast<Eigen::Index>(task.phase.begin), 1)(0))) {
+      result.diverged = true;
+      result.divergedBatch = result.losses.size() - 1;
+      break;
+    }
+    result.samples += count;
+  }
+  result.segment = params_.segment(static_cast<Eigen::Index>(task.phase.begin), static_cast<Eigen::Index>(task.phase.size()));
+  result.finished = Clock::now();
+  result.computeSeconds = std::chrono::duration<double>(result.finished - start).count();
+  return result;
+}
+
+}  // namespace scaleout
