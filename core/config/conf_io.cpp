@@ -99,7 +99,18 @@ Conf loadConfFile(const std::string& path, std::vector<ConfIssue>& issues) {
     issues.push_back({"", path, std::string("is not valid JSON: ") + e.what(), "a JSON object of knobs"});
     return Conf{};
   }
-  return confFromJson(doc, issues);
+  Conf conf = confFromJson(doc, issues);
+  // Relative data paths in a conf file mean "next to the conf", so shipped examples work
+  // from any working directory; a path that does not exist there stays as written.
+  const std::filesystem::path base = std::filesystem::path(path).parent_path();
+  for (const auto& spec : knobRegistry()) {
+    if (spec.kind != KnobKind::Path) continue;
+    const std::string value = spec.get(conf).get<std::string>();
+    if (value.empty() || std::filesystem::path(value).is_absolute()) continue;
+    const std::filesystem::path beside = base / value;
+    if (std::filesystem::exists(beside)) spec.set(conf, json(std::filesystem::absolute(beside).lexically_normal().string()));
+  }
+  return conf;
 }
 
 void saveConfFile(const Conf& conf, const std::string& path) {
