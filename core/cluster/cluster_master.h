@@ -1,0 +1,62 @@
+#pragma once
+// ClusterMaster: the master's ZeroMQ endpoint. A ROUTER socket (ZMQ_ROUTER_MANDATORY)
+// owned by one I/O thread greets worker nodes (Hello -> Welcome + Conf), ships the
+// training rows once (workers cache them by content hash), and turns each lane of a
+// ready node into a RemoteWorker handed to the join handler (the Trainer's addWorker).
+// Heartbeats go both ways every second; a node silent past the timeout is declared
+// dead, and its outstanding slices come back to the trainer as failed results.
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "cluster/cluster_log.h"
+#include "config/conf.h"
+#include "data/dataset.h"
+#include "train/worker.h"
+
+namespace scaleout::cluster {
+
+struct ClusterMasterOptions {
+  std::string bind = "tcp://127.0.0.1:*";  // ZeroMQ endpoint; port * picks a free one
+  double heartbeatIntervalSeconds = 1.0;
+  double heartbeatTimeoutSeconds = 3.0;    // silence after which a node is dead
+  int maxLanesPerWorker = 64;
+  LogFn log;                               // one line per event
+};
+
+struct ClusterMasterStats {
+  uint64_t bytesSent = 0, bytesReceived = 0;
+  uint64_t messagesDropped = 0;  // refused by the decoder or by a session check
+  uint64_t tasksSent = 0, resultsReceived = 0;
+  int workersJoined = 0, workersLost = 0;
+};
+
+class ClusterMaster {
+ public:
+  using JoinHandler = std::function<void(std::unique_ptr<Worker>)>;
+
+  // `train` must outlive this object. Binds at once; throws ScaleoutError if it cannot.
+  ClusterMaster(const Conf& conf, const DataSet& train, ClusterMasterOptions options);
+  ~ClusterMaster();  // says Bye to every node and stops the I/O thread
+  ClusterMaster(const ClusterMaster&) = delete;
+  ClusterMaster& operator=(const ClusterMaster&) = delete;
+
+  // The endpoint actually bound (the port resolved), e.g. tcp://127.0.0.1:40123.
+  const std::string& endpoint() const { return endpoint_; }
+  uint64_t runId() const { return runId_; }
+  // Called on the I/O thread once per lane of each node that is ready to train.
+  void setJoinHandler(JoinHandler handler);
+  ClusterMasterStats stats() const;
+  int connectedWorkers() const { return connected_.load(); }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::string endpoint_;
+  uint64_t runId_ = 0;
+  std::atomic<int> connected_{0};
+};
+
+}  // namespace scaleout::cluster

@@ -1,0 +1,52 @@
+#pragma once
+// HealthMonitor: turns the loss stream and model statistics into alarms a user should
+// see. Pure logic (no widgets), so the rules are unit-testable:
+//   - NaN or infinite minibatch loss                     -> alarm
+//   - exploding loss: the phase's smoothed loss (EMA, w = 0.9) rises above
+//     kExplodeFactor x its lowest value so far (after kWarmup minibatches) -> alarm
+//   - plateau: the best epoch-mean loss of the last kPlateauEpochs epochs is not
+//     kPlateauGain (relative) below the best before them -> warning
+//   - update:parameter ratio of a trained layer outside 10^-4 .. 10^-2 -> warning
+// Each rule reports once per phase (per layer for the ratio), not on every minibatch.
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+
+#include <QString>
+
+#include "train/observer.h"
+
+namespace scaleout::ui {
+
+struct HealthAlarm {
+  enum class Level { Warning, Alarm };
+  Level level = Level::Warning;
+  QString text;
+  long long iteration = 0;
+};
+
+class HealthMonitor {
+ public:
+  static constexpr double kExplodeFactor = 10.0;
+  static constexpr int kWarmup = 20;
+  static constexpr int kPlateauEpochs = 5;
+  static constexpr double kPlateauGain = 1e-3;
+  static constexpr double kRatioLow = -4.0, kRatioHigh = -2.0;  // log10
+
+  void reset();
+  void startPhase(const std::string& phase);
+  std::optional<HealthAlarm> addLoss(long long iteration, double loss);
+  std::optional<HealthAlarm> addEpoch(const EpochInfo& epoch);
+  std::optional<HealthAlarm> addModelStats(const ModelStats& stats);
+
+ private:
+  std::string phase_;
+  double ema_ = 0, emaPower_ = 1, emaMin_ = 0;
+  long long seen_ = 0;
+  bool nanReported_ = false, explodeReported_ = false, plateauReported_ = false;
+  std::vector<double> epochLosses_;
+  std::set<std::pair<size_t, int>> ratioReported_;  // (layer, -1 low / +1 high)
+};
+
+}  // namespace scaleout::ui

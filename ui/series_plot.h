@@ -1,0 +1,106 @@
+#pragma once
+// SeriesPlot: one QCustomPlot with append-only curves that keep every point, ranges
+// tracked incrementally (no O(n) rescans per frame), a true log-scale y axis that counts
+// and reports points <= 0 instead of hiding them, vertical annotation markers, mouse
+// zoom/pan with "follow new data" until the user takes over, and PNG/PDF/CSV export.
+// It never replots on its own when data arrive: the owner calls replotIfDirty() from a
+// ~30 Hz timer, so a burst of appends costs one replot.
+#include <QColor>
+#include <QString>
+#include <QVector>
+#include <QWidget>
+
+class QCustomPlot;
+class QCPGraph;
+class QCPErrorBars;
+class QLabel;
+
+namespace scaleout::ui {
+
+struct SeriesStyle {
+  QColor color = Qt::blue;
+  double width = 1.0;       // 1 px for dense curves (see gui.md: thick AA pens are ~100x slower)
+  bool derived = false;     // computed from other series (smoothing): drawn, never exported
+  bool scatter = false;     // draw a marker at each point (sparse series)
+  Qt::PenStyle style = Qt::SolidLine;
+};
+
+class SeriesPlot : public QWidget {
+  Q_OBJECT
+ public:
+  SeriesPlot(const QString& title, const QString& xLabel, const QString& yLabel, QWidget* parent = nullptr);
+
+  QCustomPlot* plot() const { return plot_; }
+  QString title() const { return title_; }
+
+  int addSeries(const QString& name, const SeriesStyle& style);
+  int findSeries(const QString& name) const;  // -1 if absent
+  int seriesCount() const { return static_cast<int>(series_.size()); }
+  QString seriesName(int series) const;
+  QCPGraph* graph(int series) const;
+
+  void append(int series, double x, double y);  // x ascending per series
+  // Replaces a series' points (smoothing recomputed from raw data).
+  void setSeriesData(int series, const QVector<double>& x, const QVector<double>& y);
+  // Error bars (e.g. +/- 2 std) drawn around a series, one per point, appended in step.
+  void enableErrorBars(int series);
+  void appendWithError(int series, double x, double y, double error);
+
+  qsizetype pointCount(int series) const;
+  qsizetype totalPoints(bool includeDerived = true) const;
+  void clear();  // removes every series and marker
+
+  // A vertical line at x with an optional label at the top of the plot.
+  void addMarker(double x, const QString& text, const QColor& color, Qt::PenStyle style = Qt::DashLine);
+  // A horizontal reference line (e.g. the healthy band of a ratio plot).
+  void addGuide(double y, const QColor& color);
+  int markerCount() const { return markers_; }
+
+  void setLogY(bool on);
+  bool logY() const { return logY_; }
+  qsizetype nonPositiveCount() const;  // raw points <= 0 (unplottable on a log axis)
+  QString logNote() const;             // the text of the "points <= 0" flag, "" if none
+
+  void resetView();  // fit all data and follow new data again
+  bool following() const { return follow_; }
+  bool isDirty() const { return dirty_; }
+  void markDirty() { dirty_ = true; }
+  // Replots if data changed since the last replot and the plot is visible.
+  bool replotIfDirty();
+  double replotNow();  // replots synchronously, returns milliseconds (benchmarks, export)
+
+  bool exportPng(const QString& path, double scale = 2.0);
+  bool exportPdf(const QString& path);
+  // Long format "series,x,y", raw series only.
+  bool exportCsv(const QString& path, QString* error = nullptr) const;
+
+ protected:
+  void showEvent(QShowEvent* event) override;
+
+ private:
+  struct Series {
+    QCPGraph* graph = nullptr;
+    QCPErrorBars* errors = nullptr;
+    bool derived = false;
+    double xmin = 0, xmax = 0, ymin = 0, ymax = 0;
+    double yminPositive = 0;  // smallest y > 0, 0 if none
+    bool hasData = false, hasPositive = false;
+    qsizetype nonPositive = 0;
+  };
+  void track(Series& s, double x, double y, bool count = true);
+  void retrack(Series& s);
+  void fitRanges();
+  void updateLogNote();
+  void userTookView();
+
+  QString title_;
+  QCustomPlot* plot_;
+  QLabel* note_;
+  QVector<Series> series_;
+  int markers_ = 0;
+  bool logY_ = false;
+  bool follow_ = true;
+  bool dirty_ = true;
+};
+
+}  // namespace scaleout::ui

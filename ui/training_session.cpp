@@ -1,0 +1,162 @@
+#include "training_session.h"
+
+#include <filesystem>
+
+#include <QDir>
+#include <QMetaObject>
+
+#include "config/conf_io.h"
+#include "data/data_source.h"
+#include "io/metrics_writer.h"
+#include "train/trainer.h"
+#include "util/error.h"
+
+namespace scaleout::ui {
+
+TrainingSession::TrainingSession(QObject* parent) : QObject(parent), adapter_(new ObserverAdapter(this)) {}
+
+TrainingSession::~TrainingSession() {
+  stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+bool TrainingSession::start(const Conf& conf, const SessionOptions& options) {
+  if (running_) return false;
+  if (thread_.joinable()) thread_.join();  // a finished run whose done-notice is still queued
+  {
+    std::lock_guard lock(trainerMutex_);
+    pendingPause_ = pendingCancel_ = false;
+    pendingRate_.reset();
+    pendingFrequency_.reset();
+    pendingThreads_.reset();
+  }
+  running_ = true;
+  paused_ = false;
+  runDirectory_ = options.runDirectory;
+  thread_ = std::thread(&TrainingSession::threadMain, this, conf, options);
+  emit started();
+  return true;
+}
+
+template <typename F>
+void TrainingSession::withTrainer(F&& f) {
+  std::lock_guard lock(trainerMutex_);
+  f(trainer_);
+}
+
+void TrainingSession::pause() {
+  if (!running_) return;
+  paused_ = true;
+  withTrainer([this](Trainer* t) {
+    if (t) t->control().pause();
+    else pendingPause_ = true;
+  });
+}
+
+void TrainingSession::resume() {
+  if (!running_) return;
+  paused_ = false;
+  withTrainer([this](Trainer* t) {
+    if (t) t->control().resume();
+    else pendingPause_ = false;
+  });
+}
+
+void TrainingSession::stop() {
+  if (!running_) return;
+  withTrainer([this](Trainer* t) {
+    if (t) t->control().cancel();
+    else pendingCancel_ = true;
+  });
+}
+
+void TrainingSession::steerLearningRate(float rate) {
+  withTrainer([&](Trainer* t) {
+    if (t) t->steering().setLearningRate(rate);
+    else pendingRate_ = rate;
+  });
+}
+
+void TrainingSession::steerAveragingFrequency(int minibatches) {
+  withTrainer([&](Trainer* t) {
+    if (t) t->steering().setAveragingFrequency(minibatches);
+    else pendingFrequency_ = minibatches;
+  });
+}
+
+void TrainingSession::steerThreads(int workers) {
+  withTrainer([&](Trainer* t) {
+    if (t) t->steering().setThreads(workers);
+    else pendingThreads_ = workers;
+  });
+}
+
+// Runs on the training thread. Everything it tells the GUI goes through queued calls.
+void TrainingSession::threadMain(Conf conf, SessionOptions options) {
+  auto done = [this](bool completed, const QString& error, std::shared_ptr<ModelFile> model) {
+    QMetaObject::invokeMethod(
+        this, [this, completed, error, model] { onThreadDone(completed, error, model); }, Qt::QueuedConnection);
+  };
+  try {
+    TrainerOptions trainerOptions;
+    std::unique_ptr<MetricsWriter> metrics;
+    if (!options.runDirectory.isEmpty()) {
+      const std::filesystem::path dir = options.runDirectory.toStdString();
+      std::filesystem::create_directories(dir);
+      saveConfFile(conf, (dir / "conf.json").string());
+      metrics = std::make_unique<MetricsWriter>((dir / "metrics.csv").string());
+      trainerOptions.checkpointPath = (dir / "checkpoint.bin").string();
+    }
+    const TrainTestData data = loadTrainTest(conf);
+    QMetaObject::invokeMethod(
+        this,
+        [this, tr = qulonglong(data.train.size()), te = qulonglong(data.test.size()), f = data.train.dims(),
+         c = data.train.numClasses] { emit dataLoaded(tr, te, f, c); },
+        Qt::QueuedConnection);
+    Trainer trainer(conf, data, trainerOptions);
+    trainer.addObserver(adapter_);
+    if (metrics) trainer.addObserver(metrics.get());
+    {
+      std::lock_guard lock(trainerMutex_);
+      if (pendingCancel_) {
+        done(false, QString(), nullptr);
+        return;
+      }
+      if (pendingPause_) trainer.control().pause();
+      if (pendingRate_) trainer.steering().setLearningRate(*pendingRate_);
+      if (pendingFrequency_) trainer.steering().setAveragingFrequency(*pendingFrequency_);
+      if (pendingThreads_) trainer.steering().setThreads(*pendingThreads_);
+      trainer_ = &trainer;
+    }
+    RunSummary summary = trainer.run();
+    {
+      std::lock_guard lock(trainerMutex_);
+      trainer_ = nullptr;
+    }
+    auto model = std::make_shared<ModelFile>(trainer.model());
+    if (!options.runDirectory.isEmpty()) {
+      try {
+        writeModelFile((std::filesystem::path(options.runDirectory.toStdString()) / "model.bin").string(), *model);
+      } catch (const ScaleoutError&) {
+        // The model is still offered through lastModel(); saving it elsewhere can work.
+      }
+    }
+    done(summary.completed, QString::fromStdString(summary.error), model);
+  } catch (const std::exception& e) {
+    {
+      std::lock_guard lock(trainerMutex_);
+      trainer_ = nullptr;
+    }
+    done(false, QString::fromStdString(e.what()), nullptr);
+  }
+}
+
+void TrainingSession::onThreadDone(bool completed, const QString& error, std::shared_ptr<ModelFile> model) {
+  if (thread_.joinable()) thread_.join();  // the thread has returned or is unwinding its locals
+  running_ = false;
+  paused_ = false;
+  if (model) lastModel_ = *model;
+  emit ended(completed, error);
+}
+
+}  // namespace scaleout::ui

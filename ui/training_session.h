@@ -1,0 +1,83 @@
+#pragma once
+// TrainingSession: one training run off the GUI thread. start() copies the Conf and
+// spawns a std::thread that loads the data, builds the Trainer and runs it; the data and
+// the Trainer are locals of that thread, so both live exactly until the run is over.
+// Pause/resume/stop and steering reach the Trainer's RunControl/Steering (atomics and a
+// mutex) from the GUI thread; requests made before the Trainer exists are replayed.
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include <QObject>
+#include <QString>
+
+#include "config/conf.h"
+#include "io/model_file.h"
+#include "observer_adapter.h"
+
+namespace scaleout {
+class Trainer;
+}
+
+namespace scaleout::ui {
+
+struct SessionOptions {
+  QString runDirectory;  // conf.json, metrics.csv and checkpoint.bin go here ("" = none)
+};
+
+class TrainingSession : public QObject {
+  Q_OBJECT
+ public:
+  explicit TrainingSession(QObject* parent = nullptr);
+  ~TrainingSession() override;  // stops a running run and waits for its thread
+
+  ObserverAdapter* adapter() const { return adapter_; }
+
+  // Returns false (and does nothing) while a run is going.
+  bool start(const Conf& conf, const SessionOptions& options = {});
+  bool isRunning() const { return running_; }
+  bool isPaused() const { return paused_; }
+
+  void pause();
+  void resume();
+  void stop();
+  // Applied by the master at the next round, reported back as adapter()->steering().
+  void steerLearningRate(float rate);
+  void steerAveragingFrequency(int minibatches);
+  void steerThreads(int workers);
+
+  // The model of the last finished run (conf, normalizer, parameters).
+  const std::optional<ModelFile>& lastModel() const { return lastModel_; }
+  const QString& runDirectory() const { return runDirectory_; }
+
+ signals:
+  void started();
+  void dataLoaded(qulonglong trainSamples, qulonglong testSamples, int features, int classes);
+  // The run ended: normally, stopped, or with an error (message non-empty). Emitted
+  // after the adapter's finished() for a run that got as far as training.
+  void ended(bool completed, const QString& error);
+
+ private:
+  void threadMain(Conf conf, SessionOptions options);
+  void onThreadDone(bool completed, const QString& error, std::shared_ptr<ModelFile> model);
+  template <typename F>
+  void withTrainer(F&& f);
+
+  ObserverAdapter* adapter_;
+  std::thread thread_;
+  std::mutex trainerMutex_;
+  Trainer* trainer_ = nullptr;  // valid only under trainerMutex_
+  // Requests made before the trainer exists.
+  bool pendingPause_ = false;
+  bool pendingCancel_ = false;
+  std::optional<float> pendingRate_;
+  std::optional<int> pendingFrequency_, pendingThreads_;
+  bool running_ = false;
+  bool paused_ = false;
+  std::optional<ModelFile> lastModel_;
+  QString runDirectory_;
+};
+
+}  // namespace scaleout::ui
