@@ -6,6 +6,7 @@
 #include <QCommandLineParser>
 
 #include "cli_conf.h"
+#include "cluster/master_service.h"
 #include "commands.h"
 #include "config/conf_io.h"
 #include "data/data_source.h"
@@ -36,6 +37,11 @@ int runTrainCommand(const QStringList& args) {
   parser.addOption({"resume", "Continue from a checkpoint written by an earlier run.", "CHECKPOINT"});
   parser.addOption({"workers", "Print per-worker lines with each progress line."});
   parser.addOption({"interval", "Seconds between progress lines.", "SECONDS", "2"});
+  parser.addOption({"zk", "Also train with the remote workers of --cluster, found through this ZooKeeper ensemble.", "HOST:PORT[,...]"});
+  parser.addOption({"cluster", "Cluster name (ZooKeeper root /scaleout/NAME).", "NAME", "default"});
+  parser.addOption({"bind", "Listen for remote workers on this ZeroMQ endpoint (default with --zk: tcp://127.0.0.1:*); "
+                            "workers can then also join with `scaleout worker --connect`.", "ENDPOINT"});
+  parser.addOption({"insecure", "Remote workers without CURVE encryption or authentication (required: this build has no CURVE yet)."});
   parser.addPositionalArgument("conf", "Conf JSON file (omit for the defaults).", "[CONF.json]");
   parser.process(args);
   if (parser.positionalArguments().size() > 1) {
@@ -96,17 +102,35 @@ int runTrainCommand(const QStringList& args) {
     MetricsWriter metrics((out / "metrics.csv").string());
     trainer.addObserver(&printer);
     trainer.addObserver(&metrics);
+    // Without --zk or --bind nothing about the cluster (or ZooKeeper) is touched.
+    std::unique_ptr<cluster::MasterService> clusterService;
+    if (parser.isSet("zk") || parser.isSet("bind")) {
+      cluster::MasterServiceOptions co;
+      if (parser.isSet("bind")) co.bind = parser.value("bind").toStdString();
+      co.zkHosts = parser.value("zk").toStdString();
+      co.cluster = parser.value("cluster").toStdString();
+      co.insecure = parser.isSet("insecure");
+      co.zkSessionTimeoutMs = static_cast<int>(conf->zooKeeperSessionTimeoutSeconds * 1000);
+      co.log = [](const std::string& line) {
+        std::printf("cluster: %s\n", line.c_str());
+        std::fflush(stdout);
+      };
+      clusterService = std::make_unique<cluster::MasterService>(*conf, data.train, trainer, co);
+    }
     activeControl = &trainer.control();
     std::signal(SIGINT, onSignal);
     std::signal(SIGTERM, onSignal);
     RunSummary summary = trainer.run();
     activeControl = nullptr;
+    clusterService.reset();  // workers go back to waiting
     const std::string modelPath = (out / "model.bin").string();
     writeModelFile(modelPath, trainer.model());
     std::cout << "\nfinal evaluation on " << summary.finalEvaluation.samples << " test samples:\n"
               << summary.finalEvaluation.format();
     std::cout << "model: " << modelPath << "\nmetrics: " << (out / "metrics.csv").string() << "\n";
-    std::printf("trained %lld iterations in %.1f s\n", summary.iterations, summary.seconds);
+    std::printf("trained %lld iterations in %.1f s (model statistics every %d iterations took %.2f s, %.2f%%)\n",
+                summary.iterations, summary.seconds, conf->statsEvery, printer.statsSeconds(),
+                summary.seconds > 0 ? 100.0 * printer.statsSeconds() / summary.seconds : 0.0);
     if (summary.cancelled) {
       std::cout << "training was stopped; resume with: scaleout train --resume " << options.checkpointPath << " --out "
                 << out.string() << "\n";

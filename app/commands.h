@@ -8,3 +8,4 @@ int runCheckCommand(const QStringList& args);
 int runTrainCommand(const QStringList& args);
 int runEvalCommand(const QStringList& args);
 int runPredictCommand(const QStringList& args);
+int runWorkerCommand(const QStringList& args);

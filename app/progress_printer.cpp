@@ -75,3 +75,8 @@ void ProgressPrinter::onMessage(const std::string& text) {
   std::printf("note: %s\n", text.c_str());
   std::fflush(stdout);
 }
+
+void ProgressPrinter::onModelStats(const ModelStats& stats) {
+  std::lock_guard lock(mutex_);
+  statsSeconds_ += stats.computeSeconds;
+}

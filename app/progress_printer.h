@@ -16,6 +16,9 @@ class ProgressPrinter final : public scaleout::TrainingObserver {
   void onSteering(const scaleout::SteeringChange& c) override;
   void onCheckpoint(const std::string& path, long long iteration) override;
   void onMessage(const std::string& text) override;
+  void onModelStats(const scaleout::ModelStats& stats) override;
+  // Seconds spent computing model statistics (reported so their cost stays visible).
+  double statsSeconds() const { return statsSeconds_; }
 
  private:
   double interval_;
@@ -24,4 +27,5 @@ class ProgressPrinter final : public scaleout::TrainingObserver {
   std::chrono::steady_clock::time_point last_{};
   double smoothedLoss_ = 0;
   long long seen_ = 0;
+  double statsSeconds_ = 0;
 };

@@ -8,10 +8,10 @@
 //     kPlateauGain (relative) below the best before them -> warning
 //   - update:parameter ratio of a trained layer outside 10^-4 .. 10^-2 -> warning
 // Each rule reports once per phase (per layer for the ratio), not on every minibatch.
-#include <map>
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include <QString>
 

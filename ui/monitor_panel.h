@@ -34,7 +34,7 @@ class MonitorPanel : public QWidget {
  public:
   explicit MonitorPanel(QWidget* parent = nullptr);
 
-  // Connects every adapter signal with Qt::QueuedConnection.
+  // Connects every adapter signal (emitted on the GUI thread, see ObserverAdapter).
   void connectAdapter(ObserverAdapter* adapter);
   void clear();  // forget the previous run
 
@@ -92,7 +92,6 @@ class MonitorPanel : public QWidget {
   QTabWidget* tabs_;
   SeriesPlot *loss_, *accuracy_, *reconstruction_, *workers_, *ratio_, *activation_, *learningRate_;
   QList<QList<SeriesPlot*>> tabPlots_;
-  QLabel* banner_;
   QLabel* bannerText_;
   QWidget* bannerBox_;
   QSlider* smoothingSlider_;

@@ -24,7 +24,6 @@ void ObserverAdapter::push(Event event) {
   {
     std::lock_guard lock(mutex_);
     post = queue_.empty();
-    ++queued_;
     queue_.push_back(std::move(event));
   }
   if (post) QMetaObject::invokeMethod(this, &ObserverAdapter::flush, Qt::QueuedConnection);
@@ -35,7 +34,6 @@ void ObserverAdapter::onIteration(const IterationInfo& info) {
   {
     std::lock_guard lock(mutex_);
     post = queue_.empty();
-    ++queued_;
     // Consecutive minibatches join the batch at the back of the queue.
     if (!queue_.empty())
       if (auto* batch = std::get_if<QVector<IterationInfo>>(&queue_.back())) {
@@ -57,11 +55,6 @@ void ObserverAdapter::onSteering(const SteeringChange& change) { push(change); }
 void ObserverAdapter::onCheckpoint(const std::string& path, long long iteration) { push(Checkpoint{path, iteration}); }
 void ObserverAdapter::onMessage(const std::string& text) { push(Message{text}); }
 void ObserverAdapter::onFinished(const RunSummary& summary) { push(summary); }
-
-long long ObserverAdapter::eventsQueued() const {
-  std::lock_guard lock(mutex_);
-  return queued_;
-}
 
 void ObserverAdapter::flush() {
   std::vector<Event> events;

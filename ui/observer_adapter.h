@@ -1,9 +1,11 @@
 #pragma once
 // ObserverAdapter: a TrainingObserver whose hooks run on the trainer's thread and whose
-// signals are emitted on the GUI thread. Hooks only copy the event into a queue under a
-// mutex; the first event into an empty queue posts one queued flush, which emits the
-// queued events in order. So a burst of thousands of minibatches costs the event loop
-// one posted event, not thousands, and no slot ever runs on the training thread.
+// signals are emitted on the GUI thread (the adapter's thread). Hooks only copy the event
+// into a queue under a mutex; the first event into an empty queue posts one flush with
+// Qt::QueuedConnection, which emits the queued events in order. So a burst of thousands
+// of minibatches costs the event loop one posted event, not thousands; no slot ever runs
+// on the training thread; and receivers on the GUI thread connect directly (a second
+// queued hop would only reorder them against TrainingSession::ended()).
 #include <mutex>
 #include <string>
 #include <variant>
@@ -36,9 +38,6 @@ class ObserverAdapter : public QObject, public TrainingObserver {
   void onMessage(const std::string& text) override;
   void onFinished(const RunSummary& summary) override;
 
-  // Events handed over so far (for tests and the status bar's rate).
-  long long eventsQueued() const;
-
  signals:
   void phaseStarted(const scaleout::PhaseInfo& info);
   // Consecutive minibatches arrive as one batch (one queued delivery per flush) ...
@@ -70,9 +69,8 @@ class ObserverAdapter : public QObject, public TrainingObserver {
                              FilterSnapshot, SteeringChange, Checkpoint, Message, RunSummary>;
   void push(Event event);
 
-  mutable std::mutex mutex_;
+  std::mutex mutex_;
   std::vector<Event> queue_;
-  long long queued_ = 0;
 };
 
 }  // namespace scaleout::ui

@@ -275,13 +275,25 @@ void SeriesPlot::fitRanges() {
     if (hi <= lo) hi = lo * 10;
     plot_->yAxis->setRange(lo / 1.3, hi * 1.3);
   } else {
-    if (ymax <= ymin) {
-      ymin -= 0.5;
-      ymax += 0.5;
+    if (fixedY_) {
+      plot_->yAxis->setRange(fixedLo_, fixedHi_);
+      return;
+    }
+    if (ymax <= ymin) {  // a constant curve: a small band around it, not a +/-0.5 one
+      const double pad = ymin != 0 ? std::fabs(ymin) * 0.1 : 0.5;
+      ymin -= pad;
+      ymax += pad;
     }
     const double pad = (ymax - ymin) * 0.05;
     plot_->yAxis->setRange(ymin - pad, ymax + pad);
   }
+}
+
+void SeriesPlot::setFixedYRange(double lo, double hi) {
+  fixedY_ = true;
+  fixedLo_ = lo;
+  fixedHi_ = hi;
+  dirty_ = true;
 }
 
 void SeriesPlot::resetView() {
@@ -315,22 +327,31 @@ void SeriesPlot::showEvent(QShowEvent* event) {
   // QCustomPlot's paint buffers must match the screen's scale (blurry on high-DPI otherwise).
   plot_->setBufferDevicePixelRatio(devicePixelRatioF());
   if (QWindow* w = window()->windowHandle())
-    connect(w, &QWindow::screenChanged, this, [this] {
-      plot_->setBufferDevicePixelRatio(devicePixelRatioF());
-      plot_->replot(QCustomPlot::rpQueuedReplot);
-    }, Qt::UniqueConnection);
+    connect(w, &QWindow::screenChanged, this, &SeriesPlot::updatePixelRatio, Qt::UniqueConnection);
   dirty_ = true;
   replotIfDirty();
 }
 
+void SeriesPlot::updatePixelRatio() {
+  plot_->setBufferDevicePixelRatio(devicePixelRatioF());
+  plot_->replot(QCustomPlot::rpQueuedReplot);
+}
+
+QSize SeriesPlot::exportSize() const {
+  // A plot in a hidden tab has never been laid out: export it at a readable size.
+  return plot_->isVisible() ? plot_->size() : QSize(900, 550);
+}
+
 bool SeriesPlot::exportPng(const QString& path, double scale) {
   if (follow_) fitRanges();
-  return plot_->savePng(path, 0, 0, scale);
+  const QSize size = exportSize();
+  return plot_->savePng(path, size.width(), size.height(), scale);
 }
 
 bool SeriesPlot::exportPdf(const QString& path) {
   if (follow_) fitRanges();
-  return plot_->savePdf(path);
+  const QSize size = exportSize();
+  return plot_->savePdf(path, size.width(), size.height());
 }
 
 bool SeriesPlot::exportCsv(const QString& path, QString* error) const {

@@ -61,6 +61,8 @@ class SeriesPlot : public QWidget {
   qsizetype nonPositiveCount() const;  // raw points <= 0 (unplottable on a log axis)
   QString logNote() const;             // the text of the "points <= 0" flag, "" if none
 
+  // Linear y axis always shows [lo, hi] (e.g. 0..1 for accuracy: no exaggerated wiggles).
+  void setFixedYRange(double lo, double hi);
   void resetView();  // fit all data and follow new data again
   bool following() const { return follow_; }
   bool isDirty() const { return dirty_; }
@@ -77,6 +79,9 @@ class SeriesPlot : public QWidget {
  protected:
   void showEvent(QShowEvent* event) override;
 
+ private slots:
+  void updatePixelRatio();
+
  private:
   struct Series {
     QCPGraph* graph = nullptr;
@@ -92,6 +97,7 @@ class SeriesPlot : public QWidget {
   void fitRanges();
   void updateLogNote();
   void userTookView();
+  QSize exportSize() const;
 
   QString title_;
   QCustomPlot* plot_;
@@ -99,6 +105,8 @@ class SeriesPlot : public QWidget {
   QVector<Series> series_;
   int markers_ = 0;
   bool logY_ = false;
+  bool fixedY_ = false;
+  double fixedLo_ = 0, fixedHi_ = 1;
   bool follow_ = true;
   bool dirty_ = true;
 };

@@ -2,6 +2,12 @@
 
 #include <filesystem>
 
+#if defined(__linux__)
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
 #include <QDir>
 #include <QMetaObject>
 
@@ -97,6 +103,11 @@ void TrainingSession::threadMain(Conf conf, SessionOptions options) {
     QMetaObject::invokeMethod(
         this, [this, completed, error, model] { onThreadDone(completed, error, model); }, Qt::QueuedConnection);
   };
+#if defined(__linux__)
+  // Nice is per thread on Linux and inherited by threads created later, so the Trainer's
+  // worker threads (started from this one) run at this priority too.
+  if (options.lowerPriority) setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 10);
+#endif
   try {
     TrainerOptions trainerOptions;
     std::unique_ptr<MetricsWriter> metrics;

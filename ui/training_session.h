@@ -25,6 +25,9 @@ namespace scaleout::ui {
 
 struct SessionOptions {
   QString runDirectory;  // conf.json, metrics.csv and checkpoint.bin go here ("" = none)
+  // Run the training threads at a lower CPU priority (nice +10) than the GUI thread, so
+  // the event loop gets a core promptly even while every core trains.
+  bool lowerPriority = true;
 };
 
 class TrainingSession : public QObject {

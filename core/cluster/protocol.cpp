@@ -383,7 +383,7 @@ std::optional<Payload> readBody(MessageType type, FrameView body, std::span<cons
         return std::nullopt;
       }
       d->features.resize(static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(dims));
-      if (rows * dims) std::memcpy(d->features.data(), blobs[0].data(), blobs[0].size());
+      if (rows != 0 && dims != 0) std::memcpy(d->features.data(), blobs[0].data(), blobs[0].size());
       d->labels.resize(rows);
       if (rows) std::memcpy(d->labels.data(), blobs[1].data(), blobs[1].size());
       for (int label : d->labels)

@@ -174,7 +174,12 @@ struct BlobCrcs {
   std::vector<std::optional<uint32_t>> known;  // index = blob position
 };
 
+// The Encoded borrows the payload's buffers (blobs without an owner, e.g. a Result's
+// segment): keep `payload` alive until the message is sent.
 Encoded encode(const Envelope& envelope, const Payload& payload, const BlobCrcs* crcs = nullptr);
+// A ResultMsg would be copied into a temporary Payload that dies before the send: build
+// a Payload and keep it instead.
+Encoded encode(const Envelope&, const ResultMsg&, const BlobCrcs* = nullptr) = delete;
 // Same, with an explicit version (tests of the refusal path).
 Encoded encodeWithVersion(uint16_t version, const Envelope& envelope, const Payload& payload);
 

@@ -1,5 +1,7 @@
 #include "cluster/remote_worker.h"
 
+#include <utility>
+
 #include "util/error.h"
 
 namespace scaleout::cluster {

@@ -42,11 +42,14 @@ class Writer {
 
 class Reader {
  public:
-  Reader(const std::string& data, const std::string& path) : data_(data), path_(path) {}
+  Reader(const std::string& data, const std::string& path) : data_(data), path_(path), end_(data.size()) {}
+  // Fields end where the trailing checksum begins: a file cut inside its checksum is
+  // reported as truncated, not as corrupt.
+  void limit(size_t end) { end_ = end; }
   void bytes(void* out, size_t n, const char* what) {
-    if (n > data_.size() - pos_ || pos_ > data_.size())
+    if (pos_ > end_ || n > end_ - pos_)
       fail(std::string("is truncated: ") + what + " needs " + std::to_string(n) + " bytes at offset " +
-           std::to_string(pos_) + " but only " + std::to_string(data_.size() - pos_) + " remain");
+           std::to_string(pos_) + " but only " + std::to_string(pos_ > end_ ? 0 : end_ - pos_) + " remain");
     std::memcpy(out, data_.data() + pos_, n);
     pos_ += n;
   }
@@ -87,6 +90,7 @@ class Reader {
  private:
   const std::string& data_;
   const std::string& path_;
+  size_t end_;
   size_t pos_ = 0;
 };
 
@@ -158,6 +162,7 @@ ModelFile readModelFile(const std::string& path) {
            std::to_string(kModelFormatVersion) + "); upgrade Scaleout Studio");
   if (version == 0) r.fail("has format version 0, which does not exist");
   if (data.size() < 16 + 4) r.fail("is truncated: too short for a header and checksum");
+  r.limit(data.size() - 4);
   uint32_t stored;
   std::memcpy(&stored, data.data() + data.size() - 4, 4);
   const uint32_t actual = static_cast<uint32_t>(

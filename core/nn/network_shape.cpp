@@ -68,7 +68,8 @@ size_t parameterCount(const std::vector<LayerShape>& shape) {
 std::string describeShape(const Conf& conf, const std::vector<LayerShape>& shape) {
   std::string out = conf.networkClass + " " + std::to_string(conf.nIn);
   for (const auto& l : shape) {
-    out += "-" + std::to_string(l.nOut) + "(" + (l.role == "output" ? l.activation : l.role == "dense" ? l.activation : l.role) + ")";
+    const std::string& label = (l.role == "output" || l.role == "dense") ? l.activation : l.role;
+    out.append("-").append(std::to_string(l.nOut)).append("(").append(label).append(")");
   }
   return out;
 }

@@ -55,6 +55,7 @@ struct Trainer::Impl {
     bool busy = false;
     bool dead = false;
     bool retiring = false;  // removed by steering: stops receiving work
+    bool local = false;     // one of the `threads` workers (from makeLocal), which steering adds and retires
     OptimizerState ownState;  // perWorker policy
   };
   std::vector<Slot> slots;
@@ -89,8 +90,9 @@ struct Trainer::Impl {
     notify([&](TrainingObserver& o) { o.onMessage(text); });
   }
 
-  void addSlot(std::unique_ptr<Worker> worker) {
+  void addSlot(std::unique_ptr<Worker> worker, bool local = false) {
     Slot s;
+    s.local = local;
     s.worker = std::move(worker);
     s.worker->attach(context, static_cast<int>(slots.size()));
     slots.push_back(std::move(s));
@@ -99,6 +101,12 @@ struct Trainer::Impl {
   std::unique_ptr<Worker> makeLocal(int index) {
     if (t.options_.workerFactory) return t.options_.workerFactory(index);
     return std::make_unique<LocalWorker>();
+  }
+
+  bool anyWorkerFree() const {
+    for (const auto& s : slots)
+      if (!s.busy && !s.dead && !s.retiring && !s.worker->lost()) return true;
+    return false;
   }
 
   int usableWorkers() const {
@@ -126,24 +134,24 @@ struct Trainer::Impl {
     if (p.threads && *p.threads > 0) {
       int active = 0;
       for (auto& s : slots)
-        if (!s.retiring && !s.dead && dynamic_cast<LocalWorker*>(s.worker.get())) ++active;
+        if (!s.retiring && !s.dead && s.local) ++active;
       const int want = *p.threads;
       if (want != active) {
         notify([&](TrainingObserver& o) { o.onSteering({iteration, "threads", std::to_string(active), std::to_string(want)}); });
         if (want > active) {
           // Reactivate retired local slots first, then add new ones.
           for (auto& s : slots)
-            if (active < want && s.retiring && !s.dead) {
+            if (active < want && s.retiring && !s.dead && s.local) {
               s.retiring = false;
               ++active;
             }
           while (active < want) {
-            addSlot(std::make_unique<LocalWorker>());
+            addSlot(makeLocal(static_cast<int>(slots.size())), true);
             ++active;
           }
         } else {
           for (auto it = slots.rbegin(); it != slots.rend() && active > want; ++it)
-            if (!it->retiring && !it->dead && dynamic_cast<LocalWorker*>(it->worker.get())) {
+            if (!it->retiring && !it->dead && it->local) {
               it->retiring = true;
               --active;
             }
@@ -177,6 +185,22 @@ struct Trainer::Impl {
     }
   }
 
+  // Workers added by addWorker (possibly from another thread) join here, at a round
+  // boundary, starting from the master's optimizer state.
+  void adoptPendingWorkers(const OptimizerState* masterState) {
+    std::vector<std::unique_ptr<Worker>> joining;
+    {
+      std::lock_guard lock(t.pendingMutex_);
+      joining.swap(t.extraWorkers_);
+    }
+    for (auto& w : joining) {
+      const std::string id = w->id();
+      addSlot(std::move(w));
+      if (masterState) slots.back().ownState = *masterState;
+      message("worker " + id + " joined at round " + std::to_string(round + 1));
+    }
+  }
+
   RunSummary run();
   // Returns "" or the reason training stopped.
   std::string trainPhase(size_t phaseIndex, RunSummary& summary);
@@ -199,7 +223,10 @@ Trainer::Trainer(const Conf& conf, const TrainTestData& data, TrainerOptions opt
 
 Trainer::~Trainer() = default;
 
-void Trainer::addWorker(std::unique_ptr<Worker> worker) { extraWorkers_.push_back(std::move(worker)); }
+void Trainer::addWorker(std::unique_ptr<Worker> worker) {
+  std::lock_guard lock(pendingMutex_);
+  extraWorkers_.push_back(std::move(worker));
+}
 
 void Trainer::resumeFrom(const ModelFile& checkpoint) {
   if (!checkpoint.state) throw ScaleoutError("the file is a model, not a checkpoint: it holds no training state");
@@ -227,9 +254,8 @@ RunSummary Trainer::run() {
 
 RunSummary Trainer::Impl::run() {
   RunSummary summary;
-  for (int i = 0; i < localThreads; ++i) addSlot(makeLocal(i));
-  for (auto& w : t.extraWorkers_) addSlot(std::move(w));
-  t.extraWorkers_.clear();
+  for (int i = 0; i < localThreads; ++i) addSlot(makeLocal(i), true);
+  adoptPendingWorkers(nullptr);
   for (const Phase& p : t.phases_) plannedSamples += static_cast<double>(p.epochs) * static_cast<double>(t.data_.train.size());
 
   size_t firstPhase = 0;
@@ -312,6 +338,7 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
 
     while (!queue.empty()) {
       if (t.control_.cancelled()) return "";
+      adoptPendingWorkers(&masterState);
       applySteering(phase);
       if (averagingFrequency != cutFrequency) {
         // Re-cut what is left of the epoch at the new frequency.
@@ -322,6 +349,17 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
         cutFrequency = averagingFrequency;
       }
       if (usableWorkers() == 0) return "no workers left: every worker failed or was lost (see the messages above)";
+      if (!anyWorkerFree()) {
+        // Every usable worker is still on a slice that missed its deadline (and was
+        // re-queued): wait for one to come back rather than spin through empty rounds.
+        auto late = results.popUntil(Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                                        std::chrono::duration<double>(deadlineSeconds)));
+        if (late && late->worker >= 0 && static_cast<size_t>(late->worker) < slots.size())
+          slots[static_cast<size_t>(late->worker)].busy = false;
+        else if (!late && !t.control_.paused() && ++idleRounds > 3 && !t.control_.cancelled())
+          return "no worker returned a result in 3 consecutive rounds (deadline " + formatFloat(deadlineSeconds) + " s each)";
+        continue;
+      }
 
       const auto roundStart = Clock::now();
       ++round;
@@ -340,6 +378,9 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
         task.phaseIndex = phaseIndex;
         task.phase = phase;
         task.params = shared;
+        // A worker added by steering mid-phase has no state of its own yet: it starts from the master's.
+        if (t.conf_.optimizerStatePolicy == "perWorker" && s.ownState.velocity.size() != static_cast<Eigen::Index>(phase.size()))
+          s.ownState = masterState;
         task.state = t.conf_.optimizerStatePolicy == "perWorker" ? std::make_shared<const OptimizerState>(s.ownState) : sharedState;
         task.indices = std::move(queue.front());
         queue.pop_front();
@@ -353,10 +394,16 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
       // Collect this round's results until all arrived or the deadline passed.
       std::vector<std::optional<RoundResult>> got(slots.size());
       size_t arrived = 0;
-      const auto deadline = roundStart + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(deadlineSeconds));
+      auto deadline = roundStart + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(deadlineSeconds));
       while (arrived < assigned.size()) {
-        auto r = results.popUntil(deadline);
-        if (!r) break;
+        // Wait in short steps so time spent paused does not count against the deadline.
+        const auto stepStart = Clock::now();
+        auto r = results.popUntil(std::min(deadline, stepStart + std::chrono::milliseconds(100)));
+        if (t.control_.paused()) deadline += Clock::now() - stepStart;
+        if (!r) {
+          if (Clock::now() >= deadline) break;
+          continue;
+        }
         if (r->worker < 0 || static_cast<size_t>(r->worker) >= slots.size()) continue;
         Slot& s = slots[static_cast<size_t>(r->worker)];
         s.busy = false;
@@ -439,10 +486,11 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
         weightedAverage(segs, weights, averaged);
         t.params_.segment(static_cast<Eigen::Index>(phase.begin), static_cast<Eigen::Index>(phase.size())) = averaged;
         if (t.conf_.optimizerStatePolicy == "perWorker") {
+          // The master keeps an average only for checkpoints and new workers. Average before
+          // the states move into their slots: `vels` points into the results.
+          if (!vels.empty()) weightedAverage(vels, weights, masterState.velocity);
           for (const Assigned& a : assigned)
             if (got[a.slot] && !got[a.slot]->error && !got[a.slot]->cancelled) slots[a.slot].ownState = std::move(got[a.slot]->state);
-          // The master keeps an average only for checkpoints and new workers.
-          if (!vels.empty()) weightedAverage(vels, weights, masterState.velocity);
         } else {
           weightedAverage(vels, weights, masterState.velocity);
           if (adas.size() == segs.size() && !adas.empty()) weightedAverage(adas, weights, masterState.adagrad);
@@ -504,6 +552,8 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
     if (t.conf_.evalEvery > 0 && ((epoch + 1) % t.conf_.evalEvery == 0 || lastEpoch) && t.data_.test.size() > 0) {
       EvalReport report = evaluate(t.conf_, t.layout_, t.params_, t.data_.test);
       report.phase = phase.label();
+      // The output layer is untrained while layers pretrain: its accuracy means nothing yet.
+      if (phase.kind == PhaseKind::Pretrain) report.hasClassification = false;
       report.epoch = epoch + 1;
       report.iteration = iteration;
       notify([&](TrainingObserver& o) { o.onEvaluation(report); });

@@ -7,6 +7,7 @@
 //   weighted by samples (momentum/AdaGrad buffers too), and re-queues missing slices.
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -40,7 +41,8 @@ class Trainer {
   ~Trainer();
 
   void addObserver(TrainingObserver* observer) { observers_.push_back(observer); }
-  // Extra workers beyond the local threads (remote workers of a cluster).
+  // Extra workers beyond the local threads (remote workers of a cluster). Thread-safe:
+  // called during run(), the worker joins at the next round boundary.
   void addWorker(std::unique_ptr<Worker> worker);
   void resumeFrom(const ModelFile& checkpoint);  // throws ScaleoutError if it does not fit
 
@@ -67,6 +69,7 @@ class Trainer {
   RunControl control_;
   Steering steering_;
   std::vector<TrainingObserver*> observers_;
+  std::mutex pendingMutex_;  // guards extraWorkers_: addWorker may run on another thread
   std::vector<std::unique_ptr<Worker>> extraWorkers_;
   std::optional<TrainingState> resume_;
 };

@@ -53,7 +53,7 @@ RoundResult SliceTrainer::run(const RoundTask& task, int workerIndex) {
     gatherBatch(*context_.train, task.indices.data() + offset, count, batch);
     const float loss = optimizer_->minibatch(*objective_, params_, result.state, batch, rng);
     result.losses.push_back(loss);
-    if (!std::isfinite(loss) || !std::isfinite(params_.segment(static_cast<Eigen::Index>(task.phase.begin), 1)(0))) {
+    if (!std::isfinite(loss)) {
       result.diverged = true;
       result.divergedBatch = result.losses.size() - 1;
       break;
@@ -61,6 +61,12 @@ RoundResult SliceTrainer::run(const RoundTask& task, int workerIndex) {
     result.samples += count;
   }
   result.segment = params_.segment(static_cast<Eigen::Index>(task.phase.begin), static_cast<Eigen::Index>(task.phase.size()));
+  // A finite loss does not prove finite parameters (an update can overflow some of them);
+  // one scan per round keeps a poisoned copy out of the average.
+  if (!result.diverged && !result.segment.allFinite()) {
+    result.diverged = true;
+    result.divergedBatch = result.losses.empty() ? 0 : result.losses.size() - 1;
+  }
   result.finished = Clock::now();
   result.computeSeconds = std::chrono::duration<double>(result.finished - start).count();
   return result;

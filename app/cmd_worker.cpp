@@ -1,0 +1,84 @@
+// `scaleout worker --connect tcp://HOST:PORT | --zk HOST:PORT --cluster NAME [--threads N]`
+#include <csignal>
+#include <ctime>
+#include <iostream>
+#include <mutex>
+
+#include <QCommandLineParser>
+
+#include "cluster/worker_node.h"
+#include "commands.h"
+#include "config/conf.h"
+#include "train/trainer.h"
+
+using namespace scaleout;
+
+namespace {
+cluster::WorkerNode* activeNode = nullptr;
+void onSignal(int) {
+  // Only sets an atomic: safe in a signal handler. The node stops within 100 ms.
+  if (activeNode) activeNode->stop();
+}
+
+std::mutex logMutex;
+void logLine(const std::string& line) {
+  std::lock_guard lock(logMutex);
+  const std::time_t now = std::time(nullptr);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  std::cout << stamp << " worker: " << line << std::endl;
+}
+}  // namespace
+
+int runWorkerCommand(const QStringList& args) {
+  QCommandLineParser parser;
+  parser.setApplicationDescription(
+      "Lend this machine's CPU to a master: train the rounds it sends until stopped (SIGINT/SIGTERM).\n"
+      "Needs no copy of the data or the conf: the master ships both.");
+  parser.addHelpOption();
+  parser.addOption({"connect", "Master endpoint to connect to directly (no ZooKeeper).", "tcp://HOST:PORT"});
+  parser.addOption({"zk", "ZooKeeper ensemble to find the master in.", "HOST:PORT[,HOST:PORT...]"});
+  parser.addOption({"cluster", "Cluster name (ZooKeeper root /scaleout/NAME).", "NAME", "default"});
+  parser.addOption({{"t", "threads"}, "Lanes to train in parallel (0 = hardware threads).", "N", "1"});
+  parser.addOption({"insecure", "Run without CURVE encryption and authentication (the only mode this build has)."});
+  parser.process(args);
+  if (!parser.positionalArguments().isEmpty()) {
+    std::cerr << "error: worker takes no positional arguments\n";
+    return 2;
+  }
+  if (parser.isSet("connect") == parser.isSet("zk")) {
+    std::cerr << "error: give exactly one of --connect tcp://HOST:PORT or --zk HOST:PORT --cluster NAME\n";
+    return 2;
+  }
+  if (!parser.isSet("insecure")) {
+    std::cerr << "error: this build has no CURVE security for the cluster yet; pass --insecure to run an "
+                 "unencrypted, unauthenticated worker on a network you trust\n";
+    return 2;
+  }
+  bool ok = false;
+  const int threads = parser.value("threads").toInt(&ok);
+  if (!ok || threads < 0 || threads > 1024) {
+    std::cerr << "error: --threads must be an integer in [0, 1024], not '" << parser.value("threads").toStdString() << "'\n";
+    return 2;
+  }
+  const Conf defaults;
+  cluster::WorkerNodeOptions options;
+  options.connect = parser.value("connect").toStdString();
+  options.zkHosts = parser.value("zk").toStdString();
+  options.cluster = parser.value("cluster").toStdString();
+  options.threads = resolveThreads(threads);
+  options.heartbeatTimeoutSeconds = defaults.heartbeatTimeoutSeconds;
+  options.zkSessionTimeoutMs = static_cast<int>(defaults.zooKeeperSessionTimeoutSeconds * 1000);
+  options.log = logLine;
+  logLine("INSECURE: no CURVE encryption or authentication; " + std::to_string(options.threads) + " lane(s), " +
+          (options.connect.empty() ? "cluster " + options.cluster + " via ZooKeeper " + options.zkHosts : "master " + options.connect));
+  cluster::WorkerNode node(options);
+  activeNode = &node;
+  std::signal(SIGINT, onSignal);
+  std::signal(SIGTERM, onSignal);
+  const int rc = node.run();
+  activeNode = nullptr;
+  const auto stats = node.stats();
+  logLine("trained " + std::to_string(stats.tasks) + " task(s) for " + std::to_string(stats.sessions) + " master session(s)");
+  return rc;
+}

@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""PyTorch reference for bench_throughput: the same workload, measured the same way.
+
+MLP 784-1000-500-250-10, hardtanh hidden, softmax + multi-class cross-entropy (as
+CrossEntropyLoss on logits), Glorot-uniform weights and zero biases, SGD with momentum
+0.9 and lr 0.01, batch 100, rows drawn from a fresh shuffle each epoch. Prints the best
+samples/s over --reps timed epochs and `result <key> <value>` lines for vs_pytorch.sh.
+
+Thread counts must be fixed before torch (and its BLAS) load, so this script sets
+OMP_NUM_THREADS, OPENBLAS_NUM_THREADS and MKL_NUM_THREADS from --threads itself.
+"""
+import argparse
+import gzip
+import os
+import struct
+import sys
+import time
+
+FASHION_DIR = "/usr/share/datasets/fashion-mnist"
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--threads", type=int, default=1, help="intra-op threads (torch.set_num_threads) and BLAS threads")
+    p.add_argument("--samples", type=int, default=30000, help="training rows (the first N of Fashion-MNIST)")
+    p.add_argument("--reps", type=int, default=3, help="timed epochs; the best is reported")
+    p.add_argument("--synthetic", action="store_true", help="random data of Fashion-MNIST's shape")
+    p.add_argument("--batch", type=int, default=100)
+    return p.parse_args()
+
+
+def read_idx(path):
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    magic = struct.unpack(">I", data[:4])[0]
+    dims = magic & 0xFF
+    shape = struct.unpack(">" + "I" * dims, data[4 : 4 + 4 * dims])
+    return data[4 + 4 * dims :], shape
+
+
+def load(args, torch):
+    n = args.samples
+    if args.synthetic:
+        g = torch.Generator().manual_seed(1)
+        return torch.rand(n, 784, generator=g), torch.randint(0, 10, (n,), generator=g)
+    import numpy as np
+
+    images, shape = read_idx(os.path.join(FASHION_DIR, "train-images-idx3-ubyte.gz"))
+    labels, _ = read_idx(os.path.join(FASHION_DIR, "train-labels-idx1-ubyte.gz"))
+    n = min(n, shape[0])
+    x = np.frombuffer(images, dtype=np.uint8, count=n * 784).reshape(n, 784).astype(np.float32) / 255.0
+    y = np.frombuffer(labels, dtype=np.uint8, count=n).astype(np.int64)
+    return torch.from_numpy(x), torch.from_numpy(y)
+
+
+def main():
+    args = parse_args()
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(args.threads)
+    import torch
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(123)
+    x, y = load(args, torch)
+    n = x.shape[0]
+
+    layers = []
+    sizes = [784, 1000, 500, 250, 10]
+    for i in range(4):
+        lin = torch.nn.Linear(sizes[i], sizes[i + 1])
+        torch.nn.init.xavier_uniform_(lin.weight)
+        torch.nn.init.zeros_(lin.bias)
+        layers.append(lin)
+        if i < 3:
+            layers.append(torch.nn.Hardtanh())
+    model = torch.nn.Sequential(*layers)
+    # PyTorch's momentum (v = mu v + g; p -= lr v) equals ours (v = mu v - lr g; p += v) at a fixed lr.
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    loss_fn = torch.nn.CrossEntropyLoss()
+
+    def epoch(limit=None):
+        perm = torch.randperm(n)
+        done = 0
+        last = 0.0
+        for start in range(0, n, args.batch):
+            idx = perm[start : start + args.batch]
+            xb, yb = x[idx], y[idx]
+            opt.zero_grad(set_to_none=True)
+            loss = loss_fn(model(xb), yb)
+            loss.backward()
+            opt.step()
+            last = loss.item()
+            done += idx.numel()
+            if limit and done >= limit:
+                break
+        return done, last
+
+    epoch(limit=20 * args.batch)  # warm-up: allocator, BLAS buffers, thread pool
+    best_wall, best_cpu, last = 0.0, 0.0, 0.0
+    for _ in range(args.reps):
+        w, c = time.perf_counter(), time.process_time()
+        done, last = epoch()
+        wall, cpu = time.perf_counter() - w, time.process_time() - c
+        best_wall = max(best_wall, done / wall)
+        best_cpu = max(best_cpu, done / cpu)
+    print(
+        f"pytorch {torch.__version__}, {args.threads} thread(s), {'synthetic' if args.synthetic else 'fashion-mnist'} "
+        f"{n} rows: {best_wall:.0f} samples/s wall, {best_cpu:.0f} samples/s per CPU second (best of {args.reps}); "
+        f"last loss {last:.4f}"
+    )
+    print(f"result pytorch{args.threads}_samples_per_s {best_wall:.6g}")
+    print(f"result pytorch{args.threads}_cpu_samples_per_s {best_cpu:.6g}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

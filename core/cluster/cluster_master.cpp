@@ -1,0 +1,421 @@
+#include "cluster/cluster_master.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <random>
+
+#include "cluster/protocol.h"
+#include "cluster/remote_worker.h"
+#include "cluster/zmq_io.h"
+#include "config/conf_io.h"
+#include "nn/network.h"
+#include "train/phase.h"
+#include "util/error.h"
+
+namespace scaleout::cluster {
+
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::string printableId(const std::string& id) {
+  const bool printable = std::all_of(id.begin(), id.end(), [](char c) { return c >= 32 && c < 127; });
+  if (printable && !id.empty()) return id;
+  std::string hex = "0x";
+  char buf[4];
+  for (unsigned char c : id.substr(0, 16)) {
+    std::snprintf(buf, sizeof buf, "%02x", c);
+    hex += buf;
+  }
+  return hex;
+}
+
+uint64_t randomRunId() {
+  std::random_device rd;
+  uint64_t id = 0;
+  while (id == 0) id = (static_cast<uint64_t>(rd()) << 32) ^ rd();
+  return id;
+}
+
+std::string formatSeconds(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f", s);
+  return buf;
+}
+
+// The CRC of a blob that goes to many peers (one round's parameters) is computed once.
+struct CrcMemo {
+  std::weak_ptr<const void> owner;
+  const void* data = nullptr;
+  size_t bytes = 0;
+  uint32_t crc = 0;
+
+  std::optional<uint32_t> lookup(const Blob& b) const {
+    if (!b.owner || b.data != data || b.bytes != bytes || owner.expired()) return std::nullopt;
+    if (owner.owner_before(b.owner) || b.owner.owner_before(owner)) return std::nullopt;
+    return crc;
+  }
+  void store(const Blob& b, uint32_t c) {
+    owner = b.owner;
+    data = b.data;
+    bytes = b.bytes;
+    crc = c;
+  }
+};
+
+}  // namespace
+
+struct ClusterMaster::Impl {
+  struct Peer {
+    std::string identity;
+    std::string name;  // for log lines
+    uint32_t generation = 0;
+    uint32_t lanes = 1;
+    bool ready = false;
+    Clock::time_point lastSeen;
+    std::vector<std::shared_ptr<RemoteLane>> laneStates;
+  };
+
+  ClusterMaster& owner;
+  ClusterMasterOptions options;
+  std::string confJson, phasesJson;
+  std::shared_ptr<const DataSet> shard;
+  uint64_t shardHashValue = 0;
+  zmq::context_t context;
+  zmq::socket_t router;
+  WakePipe wake;
+  std::shared_ptr<TaskOutbox> outbox;
+  std::atomic<bool> stopping{false};
+  std::thread io;
+
+  mutable std::mutex statsMutex;
+  ClusterMasterStats stats;
+  std::mutex handlerMutex;
+  JoinHandler handler;
+
+  std::map<std::string, Peer> peers;  // I/O thread only
+  uint32_t nextGeneration = 0;
+  CrcMemo memo[3];
+
+  Impl(ClusterMaster& o, const Conf& conf, const DataSet& train, ClusterMasterOptions opts)
+      : owner(o),
+        options(std::move(opts)),
+        context(1),
+        router(context, zmq::socket_type::router),
+        wake(context, "scaleout-master-wake") {
+    NetworkLayout layout(conf);
+    confJson = confToJson(conf).dump();
+    phasesJson = phasesToJson(planPhases(conf, layout));
+    // Borrow the caller's rows without copying them: the owner is a token that keeps
+    // zero-copy sends happy; `train` itself outlives this object by contract.
+    shard = std::shared_ptr<const DataSet>(std::make_shared<char>(0), &train);
+    shardHashValue = shardHash(train);
+    outbox = std::make_shared<TaskOutbox>([this] { wake.notify(); });
+  }
+
+  void log(const std::string& line) {
+    if (options.log) options.log(line);
+  }
+
+  void count(const std::function<void(ClusterMasterStats&)>& f) {
+    std::lock_guard lock(statsMutex);
+    f(stats);
+  }
+
+  SendStatus send(const std::string& identity, const Envelope& env, const Payload& payload, const BlobCrcs* crcs = nullptr) {
+    const Encoded e = encode(env, payload, crcs);
+    const SendStatus s = sendEncoded(router, identity, e);
+    if (s == SendStatus::Sent) count([&](ClusterMasterStats& st) { st.bytesSent += e.bytes(); });
+    return s;
+  }
+
+  Envelope envelopeFor(const Peer& p, long long round = 0) const { return Envelope{owner.runId_, p.generation, round}; }
+
+  void drop(const std::string& identity, const std::string& why) {
+    uint64_t n = 0;
+    count([&](ClusterMasterStats& st) { n = ++st.messagesDropped; });
+    if (n <= 20 || n % 1000 == 0)
+      log("dropped a message from " + printableId(identity) + ": " + why + " (" + std::to_string(n) + " dropped so far)");
+  }
+
+  void peerGone(const std::string& identity, const std::string& reason) {
+    auto it = peers.find(identity);
+    if (it == peers.end()) return;
+    Peer& p = it->second;
+    int busy = 0;
+    for (auto& lane : p.laneStates) {
+      busy += lane->busy() ? 1 : 0;
+      lane->fail(reason);
+    }
+    log("worker " + p.name + " " + reason + (busy ? "; its " + std::to_string(busy) + " slice(s) go back to the queue" : ""));
+    if (p.ready) owner.connected_.fetch_sub(1);
+    count([&](ClusterMasterStats& st) { ++st.workersLost; });
+    peers.erase(it);
+  }
+
+  void onHello(const std::string& identity, const HelloMsg& hello) {
+    if (peers.count(identity)) peerGone(identity, "said hello again: its old session ends");
+    Peer p;
+    p.identity = identity;
+    p.name = hello.name.empty() ? printableId(identity) : hello.name;
+    p.generation = ++nextGeneration;
+    p.lanes = std::min<uint32_t>(hello.threads, static_cast<uint32_t>(std::max(1, options.maxLanesPerWorker)));
+    p.lastSeen = Clock::now();
+    WelcomeMsg w;
+    w.heartbeatIntervalMs = static_cast<uint32_t>(options.heartbeatIntervalSeconds * 1000);
+    w.heartbeatTimeoutMs = static_cast<uint32_t>(options.heartbeatTimeoutSeconds * 1000);
+    w.lanes = p.lanes;
+    ConfMsg c;
+    c.confJson = confJson;
+    c.phasesJson = phasesJson;
+    c.shardHash = shardHashValue;
+    c.shardRows = shard->size();
+    c.shardDims = static_cast<uint32_t>(shard->dims());
+    if (send(identity, envelopeFor(p), w) != SendStatus::Sent || send(identity, envelopeFor(p), c) != SendStatus::Sent) {
+      log("worker " + p.name + " said hello but cannot be answered; ignored");
+      return;
+    }
+    log("worker " + p.name + " (host " + hello.host + ", " + std::to_string(hello.threads) + " thread(s)) connected; session " +
+        std::to_string(p.generation) + ", " + std::to_string(p.lanes) + " lane(s)");
+    peers[identity] = std::move(p);
+  }
+
+  void onReady(Peer& p, const ReadyMsg& m) {
+    if (m.shardHash != shardHashValue) {
+      drop(p.identity, "ready for shard " + std::to_string(m.shardHash) + " but this run's shard is " + std::to_string(shardHashValue));
+      return;
+    }
+    if (p.ready) return;  // a repeated Ready changes nothing
+    p.ready = true;
+    owner.connected_.fetch_add(1);
+    count([&](ClusterMasterStats& st) { ++st.workersJoined; });
+    std::vector<std::unique_ptr<Worker>> workers;
+    for (uint32_t i = 0; i < p.lanes; ++i) {
+      const std::string id = p.lanes > 1 ? p.name + "#" + std::to_string(i) : p.name;
+      auto lane = std::make_shared<RemoteLane>(id, p.identity, p.generation, i, outbox);
+      p.laneStates.push_back(lane);
+      workers.push_back(std::make_unique<RemoteWorker>(lane));
+    }
+    log("worker " + p.name + " is ready: " + std::to_string(p.lanes) + " lane(s) join at the next round");
+    std::lock_guard lock(handlerMutex);
+    if (!handler) {
+      log("no trainer accepts workers yet; " + p.name + " stays idle");
+      return;
+    }
+    for (auto& w : workers) handler(std::move(w));
+  }
+
+  void onResult(Peer& p, const Header& h, ResultMsg& m) {
+    if (!p.ready || m.lane >= p.laneStates.size()) {
+      drop(p.identity, "result for lane " + std::to_string(m.lane) + ", which this worker does not have");
+      return;
+    }
+    m.result.round = h.envelope.round;
+    const std::string why = p.laneStates[m.lane]->deliver(std::move(m.result), m.errorText);
+    if (!why.empty()) {
+      drop(p.identity, why);
+      if (why.find("do not match the task") != std::string::npos) peerGone(p.identity, "returned a result that does not fit its task");
+      return;
+    }
+    count([&](ClusterMasterStats& st) { ++st.resultsReceived; });
+  }
+
+  void handle(std::vector<zmq::message_t>& frames) {
+    if (frames.empty()) return;
+    const std::string identity(static_cast<const char*>(frames[0].data()), frames[0].size());
+    uint64_t bytes = 0;
+    for (size_t i = 1; i < frames.size(); ++i) bytes += frames[i].size();
+    count([&](ClusterMasterStats& st) { st.bytesReceived += bytes; });
+    const auto views = frameViews(frames, 1);
+    DecodeOutcome out = decodeMessage(views);
+    if (!out) {
+      if (out.failure == DecodeFailure::WrongVersion) {
+        const std::string text = "refused: this master speaks cluster protocol version " + std::to_string(kProtocolVersion) +
+                                 ", the worker speaks version " + std::to_string(out.peerVersion) +
+                                 "; run the same Scaleout release on both";
+        log("worker " + printableId(identity) + " " + text);
+        send(identity, Envelope{}, ErrorMsg{ErrorCode::VersionMismatch, text});
+        peerGone(identity, "was refused");
+        count([&](ClusterMasterStats& st) { ++st.messagesDropped; });
+        return;
+      }
+      drop(identity, out.error);
+      // A damaged message inside a session may have been a result: end the session so its
+      // lanes fail now (slices re-queued) instead of waiting forever; the node says hello again.
+      if (peers.count(identity)) peerGone(identity, "sent a damaged message; its session ends");
+      return;
+    }
+    const Header& h = out.message->header;
+    Payload& payload = out.message->payload;
+    if (h.type == MessageType::Hello) {
+      onHello(identity, std::get<HelloMsg>(payload));
+      return;
+    }
+    auto it = peers.find(identity);
+    if (it == peers.end() || h.envelope.runId != owner.runId_ || h.envelope.generation != it->second.generation) {
+      drop(identity, std::string(messageTypeName(h.type)) + " outside a current session (run " + std::to_string(h.envelope.runId) +
+                         ", generation " + std::to_string(h.envelope.generation) + ")");
+      if (h.type != MessageType::Error && h.type != MessageType::Bye)
+        send(identity, Envelope{owner.runId_, 0, 0}, ErrorMsg{ErrorCode::StaleSession, "unknown or stale session: say hello again"});
+      return;
+    }
+    Peer& p = it->second;
+    p.lastSeen = Clock::now();
+    switch (h.type) {
+      case MessageType::ShardRequest: {
+        const auto& m = std::get<ShardRequestMsg>(payload);
+        if (m.shardHash != shardHashValue) {
+          drop(identity, "asked for an unknown shard");
+          return;
+        }
+        char mb[32];
+        std::snprintf(mb, sizeof mb, "%.1f", static_cast<double>(shard->features.size()) * 4 / 1e6);
+        log("shipping the training rows to " + p.name + " (" + std::to_string(shard->size()) + " rows, " + mb + " MB)");
+        ShardMsg s;
+        s.shardHash = shardHashValue;
+        s.data = shard;
+        if (send(identity, envelopeFor(p), s) != SendStatus::Sent) peerGone(identity, "could not be sent its shard");
+        return;
+      }
+      case MessageType::Ready:
+        onReady(p, std::get<ReadyMsg>(payload));
+        return;
+      case MessageType::Result:
+        onResult(p, h, std::get<ResultMsg>(payload));
+        return;
+      case MessageType::Heartbeat:
+        return;
+      case MessageType::Bye:
+        peerGone(identity, "left: " + std::get<ByeMsg>(payload).reason);
+        return;
+      case MessageType::Error:
+        log("worker " + p.name + " reports: " + std::get<ErrorMsg>(payload).text);
+        return;
+      default:
+        drop(identity, std::string("unexpected ") + messageTypeName(h.type) + " from a worker");
+        return;
+    }
+  }
+
+  void sendTasks() {
+    for (OutgoingTask& t : outbox->take()) {
+      auto it = peers.find(t.peer);
+      if (it == peers.end() || it->second.generation != t.generation) continue;  // its lane already failed
+      Peer& p = it->second;
+      Blob blobs[3];
+      if (t.task.params) blobs[0] = {t.task.params, t.task.params->data(), static_cast<size_t>(t.task.params->size()) * 4};
+      if (t.task.state) {
+        blobs[1] = {t.task.state, t.task.state->velocity.data(), static_cast<size_t>(t.task.state->velocity.size()) * 4};
+        blobs[2] = {t.task.state, t.task.state->adagrad.data(), static_cast<size_t>(t.task.state->adagrad.size()) * 4};
+      }
+      BlobCrcs crcs;
+      for (int i = 0; i < 3; ++i) {
+        auto known = memo[i].lookup(blobs[i]);
+        if (!known && blobs[i].owner) {
+          known = blobCrc(blobs[i]);
+          memo[i].store(blobs[i], *known);
+        }
+        crcs.known.push_back(known);
+      }
+      const long long round = t.task.round;
+      TaskMsg m{t.lane, std::move(t.task)};
+      const SendStatus s = send(t.peer, envelopeFor(p, round), m, &crcs);
+      if (s == SendStatus::Sent) {
+        count([&](ClusterMasterStats& st) { ++st.tasksSent; });
+      } else {
+        peerGone(t.peer, s == SendStatus::Unreachable ? "disconnected" : "cannot take a task (its queue is full)");
+      }
+    }
+  }
+
+  void heartbeat() {
+    const auto now = Clock::now();
+    std::vector<std::pair<std::string, std::string>> gone;
+    for (auto& [identity, p] : peers) {
+      const double silent = std::chrono::duration<double>(now - p.lastSeen).count();
+      if (silent > options.heartbeatTimeoutSeconds) {
+        gone.push_back({identity, "silent for " + formatSeconds(silent) + " s (heartbeat timeout " +
+                                      formatSeconds(options.heartbeatTimeoutSeconds) + " s): declared dead"});
+        continue;
+      }
+      int busy = 0;
+      for (auto& lane : p.laneStates) busy += lane->busy() ? 1 : 0;
+      const SendStatus s = send(identity, envelopeFor(p), HeartbeatMsg{static_cast<uint32_t>(busy)});
+      if (s == SendStatus::Unreachable) gone.push_back({identity, "disconnected"});
+    }
+    for (auto& [identity, reason] : gone) peerGone(identity, reason);
+  }
+
+  void loop() {
+    const auto interval = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.heartbeatIntervalSeconds));
+    auto nextBeat = Clock::now() + interval;
+    std::vector<zmq::message_t> frames;
+    while (!stopping.load()) {
+      zmq::pollitem_t items[] = {{router.handle(), 0, ZMQ_POLLIN, 0}, {wake.socket().handle(), 0, ZMQ_POLLIN, 0}};
+      const auto wait = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(nextBeat - Clock::now()),
+                                   std::chrono::milliseconds(0), std::chrono::milliseconds(100));
+      try {
+        zmq::poll(items, 2, wait);
+      } catch (const zmq::error_t&) {
+        continue;  // EINTR
+      }
+      if (items[1].revents & ZMQ_POLLIN) wake.drain();
+      sendTasks();
+      for (int i = 0; i < 256 && receiveFrames(router, frames); ++i) handle(frames);
+      sendTasks();
+      if (Clock::now() >= nextBeat) {
+        heartbeat();
+        nextBeat = Clock::now() + interval;
+      }
+    }
+    outbox->close();
+    for (auto& [identity, p] : peers) {
+      send(identity, envelopeFor(p), ByeMsg{"the run has ended"});
+      for (auto& lane : p.laneStates) lane->fail("is no longer used: the master stopped");
+    }
+    peers.clear();
+    router.set(zmq::sockopt::linger, 500);  // let the Byes out
+    router.close();
+  }
+};
+
+ClusterMaster::ClusterMaster(const Conf& conf, const DataSet& train, ClusterMasterOptions options) {
+  runId_ = randomRunId();
+  impl_ = std::make_unique<Impl>(*this, conf, train, std::move(options));
+  auto& router = impl_->router;
+  router.set(zmq::sockopt::router_mandatory, 1);
+  // High-water marks count messages, not bytes: a few parameter vectors per peer at most.
+  router.set(zmq::sockopt::sndhwm, 64);
+  router.set(zmq::sockopt::rcvhwm, 256);
+  router.set(zmq::sockopt::linger, 0);
+  // ZMTP-level pings find dead TCP peers; application heartbeats find hung processes.
+  router.set(zmq::sockopt::heartbeat_ivl, 1000);
+  router.set(zmq::sockopt::heartbeat_timeout, 5000);
+  try {
+    router.bind(impl_->options.bind);
+  } catch (const zmq::error_t& e) {
+    throw ScaleoutError("cannot listen for workers on " + impl_->options.bind + ": " + e.what());
+  }
+  endpoint_ = router.get(zmq::sockopt::last_endpoint);
+  impl_->io = std::thread([this] { impl_->loop(); });
+}
+
+ClusterMaster::~ClusterMaster() {
+  impl_->stopping = true;
+  impl_->wake.notify();
+  if (impl_->io.joinable()) impl_->io.join();
+}
+
+void ClusterMaster::setJoinHandler(JoinHandler handler) {
+  std::lock_guard lock(impl_->handlerMutex);
+  impl_->handler = std::move(handler);
+}
+
+ClusterMasterStats ClusterMaster::stats() const {
+  std::lock_guard lock(impl_->statsMutex);
+  return impl_->stats;
+}
+
+}  // namespace scaleout::cluster

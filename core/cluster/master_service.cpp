@@ -1,0 +1,80 @@
+#include "cluster/master_service.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+
+#include "cluster/protocol.h"
+#include "cluster/zk_registry.h"
+#include "util/error.h"
+
+namespace scaleout::cluster {
+
+struct MasterService::Impl {
+  std::unique_ptr<ClusterMaster> master;
+  std::unique_ptr<ZkRegistry> zk;
+  LogFn log;
+};
+
+MasterService::MasterService(const Conf& conf, const DataSet& train, Trainer& trainer, MasterServiceOptions options)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->log = options.log;
+  auto log = [&](const std::string& line) {
+    if (options.log) options.log(line);
+  };
+  if (!options.insecure)
+    throw ScaleoutError("this build has no CURVE security for the cluster yet; pass --insecure to run an "
+                        "unencrypted, unauthenticated cluster on a network you trust");
+  ClusterMasterOptions mo;
+  mo.bind = options.bind;
+  mo.heartbeatIntervalSeconds = 1.0;
+  mo.heartbeatTimeoutSeconds = conf.heartbeatTimeoutSeconds;
+  mo.log = options.log;
+  impl_->master = std::make_unique<ClusterMaster>(conf, train, mo);
+  impl_->master->setJoinHandler([&trainer](std::unique_ptr<Worker> w) { trainer.addWorker(std::move(w)); });
+  log("INSECURE: no CURVE encryption or authentication; any peer that reaches " + impl_->master->endpoint() +
+      " can join and see the training data");
+  log("listening for workers on " + impl_->master->endpoint() + " (protocol version " + std::to_string(kProtocolVersion) + ")");
+  if (options.zkHosts.empty()) return;
+
+  ZkRegistryOptions zo;
+  zo.hosts = options.zkHosts;
+  zo.root = clusterRoot(options.cluster);
+  zo.sessionTimeoutMs = options.zkSessionTimeoutMs;
+  zo.log = options.log;
+  impl_->zk = std::make_unique<ZkRegistry>(zo);
+  char host[256] = {0};
+  gethostname(host, sizeof host - 1);
+  char runId[20];
+  std::snprintf(runId, sizeof runId, "%016llx", static_cast<unsigned long long>(impl_->master->runId()));
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  impl_->zk->publishMaster({{"endpoint", impl_->master->endpoint()},
+                            {"protocolVersion", kProtocolVersion},
+                            {"publicKey", nullptr},
+                            {"secure", false},
+                            {"host", host},
+                            {"pid", static_cast<int>(getpid())},
+                            {"runId", runId},
+                            {"version", SCALEOUT_VERSION},
+                            {"registrationTimeUTC", now}});
+  impl_->zk->watchWorkers([log = options.log, last = std::make_shared<size_t>(static_cast<size_t>(-1))](const std::vector<nlohmann::json>& workers) {
+    if (workers.size() == *last) return;
+    *last = workers.size();
+    if (log) log("ZooKeeper lists " + std::to_string(workers.size()) + " registered worker(s) in the cluster");
+  });
+  if (!impl_->zk->waitConnected(std::chrono::milliseconds(options.zkSessionTimeoutMs)))
+    log("ZooKeeper at " + options.zkHosts + " is unreachable (no session within " + std::to_string(options.zkSessionTimeoutMs) +
+        " ms); training with local threads, and registering the master when ZooKeeper answers");
+}
+
+MasterService::~MasterService() {
+  impl_->zk.reset();      // unregister first, so no worker comes looking for a closing master
+  impl_->master.reset();
+}
+
+const std::string& MasterService::endpoint() const { return impl_->master->endpoint(); }
+ClusterMasterStats MasterService::stats() const { return impl_->master->stats(); }
+bool MasterService::zooKeeperConnected() const { return impl_->zk && impl_->zk->connected(); }
+
+}  // namespace scaleout::cluster

@@ -1,0 +1,39 @@
+#pragma once
+// MasterService: everything `scaleout train --zk/--bind` adds to a run. It opens the
+// ClusterMaster endpoint, feeds every ready remote lane to the Trainer (which admits it
+// at the next round boundary), and, with ZooKeeper, registers the master so workers of
+// the cluster find it. ZooKeeper unreachable at start is reported within the session
+// timeout and the run goes on with local threads; registration follows when it connects.
+#include <memory>
+#include <string>
+
+#include "cluster/cluster_log.h"
+#include "cluster/cluster_master.h"
+#include "train/trainer.h"
+
+namespace scaleout::cluster {
+
+struct MasterServiceOptions {
+  std::string bind = "tcp://127.0.0.1:*";
+  std::string zkHosts;  // empty: no ZooKeeper (workers use --connect)
+  std::string cluster = "default";
+  bool insecure = false;  // no CURVE: the only mode this build has (see docs/cluster.md)
+  int zkSessionTimeoutMs = 6000;
+  LogFn log;
+};
+
+class MasterService {
+ public:
+  // `train` and `trainer` must outlive this object; construct it after the trainer.
+  MasterService(const Conf& conf, const DataSet& train, Trainer& trainer, MasterServiceOptions options);
+  ~MasterService();
+  const std::string& endpoint() const;
+  ClusterMasterStats stats() const;
+  bool zooKeeperConnected() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace scaleout::cluster

@@ -1,0 +1,620 @@
+#include "cluster/worker_node.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <list>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <thread>
+#include <utility>
+
+#include "cluster/protocol.h"
+#include "cluster/zk_registry.h"
+#include "cluster/zmq_io.h"
+#include "config/conf_io.h"
+#include "nn/network.h"
+#include "train/worker.h"
+#include "util/blas_threads.h"
+
+namespace scaleout::cluster {
+
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+std::string hostName() {
+  char buf[256] = {0};
+  if (gethostname(buf, sizeof buf - 1) != 0) return "unknown-host";
+  return buf;
+}
+
+std::string fmt1(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f", v);
+  return buf;
+}
+
+std::string hex64(uint64_t v) {
+  char buf[20];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+// Shards received in this process, by content hash: a worker serving several runs of
+// the same data downloads it once. Two entries are enough for a desktop's runs.
+class ShardCache {
+ public:
+  std::shared_ptr<const DataSet> find(uint64_t hash) {
+    std::lock_guard lock(mutex_);
+    for (auto& [h, d] : entries_)
+      if (h == hash) return d;
+    return nullptr;
+  }
+  void put(uint64_t hash, std::shared_ptr<const DataSet> data) {
+    std::lock_guard lock(mutex_);
+    entries_.push_front({hash, std::move(data)});
+    while (entries_.size() > 2) entries_.pop_back();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::list<std::pair<uint64_t, std::shared_ptr<const DataSet>>> entries_;
+};
+
+ShardCache& shardCache() {
+  static ShardCache cache;
+  return cache;
+}
+
+// An encoded message waiting for the I/O thread, with whatever its blobs borrow from.
+struct Outgoing {
+  Encoded message;
+  std::shared_ptr<const void> keepAlive;
+};
+
+class Outbox {
+ public:
+  explicit Outbox(WakePipe& wake) : wake_(wake) {}
+  void push(Outgoing o) {
+    {
+      std::lock_guard lock(mutex_);
+      items_.push_back(std::move(o));
+    }
+    wake_.notify();
+  }
+  std::deque<Outgoing> take() {
+    std::lock_guard lock(mutex_);
+    return std::exchange(items_, {});
+  }
+
+ private:
+  WakePipe& wake_;
+  std::mutex mutex_;
+  std::deque<Outgoing> items_;
+};
+
+// One lane: a thread training the tasks the master sends to this lane, one at a time.
+class Lane {
+ public:
+  Lane(const WorkerContext& context, uint32_t index, Envelope session, Outbox& outbox, std::atomic<long long>& tasks)
+      : context_(context), index_(index), session_(session), outbox_(outbox), tasks_(tasks) {
+    thread_ = std::thread([this] { loop(); });
+  }
+  ~Lane() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  void post(RoundTask task) {
+    {
+      std::lock_guard lock(mutex_);
+      task_ = std::move(task);
+    }
+    cv_.notify_all();
+  }
+  bool busy() const { return busy_.load(); }
+
+ private:
+  void loop() {
+    SliceTrainer trainer(context_);
+    for (;;) {
+      RoundTask task;
+      {
+        std::unique_lock lock(mutex_);
+        cv_.wait(lock, [this] { return stopping_ || task_.has_value(); });
+        if (stopping_) return;
+        task = std::move(*task_);
+        task_.reset();
+        busy_ = true;
+      }
+      auto payload = std::make_shared<Payload>(ResultMsg{});
+      ResultMsg& msg = std::get<ResultMsg>(*payload);
+      msg.lane = index_;
+      try {
+        msg.result = trainer.run(task, static_cast<int>(index_));
+      } catch (const std::exception& e) {
+        msg.result = RoundResult{};
+        msg.errorText = e.what();
+      } catch (...) {
+        msg.result = RoundResult{};
+        msg.errorText = "unknown error";
+      }
+      busy_ = false;
+      if (msg.result.cancelled && context_.control->cancelled()) continue;  // the session is ending
+      Envelope env = session_;
+      env.round = task.round;
+      // Encoding (and its CRC) happens here, in parallel with other lanes; the encoded
+      // message borrows the result's buffers, which `payload` keeps alive until sent.
+      Outgoing out{encode(env, *payload), payload};
+      outbox_.push(std::move(out));
+      ++tasks_;
+    }
+  }
+
+  WorkerContext context_;
+  const uint32_t index_;
+  const Envelope session_;
+  Outbox& outbox_;
+  std::atomic<long long>& tasks_;
+  std::thread thread_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::optional<RoundTask> task_;
+  bool stopping_ = false;
+  std::atomic<bool> busy_{false};
+};
+
+}  // namespace
+
+struct WorkerNode::Impl {
+  WorkerNode& owner;
+  WorkerNodeOptions options;
+  std::string host = hostName();
+  std::string baseName;
+  uint32_t pid = static_cast<uint32_t>(getpid());
+  uint32_t salt = 0;
+  int connection = 0;
+
+  zmq::context_t context{1};
+  WakePipe wake{context, "scaleout-worker-wake"};
+  Outbox outbox{wake};
+  std::unique_ptr<zmq::socket_t> socket;
+  std::string endpoint;
+  std::string identity;
+
+  // Discovery through ZooKeeper.
+  std::unique_ptr<ZkRegistry> zk;
+  std::mutex discoveredMutex;
+  std::string discovered;
+
+  // The current session with a master.
+  struct Session {
+    bool welcomed = false;
+    Envelope envelope;  // run id and generation given by the master
+    uint32_t lanes = 1;
+    double heartbeatInterval = 1, heartbeatTimeout = 3;
+    std::unique_ptr<Conf> conf;
+    std::unique_ptr<NetworkLayout> layout;
+    std::vector<Phase> phases;
+    uint64_t shardHash = 0, shardRows = 0;
+    std::shared_ptr<const DataSet> data;
+    Clock::time_point shardAsked;
+    RunControl control;
+    std::vector<std::unique_ptr<Lane>> laneWorkers;
+  };
+  std::unique_ptr<Session> session;
+  Clock::time_point lastHeard, lastSent, helloSent, nextWaitingLog, retryAfter;
+
+  std::atomic<long long> tasks{0};
+  std::atomic<int> sessions{0};
+  std::atomic<int> downloads{0};
+
+  Impl(WorkerNode& o, WorkerNodeOptions opts) : owner(o), options(std::move(opts)) {
+    std::random_device rd;
+    salt = rd();
+    baseName = host + ":" + std::to_string(pid);
+  }
+
+  void log(const std::string& line) {
+    if (options.log) options.log(line);
+  }
+
+  double heartbeatInterval() const { return session && session->welcomed ? session->heartbeatInterval : options.heartbeatIntervalSeconds; }
+  double heartbeatTimeout() const { return session && session->welcomed ? session->heartbeatTimeout : options.heartbeatTimeoutSeconds; }
+
+  void send(const Payload& payload, long long round = 0) {
+    if (!socket) return;
+    Envelope env = session ? session->envelope : Envelope{};
+    env.round = round;
+    if (sendEncoded(*socket, "", encode(env, payload)) == SendStatus::Sent) lastSent = Clock::now();
+  }
+
+  void endSession() {
+    if (!session) return;
+    session->control.cancel();      // lanes stop at their next minibatch
+    session->laneWorkers.clear();   // joins them
+    session.reset();
+    outbox.take();                  // results of the old session are worthless now
+  }
+
+  void closeSocket() {
+    if (!socket) return;
+    socket->set(zmq::sockopt::linger, 0);
+    socket->close();
+    socket.reset();
+  }
+
+  // A fresh DEALER with a fresh identity: a master that declared us dead must not mix
+  // our new session with the old one.
+  void openSocket() {
+    closeSocket();
+    char id[96];
+    std::snprintf(id, sizeof id, "%s-%08x-%d", baseName.c_str(), salt, ++connection);
+    identity = id;
+    socket = std::make_unique<zmq::socket_t>(context, zmq::socket_type::dealer);
+    socket->set(zmq::sockopt::routing_id, identity);
+    socket->set(zmq::sockopt::linger, 0);
+    socket->set(zmq::sockopt::sndhwm, 64);
+    socket->set(zmq::sockopt::heartbeat_ivl, 1000);
+    socket->set(zmq::sockopt::heartbeat_timeout, 5000);
+    socket->set(zmq::sockopt::reconnect_ivl, 200);
+    socket->set(zmq::sockopt::reconnect_ivl_max, 2000);
+    try {
+      socket->connect(endpoint);
+    } catch (const zmq::error_t& e) {
+      log("cannot connect to '" + endpoint + "': " + e.what() + "; waiting");
+      socket.reset();
+      retryAfter = Clock::now() + std::chrono::seconds(5);
+      return;
+    }
+    session = std::make_unique<Session>();
+    HelloMsg hello;
+    hello.threads = static_cast<uint32_t>(std::max(1, options.threads));
+    hello.name = baseName;
+    hello.host = host;
+    hello.pid = pid;
+    send(hello);
+    helloSent = lastHeard = Clock::now();
+  }
+
+  void restart(const std::string& why) {
+    if (!why.empty()) log(why);
+    endSession();
+    closeSocket();
+    if (!endpoint.empty() && Clock::now() >= retryAfter) openSocket();
+  }
+
+  std::string validateTask(const TaskMsg& m) const {
+    const Session& s = *session;
+    const RoundTask& t = m.task;
+    if (m.lane >= s.laneWorkers.size()) return "lane " + std::to_string(m.lane) + " does not exist";
+    if (static_cast<size_t>(t.params->size()) != s.layout->size())
+      return "task has " + std::to_string(t.params->size()) + " parameters; the conf builds " + std::to_string(s.layout->size());
+    if (t.phase.size() == 0 || t.phase.end > s.layout->size()) return "task phase range does not fit the network";
+    if (t.phase.layer >= s.layout->layers().size()) return "task phase names layer " + std::to_string(t.phase.layer) + ", which does not exist";
+    for (uint32_t i : t.indices)
+      if (i >= s.data->size()) return "task row " + std::to_string(i) + " is outside the " + std::to_string(s.data->size()) + " rows";
+    return "";
+  }
+
+  void startLanes() {
+    Session& s = *session;
+    WorkerContext ctx;
+    ctx.conf = s.conf.get();
+    ctx.layout = s.layout.get();
+    ctx.train = s.data.get();
+    ctx.phases = &s.phases;
+    ctx.control = &s.control;
+    ctx.results = nullptr;  // lanes hand results to the outbox instead
+    for (uint32_t i = 0; i < s.lanes; ++i) s.laneWorkers.push_back(std::make_unique<Lane>(ctx, i, s.envelope, outbox, tasks));
+    send(ReadyMsg{s.shardHash});
+    ++sessions;
+    log("ready: " + std::to_string(s.lanes) + " lane(s) training for the master at " + endpoint);
+  }
+
+  void onConf(const ConfMsg& m) {
+    Session& s = *session;
+    std::vector<ConfIssue> issues;
+    nlohmann::json doc = nlohmann::json::parse(m.confJson, nullptr, false);
+    Conf conf = doc.is_discarded() ? Conf{} : confFromJson(doc, issues);
+    if (doc.is_discarded()) issues.push_back({"", "", "is not valid JSON", "a conf object"});
+    if (!issues.empty()) {
+      const std::string text = "cannot use the master's conf: " + formatIssues(issues);
+      send(ErrorMsg{ErrorCode::BadMessage, text});
+      retryAfter = Clock::now() + std::chrono::seconds(30);
+      restart(text + "; trying again in 30 s");
+      return;
+    }
+    try {
+      s.conf = std::make_unique<Conf>(conf);
+      s.layout = std::make_unique<NetworkLayout>(*s.conf);
+    } catch (const std::exception& e) {
+      send(ErrorMsg{ErrorCode::BadMessage, std::string("cannot build the network: ") + e.what()});
+      retryAfter = Clock::now() + std::chrono::seconds(30);
+      restart(std::string("cannot build the master's network: ") + e.what() + "; trying again in 30 s");
+      return;
+    }
+    std::string error;
+    auto phases = phasesFromJson(m.phasesJson, s.layout->size(), error);
+    if (!phases) {
+      send(ErrorMsg{ErrorCode::BadMessage, error});
+      retryAfter = Clock::now() + std::chrono::seconds(30);
+      restart("cannot use the master's phases: " + error + "; trying again in 30 s");
+      return;
+    }
+    s.phases = std::move(*phases);
+    s.shardHash = m.shardHash;
+    s.shardRows = m.shardRows;
+    log("conf received: " + s.conf->networkClass + " network of " + std::to_string(s.layout->size()) + " parameters");
+    if (auto cached = shardCache().find(m.shardHash)) {
+      s.data = cached;
+      log("training rows " + hex64(m.shardHash) + " found in the cache (" + std::to_string(cached->size()) + " rows)");
+      startLanes();
+      return;
+    }
+    log("asking for the training rows (" + std::to_string(m.shardRows) + " x " + std::to_string(m.shardDims) + ")");
+    s.shardAsked = Clock::now();
+    send(ShardRequestMsg{m.shardHash});
+  }
+
+  void onShard(const ShardMsg& m) {
+    Session& s = *session;
+    if (!s.conf || m.shardHash != s.shardHash || s.data) {
+      log("dropped an unexpected shard from the master");
+      return;
+    }
+    if (m.data->size() != s.shardRows || m.data->dims() != s.conf->nIn) {
+      restart("the master's shard has " + std::to_string(m.data->size()) + " x " + std::to_string(m.data->dims()) +
+              " values; its conf promised " + std::to_string(s.shardRows) + " x " + std::to_string(s.conf->nIn));
+      return;
+    }
+    if (shardHash(*m.data) != m.shardHash) {
+      restart("the master's shard does not match its hash; starting over");
+      return;
+    }
+    s.data = m.data;
+    shardCache().put(m.shardHash, m.data);
+    ++downloads;
+    log("received " + std::to_string(m.data->size()) + " training rows (" + fmt1(m.data->features.size() * 4 / 1e6) + " MB) in " +
+        fmt1(since(s.shardAsked)) + " s; cached as " + hex64(m.shardHash));
+    startLanes();
+  }
+
+  void handle(std::vector<zmq::message_t>& frames) {
+    const auto views = frameViews(frames, 0);
+    DecodeOutcome out = decodeMessage(views);
+    if (!out) {
+      log("dropped a message from the master: " + out.error);
+      return;
+    }
+    const Header& h = out.message->header;
+    Payload& payload = out.message->payload;
+    if (h.type == MessageType::Error) {
+      const auto& e = std::get<ErrorMsg>(payload);
+      if (e.code == ErrorCode::VersionMismatch) {
+        retryAfter = Clock::now() + std::chrono::seconds(30);
+        restart("the master at " + endpoint + " " + e.text + "; trying again in 30 s");
+      } else if (e.code == ErrorCode::StaleSession) {
+        restart("the master does not know this session (" + e.text + "); saying hello again");
+      } else {
+        log("the master reports: " + e.text);
+      }
+      return;
+    }
+    Session& s = *session;
+    if (h.type == MessageType::Welcome) {
+      if (s.welcomed || h.envelope.runId == 0) {
+        log("dropped a repeated welcome");
+        return;
+      }
+      const auto& w = std::get<WelcomeMsg>(payload);
+      s.welcomed = true;
+      s.envelope = {h.envelope.runId, h.envelope.generation, 0};
+      s.lanes = std::max<uint32_t>(1, std::min<uint32_t>(w.lanes, static_cast<uint32_t>(std::max(1, options.threads))));
+      s.heartbeatInterval = w.heartbeatIntervalMs / 1000.0;
+      s.heartbeatTimeout = w.heartbeatTimeoutMs / 1000.0;
+      lastHeard = Clock::now();
+      log("connected to the master at " + endpoint + " (run " + hex64(h.envelope.runId) + ", session " +
+          std::to_string(h.envelope.generation) + ")");
+      return;
+    }
+    if (!s.welcomed || h.envelope.runId != s.envelope.runId || h.envelope.generation != s.envelope.generation) {
+      log(std::string("dropped a ") + messageTypeName(h.type) + " outside the current session");
+      return;
+    }
+    lastHeard = Clock::now();
+    switch (h.type) {
+      case MessageType::Conf:
+        if (s.conf) {
+          log("dropped a repeated conf");
+          return;
+        }
+        onConf(std::get<ConfMsg>(payload));
+        return;
+      case MessageType::Shard:
+        onShard(std::get<ShardMsg>(payload));
+        return;
+      case MessageType::Task: {
+        auto& m = std::get<TaskMsg>(payload);
+        if (!s.data || s.laneWorkers.empty()) {
+          log("dropped a task that came before the training rows");
+          return;
+        }
+        m.task.round = h.envelope.round;
+        const std::string bad = validateTask(m);
+        if (!bad.empty()) {
+          log("refused a task: " + bad);
+          ResultMsg r;
+          r.lane = m.lane;
+          r.errorText = "task refused: " + bad;
+          send(Payload(std::move(r)), h.envelope.round);
+          return;
+        }
+        s.laneWorkers[m.lane]->post(std::move(m.task));
+        return;
+      }
+      case MessageType::Heartbeat:
+        return;
+      case MessageType::Bye:
+        restart("the master said goodbye (" + std::get<ByeMsg>(payload).reason + "); waiting for the next run");
+        return;
+      default:
+        log(std::string("dropped an unexpected ") + messageTypeName(h.type) + " from the master");
+        return;
+    }
+  }
+
+  void sendResults() {
+    for (Outgoing& o : outbox.take()) {
+      if (!socket || !session || !session->welcomed) continue;
+      // The result's buffers go out without a copy: ZeroMQ holds `keepAlive` until sent.
+      for (Blob& b : o.message.blobs)
+        if (!b.owner) b.owner = o.keepAlive;
+      if (sendEncoded(*socket, "", o.message) == SendStatus::Sent) lastSent = Clock::now();
+    }
+  }
+
+  std::string target() {
+    if (!options.connect.empty()) return options.connect;
+    std::lock_guard lock(discoveredMutex);
+    return discovered;
+  }
+
+  void startDiscovery() {
+    ZkRegistryOptions zo;
+    zo.hosts = options.zkHosts;
+    zo.root = clusterRoot(options.cluster);
+    zo.sessionTimeoutMs = options.zkSessionTimeoutMs;
+    zo.log = options.log;
+    zk = std::make_unique<ZkRegistry>(zo);
+    // Curator's ServiceInstance shape, so Java tooling can list the workers.
+    const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    char id[64];
+    std::snprintf(id, sizeof id, "%s-%u-%08x", host.c_str(), pid, salt);
+    nlohmann::json instance = {{"name", "worker"},
+                               {"id", id},
+                               {"address", host},
+                               {"port", nullptr},
+                               {"sslPort", nullptr},
+                               {"payload", {{"threads", std::max(1, options.threads)}, {"host", host}, {"pid", pid},
+                                            {"version", SCALEOUT_VERSION}, {"protocolVersion", kProtocolVersion}}},
+                               {"registrationTimeUTC", now},
+                               {"serviceType", "DYNAMIC"},
+                               {"uriSpec", nullptr}};
+    zk->publishWorker(id, instance);
+    zk->watchMaster([this](std::optional<nlohmann::json> master) {
+      std::string ep;
+      if (master && master->contains("endpoint") && (*master)["endpoint"].is_string()) ep = (*master)["endpoint"].get<std::string>();
+      if (master && master->value("protocolVersion", 0) != kProtocolVersion && !ep.empty())
+        log("the registered master speaks protocol version " + std::to_string(master->value("protocolVersion", 0)) +
+            ", this worker speaks " + std::to_string(kProtocolVersion) + "; trying anyway so it can refuse with its reason");
+      std::lock_guard lock(discoveredMutex);
+      // A master that vanished from ZooKeeper is not dropped here: heartbeats decide
+      // (ZooKeeper can be down while the master trains on). Only a new endpoint moves us.
+      if (!ep.empty() && ep != discovered) {
+        discovered = ep;
+        log("ZooKeeper names the master of cluster " + options.cluster + ": " + ep);
+      }
+    });
+  }
+
+  void waitingLog(const std::string& text) {
+    if (Clock::now() < nextWaitingLog) return;
+    log(text);
+    nextWaitingLog = Clock::now() + std::chrono::milliseconds(static_cast<int>(options.waitingLogSeconds * 1000));
+  }
+
+  int run() {
+    limitBlasThreadsToOne();  // parallelism comes from lanes, as on the master
+    if (!options.zkHosts.empty() && options.connect.empty()) {
+      startDiscovery();
+      log("looking for the master of cluster " + options.cluster + " in ZooKeeper at " + options.zkHosts);
+    }
+    nextWaitingLog = Clock::now();
+    std::vector<zmq::message_t> frames;
+    while (!owner.stopRequested_.load()) {
+      const std::string want = target();
+      if (!want.empty() && want != endpoint) {
+        if (session && session->welcomed) log("leaving the master at " + endpoint + " for " + want);
+        endSession();
+        closeSocket();
+        endpoint = want;
+        retryAfter = Clock::now();
+        openSocket();
+      }
+      if (!socket) {
+        if (!endpoint.empty() && Clock::now() >= retryAfter) openSocket();
+        if (!socket) {
+          if (!endpoint.empty())
+            waitingLog("waiting to retry the master at " + endpoint);
+          else if (zk && !zk->connected())
+            waitingLog("waiting for ZooKeeper at " + options.zkHosts + " to find the master of cluster " + options.cluster);
+          else
+            waitingLog("waiting for a master of cluster " + options.cluster + " to register in ZooKeeper");
+          std::this_thread::sleep_for(std::chrono::milliseconds(100));
+          continue;
+        }
+      }
+      zmq::pollitem_t items[] = {{socket->handle(), 0, ZMQ_POLLIN, 0}, {wake.socket().handle(), 0, ZMQ_POLLIN, 0}};
+      try {
+        zmq::poll(items, 2, std::chrono::milliseconds(100));
+      } catch (const zmq::error_t&) {
+        continue;  // EINTR from a signal: the loop condition decides
+      }
+      if (items[1].revents & ZMQ_POLLIN) wake.drain();
+      for (int i = 0; i < 64 && socket && receiveFrames(*socket, frames); ++i) handle(frames);
+      sendResults();
+      if (!socket || !session) continue;
+      if (session->welcomed) {
+        if (since(lastSent) >= heartbeatInterval()) {
+          uint32_t busy = 0;
+          for (auto& l : session->laneWorkers) busy += l->busy() ? 1 : 0;
+          send(HeartbeatMsg{busy});
+        }
+        if (since(lastHeard) > heartbeatTimeout())
+          restart("the master at " + endpoint + " has been silent for " + fmt1(since(lastHeard)) + " s; waiting for a master");
+      } else {
+        waitingLog("waiting for a master at " + endpoint);
+        // The hello waits in ZeroMQ's queue until a master listens; start afresh now and
+        // then in case a dying master swallowed it.
+        if (since(helloSent) > 10.0) restart("");
+      }
+    }
+    if (session && session->welcomed) send(ByeMsg{"the worker is stopping"});
+    endSession();
+    if (socket) {
+      socket->set(zmq::sockopt::linger, 500);  // let the Bye out
+      socket->close();
+      socket.reset();
+    }
+    zk.reset();  // deletes our registration at once
+    log("stopped");
+    return 0;
+  }
+};
+
+WorkerNode::WorkerNode(WorkerNodeOptions options) : impl_(std::make_unique<Impl>(*this, std::move(options))) {}
+WorkerNode::~WorkerNode() = default;
+
+int WorkerNode::run() { return impl_->run(); }
+void WorkerNode::stop() { stopRequested_.store(true); }
+
+WorkerNodeStats WorkerNode::stats() const {
+  WorkerNodeStats s;
+  s.sessions = impl_->sessions.load();
+  s.tasks = impl_->tasks.load();
+  s.shardDownloads = impl_->downloads.load();
+  return s;
+}
+
+}  // namespace scaleout::cluster

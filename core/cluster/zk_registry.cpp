@@ -1,0 +1,426 @@
+#include "cluster/zk_registry.h"
+
+// The synchronous zoo_* calls are only declared for the multi-threaded client.
+#ifndef THREADED
+#define THREADED
+#endif
+#include <zookeeper/zookeeper.h>
+
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+namespace scaleout::cluster {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// ---- the client library's own log lines, at WARN, through our sink, rate-limited
+// (a down server makes it print one line per connection attempt).
+
+std::mutex gLogMutex;
+LogFn gLogSink;
+const void* gLogOwner = nullptr;
+Clock::time_point gLastLog;
+int gSuppressed = 0;
+
+void zooLog(const char* message) {
+  std::lock_guard lock(gLogMutex);
+  if (!gLogSink) return;
+  const auto now = Clock::now();
+  if (gLastLog != Clock::time_point{} && now - gLastLog < std::chrono::seconds(10)) {
+    ++gSuppressed;
+    return;
+  }
+  std::string line = message ? message : "";
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
+  if (gSuppressed) line += " (" + std::to_string(gSuppressed) + " similar lines suppressed)";
+  gSuppressed = 0;
+  gLastLog = now;
+  gLogSink("zookeeper client: " + line);
+}
+
+std::string rcText(int rc) { return std::string(zerror(rc)) + " (" + std::to_string(rc) + ")"; }
+
+bool transient(int rc) {
+  return rc == ZCONNECTIONLOSS || rc == ZOPERATIONTIMEOUT || rc == ZSESSIONEXPIRED || rc == ZINVALIDSTATE ||
+         rc == ZSESSIONMOVED || rc == ZCLOSING;
+}
+
+}  // namespace
+
+std::string clusterRoot(const std::string& clusterName) { return "/scaleout/" + clusterName; }
+
+struct ZkRegistry::Impl {
+  struct Event {
+    int type = 0, state = 0;
+    std::string path;
+  };
+
+  ZkRegistryOptions options;
+  std::string masterPath, workersPath;
+  zhandle_t* zh = nullptr;  // registry thread only (and the destructor after joining it)
+
+  mutable std::mutex mutex;
+  std::condition_variable cv;
+  std::deque<Event> events;
+  bool stop = false;
+  bool isConnected = false;
+  int negotiatedMs = 0;
+  std::optional<nlohmann::json> wantMaster;
+  std::optional<std::pair<std::string, nlohmann::json>> wantWorker;
+  std::function<void(std::optional<nlohmann::json>)> onMaster;
+  std::function<void(const std::vector<nlohmann::json>&)> onWorkers;
+  bool needSync = true;
+
+  // registry thread only
+  std::string workerNode;  // our sequential node's path
+  bool masterRegistered = false;
+  bool reportedOtherMaster = false;
+  bool everConnected = false;
+  Clock::time_point disconnectedSince = Clock::now();
+  Clock::time_point nextUnreachableLog;
+  double unreachableBackoff = 5;
+  std::thread thread;
+
+  static void watcher(zhandle_t*, int type, int state, const char* path, void* context) {
+    // Runs on the client's completion thread: queue the event and return at once.
+    auto* self = static_cast<Impl*>(context);
+    {
+      std::lock_guard lock(self->mutex);
+      self->events.push_back({type, state, path ? path : ""});
+    }
+    self->cv.notify_all();
+  }
+
+  void log(const std::string& line) {
+    if (options.log) options.log(line);
+  }
+
+  void openHandle() {
+    zh = zookeeper_init2(options.hosts.c_str(), &Impl::watcher, options.sessionTimeoutMs, nullptr, this, 0, &zooLog);
+    if (!zh) log("cannot start a ZooKeeper client for '" + options.hosts + "': " + std::strerror(errno));
+  }
+
+  void closeHandle() {
+    if (zh) zookeeper_close(zh);  // from our thread, never from a callback
+    zh = nullptr;
+  }
+
+  void setConnected(bool c) {
+    {
+      std::lock_guard lock(mutex);
+      isConnected = c;
+      negotiatedMs = c && zh ? zoo_recv_timeout(zh) : negotiatedMs;
+    }
+    cv.notify_all();
+  }
+
+  int64_t sessionId() const {
+    const clientid_t* id = zh ? zoo_client_id(zh) : nullptr;
+    return id ? id->client_id : 0;
+  }
+
+  // Persistent parents; ZNODEEXISTS means another client (or our retried request) won.
+  int ensurePath(const std::string& path) {
+    for (size_t pos = 1; pos <= path.size(); ++pos) {
+      if (pos != path.size() && path[pos] != '/') continue;
+      const std::string prefix = path.substr(0, pos);
+      const int rc = zoo_create(zh, prefix.c_str(), nullptr, -1, &ZOO_OPEN_ACL_UNSAFE, ZOO_PERSISTENT, nullptr, 0);
+      if (rc != ZOK && rc != ZNODEEXISTS) return rc;
+    }
+    return ZOK;
+  }
+
+  int registerMaster(const nlohmann::json& info) {
+    const std::string data = info.dump();
+    int rc = zoo_create(zh, masterPath.c_str(), data.data(), static_cast<int>(data.size()), &ZOO_OPEN_ACL_UNSAFE,
+                        ZOO_EPHEMERAL, nullptr, 0);
+    if (rc == ZOK) {
+      if (!masterRegistered) log("registered this master at " + masterPath);
+      masterRegistered = true;
+      reportedOtherMaster = false;
+      return ZOK;
+    }
+    if (rc != ZNODEEXISTS) return rc;
+    struct Stat stat{};
+    rc = zoo_exists(zh, masterPath.c_str(), 0, &stat);
+    if (rc == ZNONODE) return ZCONNECTIONLOSS;  // vanished meanwhile: try again on the next pass
+    if (rc != ZOK) return rc;
+    if (stat.ephemeralOwner == sessionId()) {
+      // Ours: an earlier create that reported CONNECTIONLOSS had succeeded.
+      rc = zoo_set(zh, masterPath.c_str(), data.data(), static_cast<int>(data.size()), -1);
+      if (rc == ZOK) masterRegistered = true;
+      return rc;
+    }
+    if (!reportedOtherMaster) {
+      char buf[4096];
+      int len = sizeof buf;
+      std::string other;
+      if (zoo_get(zh, masterPath.c_str(), 0, buf, &len, nullptr) == ZOK && len > 0) other.assign(buf, static_cast<size_t>(len));
+      log("another master holds " + masterPath + " (" + other + "); this one registers when it leaves");
+      reportedOtherMaster = true;
+    }
+    masterRegistered = false;
+    return ZOK;  // the watch on the master node brings us back when it is deleted
+  }
+
+  int registerWorker(const std::string& id, const nlohmann::json& info) {
+    const std::string prefix = "worker-" + id + "-";
+    const int64_t me = sessionId();
+    auto ours = [&](const std::string& path) {
+      struct Stat stat{};
+      return zoo_exists(zh, path.c_str(), 0, &stat) == ZOK && stat.ephemeralOwner == me;
+    };
+    if (!workerNode.empty() && ours(workerNode)) return ZOK;
+    workerNode.clear();
+    // A create that reported CONNECTIONLOSS may have succeeded: look for it by name first.
+    struct String_vector children{};
+    int rc = zoo_get_children(zh, workersPath.c_str(), 0, &children);
+    if (rc != ZOK) return rc;
+    for (int i = 0; i < children.count; ++i) {
+      const std::string child = children.data[i];
+      if (child.rfind(prefix, 0) == 0 && ours(workersPath + "/" + child)) workerNode = workersPath + "/" + child;
+    }
+    deallocate_String_vector(&children);
+    if (!workerNode.empty()) return ZOK;
+    const std::string data = info.dump();
+    char created[512];
+    rc = zoo_create(zh, (workersPath + "/" + prefix).c_str(), data.data(), static_cast<int>(data.size()), &ZOO_OPEN_ACL_UNSAFE,
+                    ZOO_EPHEMERAL_SEQUENTIAL, created, sizeof created);
+    if (rc != ZOK) return rc;
+    workerNode = created;
+    log("registered this worker at " + workerNode);
+    return ZOK;
+  }
+
+  // Reads the master node and re-arms its watch (data watch if it exists, exists watch if not).
+  int readMaster(std::optional<nlohmann::json>& out) {
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      std::vector<char> buf(64 * 1024);
+      int len = static_cast<int>(buf.size());
+      struct Stat stat{};
+      int rc = zoo_wget(zh, masterPath.c_str(), &Impl::watcher, this, buf.data(), &len, &stat);
+      if (rc == ZOK) {
+        out = nlohmann::json::parse(std::string(buf.data(), len > 0 ? static_cast<size_t>(len) : 0), nullptr, false);
+        if (out->is_discarded()) out = nlohmann::json::object();
+        return ZOK;
+      }
+      if (rc != ZNONODE) return rc;
+      rc = zoo_wexists(zh, masterPath.c_str(), &Impl::watcher, this, &stat);
+      if (rc == ZNONODE) {
+        out.reset();
+        return ZOK;
+      }
+      if (rc != ZOK) return rc;  // ZOK: created meanwhile; read it again
+    }
+    return ZCONNECTIONLOSS;
+  }
+
+  int readWorkers(std::vector<nlohmann::json>& out) {
+    struct String_vector children{};
+    int rc = zoo_wget_children(zh, workersPath.c_str(), &Impl::watcher, this, &children);
+    if (rc != ZOK) return rc;
+    for (int i = 0; i < children.count; ++i) {
+      std::vector<char> buf(64 * 1024);
+      int len = static_cast<int>(buf.size());
+      if (zoo_get(zh, (workersPath + "/" + children.data[i]).c_str(), 0, buf.data(), &len, nullptr) != ZOK) continue;
+      auto j = nlohmann::json::parse(std::string(buf.data(), len > 0 ? static_cast<size_t>(len) : 0), nullptr, false);
+      if (!j.is_discarded()) out.push_back(std::move(j));
+    }
+    deallocate_String_vector(&children);
+    return ZOK;
+  }
+
+  // Brings ZooKeeper in line with what we want; safe to repeat. Returns false to retry.
+  bool sync() {
+    std::optional<nlohmann::json> master;
+    std::optional<std::pair<std::string, nlohmann::json>> worker;
+    std::function<void(std::optional<nlohmann::json>)> masterCb;
+    std::function<void(const std::vector<nlohmann::json>&)> workersCb;
+    {
+      std::lock_guard lock(mutex);
+      master = wantMaster;
+      worker = wantWorker;
+      masterCb = onMaster;
+      workersCb = onWorkers;
+    }
+    int rc = ensurePath(workersPath);
+    if (rc == ZOK && master) rc = registerMaster(*master);
+    if (rc == ZOK && worker) rc = registerWorker(worker->first, worker->second);
+    std::optional<nlohmann::json> current;
+    if (rc == ZOK && (masterCb || master)) rc = readMaster(current);  // also re-arms the watch
+    std::vector<nlohmann::json> workers;
+    if (rc == ZOK && workersCb) rc = readWorkers(workers);
+    if (rc != ZOK) {
+      if (!transient(rc)) log("ZooKeeper request under " + options.root + " failed: " + rcText(rc) + "; will retry");
+      return false;
+    }
+    if (master && !masterRegistered && !current) return false;  // the other master left: register now
+    if (masterCb) masterCb(current);
+    if (workersCb) workersCb(workers);
+    return true;
+  }
+
+  void handle(const Event& e) {
+    if (e.type == ZOO_SESSION_EVENT) {
+      if (e.state == ZOO_CONNECTED_STATE) {
+        setConnected(true);
+        log(std::string(everConnected ? "reconnected to" : "connected to") + " ZooKeeper at " + options.hosts +
+            " (session timeout " + std::to_string(zoo_recv_timeout(zh)) + " ms)");
+        everConnected = true;
+        unreachableBackoff = 5;
+        std::lock_guard lock(mutex);
+        needSync = true;  // re-register and re-arm watches after every (re)connect
+      } else if (e.state == ZOO_EXPIRED_SESSION_STATE) {
+        setConnected(false);
+        log("ZooKeeper session expired; starting a new one and registering again");
+        closeHandle();
+        workerNode.clear();
+        masterRegistered = false;
+        disconnectedSince = Clock::now();
+        openHandle();
+        std::lock_guard lock(mutex);
+        needSync = true;
+      } else if (e.state == ZOO_CONNECTING_STATE || e.state == ZOO_ASSOCIATING_STATE) {
+        bool was;
+        {
+          std::lock_guard lock(mutex);
+          was = isConnected;
+        }
+        if (was) {
+          setConnected(false);
+          disconnectedSince = Clock::now();
+          nextUnreachableLog = disconnectedSince + std::chrono::seconds(5);
+          unreachableBackoff = 5;
+          log("lost the connection to ZooKeeper at " + options.hosts + "; retrying (connected workers keep training)");
+        }
+      } else if (e.state == ZOO_AUTH_FAILED_STATE) {
+        log("ZooKeeper refused this client's authentication");
+      }
+      return;
+    }
+    // A node event: the watch is spent, so read again (which re-arms it).
+    std::lock_guard lock(mutex);
+    needSync = true;
+  }
+
+  void loop() {
+    openHandle();
+    nextUnreachableLog = Clock::now() + std::chrono::milliseconds(options.sessionTimeoutMs);
+    for (;;) {
+      std::deque<Event> batch;
+      bool doSync = false;
+      {
+        std::unique_lock lock(mutex);
+        cv.wait_for(lock, std::chrono::seconds(1), [this] { return stop || !events.empty(); });
+        if (stop) return;
+        batch.swap(events);
+      }
+      for (const Event& e : batch) handle(e);
+      bool connectedNow;
+      {
+        std::lock_guard lock(mutex);
+        connectedNow = isConnected;
+        doSync = needSync && connectedNow;
+        if (doSync) needSync = false;  // cleared before the pass: a request arriving meanwhile sets it again
+      }
+      if (doSync) {
+        const bool ok = zh && zoo_state(zh) == ZOO_CONNECTED_STATE && sync();
+        if (!ok) {
+          std::lock_guard lock(mutex);
+          needSync = true;
+        }
+      }
+      if (!connectedNow && Clock::now() >= nextUnreachableLog) {
+        const double down = std::chrono::duration<double>(Clock::now() - disconnectedSince).count();
+        log("ZooKeeper at " + options.hosts + " unreachable for " + std::to_string(static_cast<int>(down)) + " s; retrying");
+        nextUnreachableLog = Clock::now() + std::chrono::seconds(static_cast<int>(unreachableBackoff));
+        unreachableBackoff = std::min(60.0, unreachableBackoff * 2);
+      }
+    }
+  }
+};
+
+ZkRegistry::ZkRegistry(ZkRegistryOptions options) : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+  impl_->masterPath = impl_->options.root + "/master";
+  impl_->workersPath = impl_->options.root + "/workers";
+  {
+    std::lock_guard lock(gLogMutex);
+    gLogSink = impl_->options.log;
+    gLogOwner = impl_.get();
+  }
+  zoo_set_debug_level(ZOO_LOG_LEVEL_WARN);  // process-wide; the default INFO is noisy
+  impl_->thread = std::thread([this] { impl_->loop(); });
+}
+
+ZkRegistry::~ZkRegistry() {
+  {
+    std::lock_guard lock(impl_->mutex);
+    impl_->stop = true;
+  }
+  impl_->cv.notify_all();
+  if (impl_->thread.joinable()) impl_->thread.join();
+  impl_->closeHandle();
+  std::lock_guard lock(gLogMutex);
+  if (gLogOwner == impl_.get()) {
+    gLogSink = nullptr;
+    gLogOwner = nullptr;
+  }
+}
+
+bool ZkRegistry::waitConnected(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(impl_->mutex);
+  return impl_->cv.wait_for(lock, timeout, [this] { return impl_->isConnected; });
+}
+
+bool ZkRegistry::connected() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->isConnected;
+}
+
+int ZkRegistry::negotiatedTimeoutMs() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->negotiatedMs;
+}
+
+void ZkRegistry::publishMaster(const nlohmann::json& info) {
+  {
+    std::lock_guard lock(impl_->mutex);
+    impl_->wantMaster = info;
+    impl_->needSync = true;
+  }
+  impl_->cv.notify_all();
+}
+
+void ZkRegistry::publishWorker(const std::string& id, const nlohmann::json& info) {
+  {
+    std::lock_guard lock(impl_->mutex);
+    impl_->wantWorker = std::make_pair(id, info);
+    impl_->needSync = true;
+  }
+  impl_->cv.notify_all();
+}
+
+void ZkRegistry::watchMaster(std::function<void(std::optional<nlohmann::json>)> onChange) {
+  {
+    std::lock_guard lock(impl_->mutex);
+    impl_->onMaster = std::move(onChange);
+    impl_->needSync = true;
+  }
+  impl_->cv.notify_all();
+}
+
+void ZkRegistry::watchWorkers(std::function<void(const std::vector<nlohmann::json>&)> onChange) {
+  {
+    std::lock_guard lock(impl_->mutex);
+    impl_->onWorkers = std::move(onChange);
+    impl_->needSync = true;
+  }
+  impl_->cv.notify_all();
+}
+
+}  // namespace scaleout::cluster

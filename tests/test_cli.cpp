@@ -1,0 +1,467 @@
+// The `scaleout` executable end to end: version, help, knobs, check, train, eval,
+// predict, resume and error exits, run as a child process (SCALEOUT_BINARY).
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <QDir>
+#include <QFile>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include "config/conf_io.h"
+#include "config/knob_registry.h"
+#include "data/data_source.h"
+#include "io/model_file.h"
+#include "train/trainer.h"
+
+using namespace scaleout;
+
+namespace {
+
+struct Run {
+  int exitCode = -1;
+  QString out, err;
+};
+
+QString sourceDir() { return QString::fromLocal8Bit(qgetenv("SCALEOUT_SOURCE_DIR")); }
+QString irisCsv() { return sourceDir() + "/resources/data/iris.csv"; }
+QString irisConf() { return sourceDir() + "/resources/confs/iris-mlp.json"; }
+
+std::vector<std::string> readLines(const QString& path) {
+  std::ifstream in(path.toStdString());
+  std::vector<std::string> lines;
+  std::string line;
+  while (std::getline(in, line)) lines.push_back(line);
+  return lines;
+}
+
+std::vector<std::string> splitCsv(const std::string& line) {
+  std::vector<std::string> cells;
+  std::stringstream in(line);
+  std::string cell;
+  while (std::getline(in, cell, ',')) cells.push_back(cell);
+  if (!line.empty() && line.back() == ',') cells.emplace_back();
+  return cells;
+}
+
+// The accuracy on the first "accuracy X" line of a report, or -1.
+double accuracyIn(const QString& text, const QString& after = {}) {
+  const qsizetype from = after.isEmpty() ? 0 : text.indexOf(after);
+  if (from < 0) return -1;
+  static const QRegularExpression re(QStringLiteral("(?:^|\\n)accuracy (\\d\\.\\d{4})"));
+  const auto m = re.match(text, from);
+  return m.hasMatch() ? m.captured(1).toDouble() : -1;
+}
+
+}  // namespace
+
+class TestCli : public QObject {
+  Q_OBJECT
+
+ private slots:
+  void initTestCase();
+  void version();
+  void help();
+  void unknownCommand();
+  void knobsListsEveryKnobWithDefault();
+  void knobsJsonParses();
+  void checkGoodConf();
+  void checkDefaultsWithoutData();
+  void checkBadConfNamesAllThree();
+  void checkUnknownOverride();
+  void checkMissingConfFile();
+  void checkNInMismatch();
+  void trainIris();
+  void evalModel();
+  void evalOnOtherData();
+  void predictWritesEveryRow();
+  void predictNeedsData();
+  void resumeFinishedCheckpoint();
+  void resumeMidRunCheckpointMatchesUninterrupted();
+  void resumeFromModelIsRefused();
+
+ private:
+  Run scaleout(const QStringList& args, int timeoutMs = 25000);
+  QString path(const QString& name) const { return dir_.filePath(name); }
+
+  QString binary_;
+  QTemporaryDir dir_;
+  QString trainOut_;  // stdout of trainIris
+};
+
+Run TestCli::scaleout(const QStringList& args, int timeoutMs) {
+  QProcess process;
+  process.setWorkingDirectory(dir_.path());  // a stray default --out lands in the temp dir
+  process.start(binary_, args);
+  Run run;
+  if (!process.waitForStarted(10000)) {
+    run.err = "could not start " + binary_;
+    return run;
+  }
+  if (!process.waitForFinished(timeoutMs)) {
+    process.kill();
+    process.waitForFinished(2000);
+    run.err = "timed out: scaleout " + args.join(' ');
+    return run;
+  }
+  run.out = QString::fromUtf8(process.readAllStandardOutput());
+  run.err = QString::fromUtf8(process.readAllStandardError());
+  run.exitCode = process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -2;
+  return run;
+}
+
+void TestCli::initTestCase() {
+  binary_ = QString::fromLocal8Bit(qgetenv("SCALEOUT_BINARY"));
+  QVERIFY2(!binary_.isEmpty(), "SCALEOUT_BINARY is not set");
+  QVERIFY2(QFile::exists(binary_), qPrintable(binary_));
+  QVERIFY2(QFile::exists(irisCsv()), qPrintable(irisCsv()));
+  QVERIFY(dir_.isValid());
+}
+
+void TestCli::version() {
+  for (const char* flag : {"--version", "-v"}) {
+    const Run r = scaleout({flag});
+    QCOMPARE(r.exitCode, 0);
+    QCOMPARE(r.out, QString("scaleout " SCALEOUT_VERSION "\n"));
+    QVERIFY(QRegularExpression("^scaleout \\d+\\.\\d+\\.\\d+\\n$").match(r.out).hasMatch());
+    QVERIFY(r.err.isEmpty());
+  }
+}
+
+void TestCli::help() {
+  for (const char* flag : {"--help", "-h", "help"}) {
+    const Run r = scaleout({flag});
+    QCOMPARE(r.exitCode, 0);
+    QVERIFY2(r.out.contains("Usage: scaleout <command> [options]"), qPrintable(r.out));
+    QVERIFY(r.out.contains("Scaleout Studio " SCALEOUT_VERSION));
+    for (const char* command : {"knobs", "check", "train", "eval", "predict"})
+      QVERIFY2(r.out.contains(QString("\n  %1 ").arg(command)), command);
+  }
+  // Each command has its own --help.
+  const Run r = scaleout({"train", "--help"});
+  QCOMPARE(r.exitCode, 0);
+  QVERIFY2(r.out.contains("--resume"), qPrintable(r.out));
+  QVERIFY(r.out.contains("--set"));
+}
+
+void TestCli::unknownCommand() {
+  const Run r = scaleout({"frobnicate"});
+  QVERIFY(r.exitCode != 0);
+  QCOMPARE(r.exitCode, 2);
+  QCOMPARE(r.err, QString("error: unknown command 'frobnicate'; run `scaleout --help`\n"));
+}
+
+void TestCli::knobsListsEveryKnobWithDefault() {
+  const Run r = scaleout({"knobs"});
+  QCOMPARE(r.exitCode, 0);
+  const std::string out = r.out.toStdString();
+  size_t last = 0;
+  for (const auto& spec : knobRegistry()) {
+    // "  name (kind, phase)\n      default: value\n      allowed: ...\n"
+    const std::string block = "\n  " + spec.name + " (" + knobKindName(spec.kind) + ", " + knobPhaseName(spec.phase) +
+                              ")\n      default: " + knobValueText(spec.defaultValue) +
+                              "\n      allowed: " + describeAllowed(spec) + "\n      " + spec.help + "\n";
+    const size_t at = out.find(block);
+    QVERIFY2(at != std::string::npos, block.c_str());
+    QVERIFY2(at >= last, spec.name.c_str());  // registry order
+    last = at;
+  }
+  QVERIFY(r.out.contains("\n[Network]\n"));
+  QVERIFY(r.out.contains("\n[Run]\n"));
+  QVERIFY(r.out.contains("  layerSizes (int list, pretrain+finetune)\n      default: 256,128\n"));
+  QVERIFY(r.out.contains("  networkClass (choice, pretrain+finetune)\n      default: mlp\n"));
+  QVERIFY(r.out.contains("  l2 (real, pretrain+finetune)\n      default: 0.0001\n"));
+}
+
+void TestCli::knobsJsonParses() {
+  const Run r = scaleout({"knobs", "--json"});
+  QCOMPARE(r.exitCode, 0);
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(r.out.toStdString());
+  } catch (const nlohmann::json::exception& e) {
+    QFAIL(e.what());
+  }
+  QVERIFY(doc.is_array());
+  const auto& registry = knobRegistry();
+  QCOMPARE(doc.size(), registry.size());
+  for (size_t i = 0; i < registry.size(); ++i) {
+    const auto& item = doc[i];
+    QCOMPARE(item.at("name").get<std::string>(), registry[i].name);
+    QVERIFY2(item.at("default") == registry[i].defaultValue, registry[i].name.c_str());
+    QCOMPARE(item.at("type").get<std::string>(), std::string(knobKindName(registry[i].kind)));
+    QCOMPARE(item.at("allowed").get<std::string>(), describeAllowed(registry[i]));
+    QCOMPARE(item.at("group").get<std::string>(), registry[i].group);
+    QCOMPARE(item.at("phase").get<std::string>(), std::string(knobPhaseName(registry[i].phase)));
+    QCOMPARE(item.at("help").get<std::string>(), registry[i].help);
+  }
+  QCOMPARE(doc[0].at("default").get<std::string>(), std::string("mlp"));
+}
+
+void TestCli::checkGoodConf() {
+  // The data sits beside the conf and is named relatively.
+  QDir(dir_.path()).mkpath("good");
+  QVERIFY(QFile::copy(irisCsv(), path("good/iris.csv")));
+  QFile conf(path("good/conf.json"));
+  QVERIFY(conf.open(QIODevice::WriteOnly));
+  conf.write(R"({"nIn": 4, "nOut": 3, "layerSizes": [16], "activation": "tanh", "dataset": "csv",
+                 "trainData": "iris.csv", "testFraction": 0.2})");
+  conf.close();
+  const Run r = scaleout({"check", path("good/conf.json")});
+  QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+  QVERIFY2(r.out.contains("conf: ok\n"), qPrintable(r.out));
+  QVERIFY2(r.out.contains("network: mlp 4-16(tanh)-3(softmax)\n"), qPrintable(r.out));
+  QVERIFY(r.out.contains("parameters: 131\n"));  // 4*16+16 + 16*3+3
+  QVERIFY(r.out.contains("train samples: 120\n"));
+  QVERIFY(r.out.contains("test samples: 30\n"));
+  QVERIFY(r.out.contains("features: 4\n"));
+  QVERIFY(r.out.contains("classes: 3\n"));
+  QVERIFY(r.out.contains("data: " + QDir(path("good")).absoluteFilePath("iris.csv")));
+  QVERIFY(r.err.isEmpty());
+
+  // --set applies on top of the file.
+  const Run wider = scaleout({"check", path("good/conf.json"), "--set", "layerSizes=32,8", "--no-data"});
+  QCOMPARE(wider.exitCode, 0);
+  QVERIFY2(wider.out.contains("parameters: 451\n"), qPrintable(wider.out));  // 4*32+32 + 32*8+8 + 8*3+3
+}
+
+void TestCli::checkDefaultsWithoutData() {
+  const Run r = scaleout({"check", "--no-data"});
+  QCOMPARE(r.exitCode, 0);
+  // 784-256-128-10: 784*256+256 + 256*128+128 + 128*10+10.
+  QVERIFY2(r.out.contains("parameters: 235146\n"), qPrintable(r.out));
+  QVERIFY(!r.out.contains("train samples"));
+}
+
+void TestCli::checkBadConfNamesAllThree() {
+  QFile conf(path("bad.json"));
+  QVERIFY(conf.open(QIODevice::WriteOnly));
+  conf.write(R"({"nIn": "four", "batchSize": 0, "activaton": "tanh", "nOut": 3})");
+  conf.close();
+  const Run r = scaleout({"check", path("bad.json")});
+  QCOMPARE(r.exitCode, 1);
+  QVERIFY2(r.err.contains("3 problems in the conf " + path("bad.json")), qPrintable(r.err));
+  QVERIFY2(r.err.contains("knob 'nIn': value four is not an integer; allowed: an integer in [1, 10000000]"),
+           qPrintable(r.err));
+  QVERIFY2(r.err.contains("knob 'batchSize': value 0 is outside [1, 1000000]"), qPrintable(r.err));
+  QVERIFY2(r.err.contains("knob 'activaton' is not a known knob; allowed: did you mean 'activation'?"),
+           qPrintable(r.err));
+  QCOMPARE(r.err.count("\n  - "), 3);
+  QVERIFY(!r.out.contains("conf: ok"));
+}
+
+void TestCli::checkUnknownOverride() {
+  const Run r = scaleout({"check", "--no-data", "--set", "nosuch=1"});
+  QCOMPARE(r.exitCode, 1);
+  QVERIFY2(r.err.contains("knob 'nosuch' is not a known knob"), qPrintable(r.err));
+  const Run bad = scaleout({"check", "--no-data", "--set", "k=abc", "--set", "noequals"});
+  QCOMPARE(bad.exitCode, 1);
+  QVERIFY2(bad.err.contains("2 problems"), qPrintable(bad.err));
+  QVERIFY(bad.err.contains("knob 'k': value abc cannot be read as int"));
+  QVERIFY(bad.err.contains("noequals is not of the form name=value"));
+}
+
+void TestCli::checkMissingConfFile() {
+  const QString missing = path("no-such-dir/missing.json");
+  const Run r = scaleout({"check", missing});
+  QVERIFY(r.exitCode != 0);
+  QVERIFY2(r.err.contains(missing), qPrintable(r.err));
+  QVERIFY2(r.err.contains("cannot be opened (no such file)"), qPrintable(r.err));
+  const Run train = scaleout({"train", missing, "--out", path("never")});
+  QVERIFY(train.exitCode != 0);
+  QVERIFY(train.err.contains(missing));
+  QVERIFY(!QFile::exists(path("never")));
+}
+
+void TestCli::checkNInMismatch() {
+  const Run r = scaleout({"check", irisConf(), "--set", "nIn=5"});
+  QCOMPARE(r.exitCode, 1);
+  QVERIFY2(r.err.contains("knob 'nIn' is 5 but the data has 4 features; set --set nIn=4"), qPrintable(r.err));
+}
+
+void TestCli::trainIris() {
+  const QString out = path("run");
+  const Run r = scaleout({"train", irisConf(), "--set", "finetuneEpochs=20", "--set", "checkpointEveryEpochs=5",
+                          "--out", out});
+  QVERIFY2(r.exitCode == 0, qPrintable(r.err + r.out));
+  trainOut_ = r.out;
+  for (const char* file : {"model.bin", "metrics.csv", "conf.json", "checkpoint.bin"})
+    QVERIFY2(QFile::exists(out + "/" + file), file);
+  QVERIFY(r.out.contains("data: " + irisCsv() + " (120 train, 30 test, 4 features, 3 classes)"));
+  // 120 training rows in minibatches of 10 for 20 epochs.
+  QVERIFY2(r.out.contains("trained 240 iterations"), qPrintable(r.out));
+  QVERIFY(r.out.contains("final evaluation on 30 test samples:\naccuracy "));
+  const double accuracy = accuracyIn(r.out, "final evaluation");
+  QVERIFY2(accuracy >= 0.85, qPrintable(r.out));
+
+  const auto lines = readLines(out + "/metrics.csv");
+  QVERIFY(lines.size() > 1);
+  QCOMPARE(lines[0], std::string("iteration,epoch,phase,worker,loss,test_accuracy,event"));
+  int minibatchRows = 0, evaluations = 0;
+  for (size_t i = 1; i < lines.size(); ++i) {
+    const auto cells = splitCsv(lines[i]);
+    QCOMPARE(cells.size(), size_t{7});
+    if (!cells[3].empty()) {
+      ++minibatchRows;
+      QCOMPARE(std::stoll(cells[0]), static_cast<long long>(minibatchRows));
+      QCOMPARE(cells[2], std::string("finetune"));
+      QVERIFY(std::stod(cells[4]) >= 0);
+    }
+    if (cells[6] == "evaluation") {
+      ++evaluations;
+      QVERIFY(std::stod(cells[5]) > 0);
+    }
+  }
+  QCOMPARE(minibatchRows, 240);
+  QCOMPARE(evaluations, 1);  // evalEvery=50 with 20 epochs: the last epoch only
+
+  // conf.json is the effective conf, with the overrides.
+  std::vector<ConfIssue> issues;
+  const Conf saved = loadConfFile((out + "/conf.json").toStdString(), issues);
+  QVERIFY(issues.empty());
+  QCOMPARE(saved.finetuneEpochs, 20);
+  QCOMPARE(saved.layerSizes, std::vector<int>{16});
+  QCOMPARE(saved.trainData, irisCsv().toStdString());
+  const ModelFile model = readModelFile((out + "/model.bin").toStdString());
+  QCOMPARE(model.params.size(), Eigen::Index{131});
+  QVERIFY(!model.state);
+  QCOMPARE(model.normalizer.mode, std::string("zscore"));
+}
+
+void TestCli::evalModel() {
+  if (trainOut_.isEmpty()) QSKIP("trainIris did not produce a model");
+  const Run r = scaleout({"eval", path("run/model.bin")});
+  QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+  QVERIFY2(r.out.startsWith("accuracy "), qPrintable(r.out));
+  QVERIFY(r.out.contains("(30 samples)"));
+  QVERIFY(r.out.contains("confusion matrix"));
+  // The same test split as the training run's final evaluation.
+  QCOMPARE(accuracyIn(r.out), accuracyIn(trainOut_, "final evaluation"));
+}
+
+void TestCli::evalOnOtherData() {
+  if (trainOut_.isEmpty()) QSKIP("trainIris did not produce a model");
+  const Run r = scaleout({"eval", path("run/model.bin"), "--data", irisCsv()});
+  QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+  QVERIFY(r.out.contains("(150 samples)"));
+  QVERIFY2(accuracyIn(r.out) >= 0.85, qPrintable(r.out));
+  const Run missing = scaleout({"eval", path("run/no-such-model.bin")});
+  QCOMPARE(missing.exitCode, 1);
+  QVERIFY2(missing.err.contains("no-such-model.bin"), qPrintable(missing.err));
+}
+
+void TestCli::predictWritesEveryRow() {
+  if (trainOut_.isEmpty()) QSKIP("trainIris did not produce a model");
+  const QString out = path("p.csv");
+  const Run r = scaleout({"predict", path("run/model.bin"), "--data", irisCsv(), "--out", out});
+  QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+  QVERIFY(r.out.contains("wrote 150 predictions to " + out));
+  const auto lines = readLines(out);
+  QCOMPARE(lines.size(), size_t{151});
+  QCOMPARE(lines[0], std::string("row,predicted,p0,p1,p2"));
+  const auto iris = readLines(irisCsv());
+  QCOMPARE(iris.size(), size_t{151});
+  int correct = 0;
+  for (size_t i = 1; i < lines.size(); ++i) {
+    const auto cells = splitCsv(lines[i]);
+    QCOMPARE(cells.size(), size_t{5});
+    QCOMPARE(std::stoi(cells[0]), static_cast<int>(i - 1));
+    const int predicted = std::stoi(cells[1]);
+    QVERIFY(predicted >= 0 && predicted < 3);
+    double sum = 0, best = -1;
+    int argmax = -1;
+    for (int c = 0; c < 3; ++c) {
+      const double p = std::stod(cells[2 + static_cast<size_t>(c)]);
+      sum += p;
+      if (p > best) {
+        best = p;
+        argmax = c;
+      }
+    }
+    QVERIFY(std::abs(sum - 1.0) < 1e-4);
+    QCOMPARE(argmax, predicted);
+    correct += predicted == std::stoi(splitCsv(iris[i]).back()) ? 1 : 0;
+  }
+  QVERIFY2(correct >= 135, qPrintable(QString::number(correct)));
+}
+
+void TestCli::predictNeedsData() {
+  if (trainOut_.isEmpty()) QSKIP("trainIris did not produce a model");
+  const Run r = scaleout({"predict", path("run/model.bin")});
+  QCOMPARE(r.exitCode, 2);
+  QVERIFY(r.err.contains("--data"));
+}
+
+void TestCli::resumeFinishedCheckpoint() {
+  if (trainOut_.isEmpty()) QSKIP("trainIris did not produce a checkpoint");
+  const ModelFile checkpoint = readModelFile(path("run/checkpoint.bin").toStdString());
+  QVERIFY(checkpoint.state);
+  QCOMPARE(checkpoint.state->iteration, 240LL);
+  const Run r = scaleout({"train", "--resume", path("run/checkpoint.bin"), "--out", path("resumed")});
+  QVERIFY2(r.exitCode == 0, qPrintable(r.err + r.out));
+  // Nothing left to train: the resumed run ends where the first one did.
+  QVERIFY2(r.out.contains("trained 240 iterations"), qPrintable(r.out));
+  const ModelFile first = readModelFile(path("run/model.bin").toStdString());
+  const ModelFile resumed = readModelFile(path("resumed/model.bin").toStdString());
+  QVERIFY(resumed.params == first.params);
+  QCOMPARE(accuracyIn(r.out, "final evaluation"), accuracyIn(trainOut_, "final evaluation"));
+}
+
+void TestCli::resumeMidRunCheckpointMatchesUninterrupted() {
+  if (trainOut_.isEmpty()) QSKIP("trainIris did not produce a model");
+  // Train the same conf in-process and keep the checkpoint written after epoch 10 of 20.
+  std::vector<ConfIssue> issues;
+  Conf conf = loadConfFile(irisConf().toStdString(), issues);
+  applyOverride(conf, "finetuneEpochs=20", issues);
+  applyOverride(conf, "checkpointEveryEpochs=5", issues);
+  QVERIFY2(issues.empty(), formatIssues(issues).c_str());
+  const TrainTestData data = loadTrainTest(conf);
+  TrainerOptions options;
+  options.checkpointPath = path("inproc-checkpoint.bin").toStdString();
+  const std::string mid = path("mid.bin").toStdString();
+  struct Keep : TrainingObserver {
+    std::string mid;
+    Trainer* trainer = nullptr;
+    void onCheckpoint(const std::string& p, long long iteration) override {
+      if (iteration != 120) return;
+      std::filesystem::copy_file(p, mid);
+      trainer->control().cancel();
+    }
+  } keep;
+  keep.mid = mid;
+  Trainer trainer(conf, data, options);
+  keep.trainer = &trainer;
+  trainer.addObserver(&keep);
+  const RunSummary partial = trainer.run();
+  QVERIFY(partial.cancelled);
+  const ModelFile checkpoint = readModelFile(mid);
+  QVERIFY(checkpoint.state);
+  QCOMPARE(checkpoint.state->epoch, 10);
+  QCOMPARE(checkpoint.state->iteration, 120LL);
+
+  const Run r = scaleout({"train", "--resume", QString::fromStdString(mid), "--out", path("resumed-mid")});
+  QVERIFY2(r.exitCode == 0, qPrintable(r.err + r.out));
+  QVERIFY2(r.out.contains("trained 240 iterations"), qPrintable(r.out));
+  QVERIFY(r.out.contains("epoch  11 done"));
+  QVERIFY(!r.out.contains("epoch  10 done"));
+  const ModelFile uninterrupted = readModelFile(path("run/model.bin").toStdString());
+  const ModelFile resumed = readModelFile(path("resumed-mid/model.bin").toStdString());
+  QVERIFY2(resumed.params == uninterrupted.params, "resuming after epoch 10 did not reproduce the 20-epoch run");
+  QCOMPARE(accuracyIn(r.out, "final evaluation"), accuracyIn(trainOut_, "final evaluation"));
+}
+
+void TestCli::resumeFromModelIsRefused() {
+  if (trainOut_.isEmpty()) QSKIP("trainIris did not produce a model");
+  const Run r = scaleout({"train", "--resume", path("run/model.bin"), "--out", path("refused")});
+  QCOMPARE(r.exitCode, 1);
+  QVERIFY2(r.err.contains("the file is a model, not a checkpoint"), qPrintable(r.err));
+}
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "test_cli.moc"

@@ -1,0 +1,413 @@
+// The cluster with real processes over loopback, without ZooKeeper: a master in this
+// process (ClusterMaster + Trainer) and `scaleout worker --connect` child processes
+// (SCALEOUT_BINARY). With fixed membership the cluster run is bit-identical to local
+// threads; a SIGKILLed worker, a late joiner and a stream of malformed messages leave
+// the run going and (for the malformed stream) its parameters untouched.
+#include <csignal>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include <QFile>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+#include <zmq.hpp>
+
+#include "cluster/cluster_master.h"
+#include "cluster/protocol.h"
+#include "data/data_source.h"
+#include "train/trainer.h"
+
+using namespace scaleout;
+using namespace scaleout::cluster;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+QString binary() { return qEnvironmentVariable("SCALEOUT_BINARY"); }
+
+Conf irisConf(int epochs, int threads) {
+  Conf c;
+  c.networkClass = "mlp";
+  c.nIn = 4;
+  c.nOut = 3;
+  c.layerSizes = {16};
+  c.activation = "tanh";
+  c.finetuneEpochs = epochs;
+  c.finetuneLearningRate = 0.05;
+  c.momentum = 0.9;
+  c.batchSize = 10;
+  c.dataset = "csv";
+  c.trainData = qEnvironmentVariable("SCALEOUT_SOURCE_DIR").toStdString() + "/resources/data/iris.csv";
+  c.normalize = "zscore";
+  c.testFraction = 0.2;
+  c.threads = threads;
+  c.averagingFrequency = 1;
+  c.checkpointEveryEpochs = 0;
+  c.checkpointEveryMinutes = 0;
+  c.evalEvery = 0;
+  c.statsEvery = 0;
+  return c;
+}
+
+// Collects what a run reports, from the trainer's thread.
+class Recorder : public TrainingObserver {
+ public:
+  void onMessage(const std::string& text) override {
+    std::lock_guard lock(mutex_);
+    messages_.push_back(text);
+  }
+  void onRound(const RoundInfo& r) override {
+    std::lock_guard lock(mutex_);
+    ++rounds_;
+    for (const auto& w : r.workers)
+      if (w.arrived && w.id.rfind("local", 0) != 0) ++remoteResults_;
+  }
+  bool saw(const QString& part) {
+    std::lock_guard lock(mutex_);
+    for (const auto& m : messages_)
+      if (QString::fromStdString(m).contains(part)) return true;
+    return false;
+  }
+  QString all() {
+    std::lock_guard lock(mutex_);
+    QString s;
+    for (const auto& m : messages_) s += QString::fromStdString(m) + "\n";
+    return s;
+  }
+  long long rounds() {
+    std::lock_guard lock(mutex_);
+    return rounds_;
+  }
+  long long remoteResults() {
+    std::lock_guard lock(mutex_);
+    return remoteResults_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::string> messages_;
+  long long rounds_ = 0, remoteResults_ = 0;
+};
+
+// A `scaleout worker` child process; its log goes to a file we can read at any time.
+class WorkerProcess {
+ public:
+  explicit WorkerProcess(const QTemporaryDir& dir, const QString& name) : logPath_(dir.filePath(name + ".log")) {}
+  ~WorkerProcess() {
+    if (process_.state() != QProcess::NotRunning) {
+      process_.kill();
+      process_.waitForFinished(5000);
+    }
+  }
+  void start(const QStringList& args) {
+    process_.setProgram(binary());
+    process_.setArguments(QStringList{"worker", "--insecure", "--threads", "1"} + args);
+    process_.setProcessChannelMode(QProcess::MergedChannels);
+    process_.setStandardOutputFile(logPath_);
+    process_.start();
+    QVERIFY2(process_.waitForStarted(10000), qPrintable(process_.errorString()));
+  }
+  void kill() {
+    process_.kill();  // SIGKILL: no Bye, no cleanup
+    process_.waitForFinished(5000);
+  }
+  void terminate() { ::kill(static_cast<pid_t>(process_.processId()), SIGTERM); }
+  bool waitFinished(int ms) { return process_.waitForFinished(ms); }
+  int exitCode() const { return process_.exitCode(); }
+  QString log() const {
+    QFile f(logPath_);
+    return f.open(QIODevice::ReadOnly) ? QString::fromUtf8(f.readAll()) : QString();
+  }
+
+ private:
+  QString logPath_;
+  QProcess process_;
+};
+
+template <typename Pred>
+bool waitFor(Pred pred, int ms) {
+  const auto until = Clock::now() + std::chrono::milliseconds(ms);
+  while (Clock::now() < until) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return pred();
+}
+
+struct MasterUnderTest {
+  Trainer trainer;
+  ClusterMaster master;
+  Recorder recorder;
+  std::mutex logMutex;
+  QStringList log;
+
+  MasterUnderTest(const Conf& conf, const TrainTestData& data)
+      : trainer(conf, data), master(conf, data.train, options(this)) {
+    master.setJoinHandler([this](std::unique_ptr<Worker> w) { trainer.addWorker(std::move(w)); });
+    trainer.addObserver(&recorder);
+  }
+  static ClusterMasterOptions options(MasterUnderTest* self) {
+    ClusterMasterOptions o;
+    o.bind = "tcp://127.0.0.1:*";
+    o.heartbeatTimeoutSeconds = 3.0;
+    o.log = [self](const std::string& line) {
+      std::lock_guard lock(self->logMutex);
+      self->log << QString::fromStdString(line);
+    };
+    return o;
+  }
+  QString logText() {
+    std::lock_guard lock(logMutex);
+    return log.join("\n");
+  }
+};
+
+}  // namespace
+
+class TestClusterTraining : public QObject {
+  Q_OBJECT
+
+  TrainTestData data_;
+
+ private slots:
+  void initTestCase() {
+    if (binary().isEmpty() || !QFile::exists(binary())) QSKIP("SCALEOUT_BINARY is not set to the built scaleout executable");
+    data_ = loadTrainTest(irisConf(1, 1));
+    QCOMPARE(data_.train.size(), size_t{120});
+  }
+
+  // 1 local thread + 2 worker processes computes exactly what 3 local threads compute.
+  void twoWorkerProcessesMatchLocalThreadsBitForBit() {
+    const int epochs = 60;
+    Trainer local(irisConf(epochs, 3), data_);
+    const RunSummary localRun = local.run();
+    QVERIFY(localRun.completed);
+
+    QTemporaryDir dir;
+    MasterUnderTest m(irisConf(epochs, 1), data_);
+    WorkerProcess a(dir, "a"), b(dir, "b");
+    a.start({"--connect", QString::fromStdString(m.master.endpoint())});
+    b.start({"--connect", QString::fromStdString(m.master.endpoint())});
+    QVERIFY2(waitFor([&] { return m.master.connectedWorkers() == 2; }, 20000), qPrintable(m.logText() + "\n" + a.log()));
+    const auto t0 = Clock::now();
+    const RunSummary run = m.trainer.run();
+    const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    QVERIFY2(run.completed, run.error.c_str());
+    const auto stats = m.master.stats();
+    QVERIFY(stats.resultsReceived >= static_cast<uint64_t>(2 * 4 * epochs));  // 2 of 3 slices each round
+    QCOMPARE(m.recorder.remoteResults(), static_cast<long long>(stats.resultsReceived));
+    QVERIFY2(m.trainer.parameters() == local.parameters(), "the cluster's parameters differ from local training");
+    QCOMPARE(run.finalEvaluation.accuracy, localRun.finalEvaluation.accuracy);
+    QVERIFY(run.finalEvaluation.accuracy >= 0.85);
+    qInfo("%d rounds in %.2f s; %.0f bytes sent + %.0f received per round; accuracy %.3f (local %.3f)",
+          static_cast<int>(m.recorder.rounds()), seconds, double(stats.bytesSent) / m.recorder.rounds(),
+          double(stats.bytesReceived) / m.recorder.rounds(), run.finalEvaluation.accuracy, localRun.finalEvaluation.accuracy);
+    QVERIFY(a.log().contains("connected to the master at"));
+    QVERIFY(a.log().contains("received 120 training rows") || b.log().contains("received 120 training rows"));
+  }
+
+  void workerKilledMidRunDoesNotStopTheRun() {
+    QTemporaryDir dir;
+    MasterUnderTest m(irisConf(400, 1), data_);
+    WorkerProcess a(dir, "a"), b(dir, "b");
+    a.start({"--connect", QString::fromStdString(m.master.endpoint())});
+    b.start({"--connect", QString::fromStdString(m.master.endpoint())});
+    QVERIFY(waitFor([&] { return m.master.connectedWorkers() == 2; }, 20000));
+    RunSummary run;
+    std::atomic<bool> ended{false};
+    std::thread t([&] {
+      run = m.trainer.run();
+      ended = true;
+    });
+    const bool going = waitFor([&] { return m.master.stats().resultsReceived >= 100; }, 20000);
+    a.kill();
+    const auto killedAt = Clock::now();
+    const uint64_t before = m.master.stats().resultsReceived;
+    const bool dropped = waitFor([&] { return m.master.stats().workersLost >= 1; }, 10000);
+    const double detect = std::chrono::duration<double>(Clock::now() - killedAt).count();
+    // Bounded: if the run hangs, cancel it so the test fails instead of timing out.
+    if (!waitFor([&] { return ended.load(); }, 40000)) m.trainer.control().cancel();
+    t.join();
+    QVERIFY(going);
+    QVERIFY2(dropped, qPrintable(m.logText()));
+    QVERIFY2(run.completed, run.error.c_str());
+    QVERIFY(run.finalEvaluation.accuracy >= 0.85);
+    QVERIFY2(m.master.stats().resultsReceived > before + 50, "the surviving worker stopped getting work");
+    QVERIFY2(m.logText().contains("disconnected") || m.logText().contains("declared dead"), qPrintable(m.logText()));
+    qInfo("the killed worker was dropped %.2f s after SIGKILL", detect);
+    QVERIFY(detect <= 4.0);  // heartbeats: 1 s interval, 3 s timeout
+  }
+
+  void workerJoiningMidRunIsUsed() {
+    QTemporaryDir dir;
+    MasterUnderTest m(irisConf(5000, 1), data_);
+    RunSummary run;
+    std::thread t([&] { run = m.trainer.run(); });
+    const bool started = waitFor([&] { return m.recorder.rounds() >= 20; }, 20000);
+    WorkerProcess a(dir, "late");
+    a.start({"--connect", QString::fromStdString(m.master.endpoint())});
+    const bool used = waitFor([&] { return m.recorder.remoteResults() >= 20; }, 20000);
+    m.trainer.control().cancel();
+    t.join();
+    QVERIFY(started);
+    QVERIFY2(used, qPrintable(m.logText() + "\n" + m.recorder.all() + "\n" + a.log()));
+    QRegularExpression joined("worker \\S+ joined at round (\\d+)");
+    const auto match = joined.match(m.recorder.all());
+    QVERIFY2(match.hasMatch(), qPrintable(m.recorder.all()));
+    QVERIFY(match.captured(1).toInt() > 20);
+  }
+
+  void refusesWorkerOfAnotherProtocolVersion() {
+    const Conf conf = irisConf(1, 1);
+    QStringList log;
+    std::mutex logMutex;
+    ClusterMasterOptions o;
+    o.log = [&](const std::string& line) {
+      std::lock_guard lock(logMutex);
+      log << QString::fromStdString(line);
+    };
+    ClusterMaster master(conf, data_.train, o);
+    zmq::context_t ctx;
+    zmq::socket_t dealer(ctx, zmq::socket_type::dealer);
+    dealer.set(zmq::sockopt::linger, 0);
+    dealer.set(zmq::sockopt::rcvtimeo, 5000);
+    dealer.connect(master.endpoint());
+    const Encoded hello = encodeWithVersion(kProtocolVersion + 1, Envelope{}, HelloMsg{1, "future", "host", 1});
+    dealer.send(zmq::buffer(hello.header), zmq::send_flags::sndmore);
+    dealer.send(zmq::buffer(hello.body), zmq::send_flags::none);
+    std::vector<zmq::message_t> frames;
+    zmq::message_t part;
+    do {
+      QVERIFY2(dealer.recv(part), "no answer to a hello of another protocol version");
+      frames.push_back(std::move(part));
+    } while (frames.back().more());
+    std::vector<FrameView> views;
+    for (auto& f : frames) views.emplace_back(static_cast<const uint8_t*>(f.data()), f.size());
+    auto out = decodeMessage(views);
+    QVERIFY2(out, out.error.c_str());
+    const auto& e = std::get<ErrorMsg>(out.message->payload);
+    QCOMPARE(e.code, ErrorCode::VersionMismatch);
+    const QString text = QString::fromStdString(e.text);
+    QVERIFY2(text.contains(QString("version %1").arg(kProtocolVersion)) && text.contains(QString("version %1").arg(kProtocolVersion + 1)),
+             qPrintable(text));
+    QCOMPARE(master.connectedWorkers(), 0);
+    std::lock_guard lock(logMutex);
+    QVERIFY(log.join("\n").contains("refused"));
+  }
+
+  // Garbage from a test client while a real worker trains: the parameters come out exactly
+  // as in the same run without the garbage, and every bad message was dropped.
+  void malformedMessagesLeaveTrainingUntouched() {
+    const int epochs = 80;
+    auto runOnce = [&](bool attack, ClusterMasterStats& stats) {
+      QTemporaryDir dir;
+      MasterUnderTest m(irisConf(epochs, 1), data_);
+      WorkerProcess a(dir, "a");
+      a.start({"--connect", QString::fromStdString(m.master.endpoint())});
+      if (!waitFor([&] { return m.master.connectedWorkers() == 1; }, 20000)) return Eigen::VectorXf();
+      std::atomic<bool> done{false};
+      std::thread attacker;
+      if (attack)
+        attacker = std::thread([&] {
+          zmq::context_t ctx;
+          zmq::socket_t d(ctx, zmq::socket_type::dealer);
+          d.set(zmq::sockopt::linger, 0);
+          d.set(zmq::sockopt::sndtimeo, 100);
+          d.connect(m.master.endpoint());
+          std::mt19937 rng(7);
+          auto sendFrames = [&](const std::vector<std::vector<uint8_t>>& frames) {
+            for (size_t i = 0; i < frames.size(); ++i)
+              (void)d.send(zmq::buffer(frames[i]), i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+          };
+          auto framesOf = [](const Encoded& e) {
+            std::vector<std::vector<uint8_t>> f{{e.header.begin(), e.header.end()}, e.body};
+            for (const Blob& b : e.blobs) f.emplace_back(static_cast<const uint8_t*>(b.data), static_cast<const uint8_t*>(b.data) + b.bytes);
+            return f;
+          };
+          Payload forgedPayload = ResultMsg{};
+          ResultMsg& forged = std::get<ResultMsg>(forgedPayload);
+          forged.result.segment = Eigen::VectorXf::Constant(static_cast<Eigen::Index>(m.trainer.parameters().size()), 1e6f);
+          forged.result.samples = 1000;
+          forged.result.losses = {0.0f};
+          for (int i = 0; !done.load() && i < 100000; ++i) {
+            switch (i % 6) {
+              case 0: {  // random bytes
+                std::vector<uint8_t> junk(rng() % 200);
+                for (auto& c : junk) c = static_cast<uint8_t>(rng());
+                sendFrames({junk});
+                break;
+              }
+              case 1: {  // a forged result outside any session
+                sendFrames(framesOf(encode(Envelope{m.master.runId(), 1, i}, forgedPayload)));
+                break;
+              }
+              case 2: {  // a valid-looking result with a flipped bit (checksum)
+                auto f = framesOf(encode(Envelope{m.master.runId(), 1, i}, forgedPayload));
+                f[2][rng() % f[2].size()] ^= 1;
+                sendFrames(f);
+                break;
+              }
+              case 3: {  // a hello, so later results come from a "session" that has no lanes
+                sendFrames(framesOf(encode(Envelope{}, HelloMsg{1, "attacker", "nowhere", 1})));
+                break;
+              }
+              case 4: {  // results for lanes it does not have, for every generation it might own
+                for (uint32_t g = 1; g < 8; ++g) sendFrames(framesOf(encode(Envelope{m.master.runId(), g, i}, forgedPayload)));
+                break;
+              }
+              case 5: {  // a task (wrong direction) and a truncated header
+                auto f = framesOf(encode(Envelope{m.master.runId(), 1, i}, ByeMsg{"x"}));
+                f[0].resize(20);
+                sendFrames(f);
+                break;
+              }
+            }
+            std::this_thread::sleep_for(std::chrono::microseconds(300));
+          }
+        });
+      const RunSummary run = m.trainer.run();
+      done = true;
+      if (attacker.joinable()) attacker.join();
+      stats = m.master.stats();
+      if (!run.completed) return Eigen::VectorXf();
+      return Eigen::VectorXf(m.trainer.parameters());
+    };
+    ClusterMasterStats clean, attacked;
+    const Eigen::VectorXf reference = runOnce(false, clean);
+    const Eigen::VectorXf underAttack = runOnce(true, attacked);
+    QVERIFY(reference.size() > 0);
+    QVERIFY(underAttack.size() > 0);
+    QVERIFY2(underAttack == reference, "malformed messages changed the trained parameters");
+    QCOMPARE(clean.messagesDropped, uint64_t{0});
+    QVERIFY(attacked.messagesDropped > 100);
+    qInfo("%llu malformed or forged messages dropped during the run", static_cast<unsigned long long>(attacked.messagesDropped));
+  }
+
+  void workerWaitsForAMasterAndStopsCleanly() {
+    QTemporaryDir dir;
+    const Conf conf = irisConf(1, 1);
+    // Reserve a port by binding a master, note it, close it: the worker starts first.
+    std::string endpoint;
+    {
+      ClusterMaster probe(conf, data_.train, {});
+      endpoint = probe.endpoint();
+    }
+    WorkerProcess a(dir, "early");
+    a.start({"--connect", QString::fromStdString(endpoint)});
+    QVERIFY2(waitFor([&] { return a.log().contains("waiting for a master at"); }, 10000), qPrintable(a.log()));
+    ClusterMasterOptions o;
+    o.bind = endpoint;
+    ClusterMaster master(conf, data_.train, o);
+    QVERIFY2(waitFor([&] { return master.connectedWorkers() == 1; }, 15000), qPrintable(a.log()));
+    a.terminate();
+    QVERIFY(a.waitFinished(5000));
+    QCOMPARE(a.exitCode(), 0);
+    QVERIFY(a.log().contains("stopped"));
+    QVERIFY(waitFor([&] { return master.connectedWorkers() == 0; }, 3000));  // its Bye arrived
+  }
+};
+
+QTEST_GUILESS_MAIN(TestClusterTraining)
+#include "test_cluster_training.moc"

@@ -1,0 +1,825 @@
+// Iterative reduce: the weighted average, and the Trainer's master loop with local
+// workers: sample coverage per epoch, determinism, failing and stalled workers, cancel,
+// pause/resume, live steering, and accuracy with more than one worker.
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include "config/conf.h"
+#include "data/data_source.h"
+#include "io/model_file.h"
+#include "train/averaging.h"
+#include "train/local_worker.h"
+#include "train/trainer.h"
+#include "util/error.h"
+#include "util/rng.h"
+
+using namespace scaleout;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr size_t kTrainSamples = 2000;
+constexpr int kFeatures = 10;
+constexpr int kClasses = 3;
+constexpr int kEpochs = 2;
+// 2000 samples in slices of averagingFrequency (2) x batchSize (20): 100 minibatches per epoch.
+constexpr long long kIterationsPerEpoch = 100;
+
+// Three Gaussian blobs in 10 dimensions: learnable, not trivially separable.
+DataSet makeBlobs(size_t n, uint64_t seed) {
+  Rng centers(42);  // same centers for train and test
+  std::vector<std::vector<float>> mean(kClasses, std::vector<float>(kFeatures));
+  for (auto& m : mean)
+    for (auto& v : m) v = 0.8f * centers.normal();
+  Rng rng(seed);
+  DataSet data;
+  data.features.resize(static_cast<Eigen::Index>(n), kFeatures);
+  data.labels.resize(n);
+  data.numClasses = kClasses;
+  data.source = "generated blobs";
+  for (size_t r = 0; r < n; ++r) {
+    const int label = static_cast<int>(r % kClasses);
+    data.labels[r] = label;
+    for (int c = 0; c < kFeatures; ++c)
+      data.features(static_cast<Eigen::Index>(r), c) = mean[static_cast<size_t>(label)][static_cast<size_t>(c)] + rng.normal();
+  }
+  return data;
+}
+
+const TrainTestData& blobs() {
+  static const TrainTestData data = [] {
+    TrainTestData d;
+    d.train = makeBlobs(kTrainSamples, 1);
+    d.test = makeBlobs(600, 2);
+    d.normalizer.mode = "none";
+    return d;
+  }();
+  return data;
+}
+
+Conf blobConf(int threads) {
+  Conf conf;
+  conf.networkClass = "mlp";
+  conf.nIn = kFeatures;
+  conf.nOut = kClasses;
+  conf.layerSizes = {16};
+  conf.activation = "tanh";
+  conf.finetuneEpochs = kEpochs;
+  conf.finetuneLearningRate = 0.05;
+  conf.momentum = 0.9;
+  conf.batchSize = 20;
+  conf.averagingFrequency = 2;
+  conf.threads = threads;
+  conf.seed = 2024;
+  conf.evalEvery = 0;
+  conf.statsEvery = 0;
+  conf.checkpointEveryEpochs = 0;
+  conf.checkpointEveryMinutes = 0;
+  return conf;
+}
+
+bool bitIdentical(const Eigen::VectorXf& a, const Eigen::VectorXf& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), sizeof(float) * static_cast<size_t>(a.size())) == 0;
+}
+
+bool allFinite(const Eigen::VectorXf& v) { return v.array().isFinite().all(); }
+
+bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+// Records every task a worker is posted, keyed by round and slot.
+struct TaskLog {
+  struct Entry {
+    long long round;
+    int slot;
+    std::vector<uint32_t> indices;
+  };
+  std::mutex mutex;
+  std::vector<Entry> entries;
+  void record(long long round, int slot, const std::vector<uint32_t>& indices) {
+    std::lock_guard lock(mutex);
+    entries.push_back({round, slot, indices});
+  }
+};
+
+// A LocalWorker that logs its tasks first (composition: LocalWorker is final).
+class RecordingWorker final : public Worker {
+ public:
+  explicit RecordingWorker(TaskLog* log) : log_(log) {}
+  std::string id() const override { return inner_.id(); }
+  void attach(const WorkerContext& context, int index) override {
+    index_ = index;
+    inner_.attach(context, index);
+  }
+  void post(RoundTask task) override {
+    log_->record(task.round, index_, task.indices);
+    inner_.post(std::move(task));
+  }
+
+ private:
+  TaskLog* log_;
+  int index_ = -1;
+  LocalWorker inner_;
+};
+
+// Answers every task with an exception, as a worker whose training threw would.
+class FailingWorker final : public Worker {
+ public:
+  explicit FailingWorker(std::atomic<int>* posts) : posts_(posts) {}
+  std::string id() const override { return "failing-" + std::to_string(index_); }
+  void attach(const WorkerContext& context, int index) override {
+    context_ = context;
+    index_ = index;
+  }
+  void post(RoundTask task) override {
+    ++*posts_;
+    RoundResult result;
+    result.worker = index_;
+    result.round = task.round;
+    result.error = std::make_exception_ptr(std::runtime_error("boom"));
+    result.finished = std::chrono::steady_clock::now();
+    context_.results->push(std::move(result));
+  }
+
+ private:
+  std::atomic<int>* posts_;
+  WorkerContext context_;
+  int index_ = -1;
+};
+
+// Takes tasks and never answers.
+class StallingWorker final : public Worker {
+ public:
+  explicit StallingWorker(std::atomic<int>* posts) : posts_(posts) {}
+  std::string id() const override { return "stalling-" + std::to_string(index_); }
+  void attach(const WorkerContext&, int index) override { index_ = index; }
+  void post(RoundTask) override { ++*posts_; }
+
+ private:
+  std::atomic<int>* posts_;
+  int index_ = -1;
+};
+
+// A LocalWorker whose first task starts only after `delay` (a slow machine, a GC pause).
+class SlowStartWorker final : public Worker {
+ public:
+  explicit SlowStartWorker(std::chrono::milliseconds delay) : delay_(delay) {}
+  ~SlowStartWorker() override {
+    if (delayed_.joinable()) delayed_.join();
+  }
+  std::string id() const override { return "slow-" + std::to_string(index_); }
+  void attach(const WorkerContext& context, int index) override {
+    index_ = index;
+    inner_.attach(context, index);
+  }
+  void post(RoundTask task) override {
+    if (first_) {
+      first_ = false;
+      delayed_ = std::thread([this, task = std::move(task)]() mutable {
+        std::this_thread::sleep_for(delay_);
+        inner_.post(std::move(task));
+      });
+      return;
+    }
+    inner_.post(std::move(task));
+  }
+
+ private:
+  std::chrono::milliseconds delay_;
+  int index_ = -1;
+  bool first_ = true;
+  LocalWorker inner_;
+  std::thread delayed_;
+};
+
+// Collects what the trainer reports. Hooks run on the master thread; the mutex is for
+// readers on other threads.
+class Recorder : public TrainingObserver {
+ public:
+  void onIteration(const IterationInfo& it) override {
+    std::lock_guard lock(mutex);
+    losses.push_back(it.loss);
+    lastIteration = it.iteration;
+    if (hook) hook(it);
+  }
+  void onRound(const RoundInfo& r) override {
+    std::lock_guard lock(mutex);
+    rounds[r.round] = r;
+  }
+  void onSteering(const SteeringChange& c) override {
+    std::lock_guard lock(mutex);
+    steering.push_back(c);
+  }
+  void onMessage(const std::string& text) override {
+    std::lock_guard lock(mutex);
+    messages.push_back(text);
+  }
+  void onCheckpoint(const std::string& path, long long iteration) override {
+    if (checkpointHook) checkpointHook(path, iteration);
+  }
+  void onFinished(const RunSummary& s) override {
+    std::lock_guard lock(mutex);
+    ++finished;
+    summary = s;
+  }
+
+  std::string allMessages() {
+    std::lock_guard lock(mutex);
+    std::string out;
+    for (const auto& m : messages) out += m + "\n";
+    return out;
+  }
+
+  std::function<void(const IterationInfo&)> hook;
+  std::function<void(const std::string&, long long)> checkpointHook;
+  std::mutex mutex;
+  std::vector<float> losses;
+  long long lastIteration = 0;
+  std::map<long long, RoundInfo> rounds;
+  std::vector<SteeringChange> steering;
+  std::vector<std::string> messages;
+  int finished = 0;
+  RunSummary summary;
+};
+
+struct RunResult {
+  RunSummary summary;
+  Eigen::VectorXf params;
+  std::vector<float> losses;
+};
+
+RunResult plainRun(const Conf& conf, TrainerOptions options = {}) {
+  Trainer trainer(conf, blobs(), std::move(options));
+  Recorder recorder;
+  trainer.addObserver(&recorder);
+  RunResult result;
+  result.summary = trainer.run();
+  result.params = trainer.parameters();
+  result.losses = recorder.losses;
+  return result;
+}
+
+// Times each training row was trained in each epoch, counting only slices whose result
+// the master used (RoundInfo says it arrived); a re-queued slice counts once, where it
+// was finally trained.
+std::map<int, std::vector<int>> coverage(TaskLog& log, Recorder& recorder) {
+  std::map<int, std::vector<int>> seen;
+  std::lock_guard lock(log.mutex);
+  for (const auto& e : log.entries) {
+    auto round = recorder.rounds.find(e.round);
+    if (round == recorder.rounds.end()) continue;
+    bool arrived = false;
+    for (const auto& w : round->second.workers)
+      if (w.worker == e.slot) arrived = w.arrived;
+    if (!arrived) continue;
+    auto& counts = seen[round->second.epoch];
+    counts.resize(kTrainSamples, 0);
+    for (uint32_t i : e.indices) ++counts[i];
+  }
+  return seen;
+}
+
+// "" when every row was trained exactly once in every epoch, else what was wrong.
+std::string checkOncePerEpoch(const std::map<int, std::vector<int>>& seen, int epochs) {
+  if (static_cast<int>(seen.size()) != epochs) return "saw " + std::to_string(seen.size()) + " epochs";
+  for (const auto& [epoch, counts] : seen)
+    for (size_t i = 0; i < counts.size(); ++i)
+      if (counts[i] != 1)
+        return "epoch " + std::to_string(epoch) + ": row " + std::to_string(i) + " trained " +
+               std::to_string(counts[i]) + " times";
+  return "";
+}
+
+}  // namespace
+
+class TestIterativeReduce : public QObject {
+  Q_OBJECT
+
+ private slots:
+  void weightedAverageHandComputed();
+  void weightedAverageThreeInputs();
+  void weightedAverageIgnoresZeroWeightInput();
+  void weightedAverageIdenticalInputsAreExact();
+  void weightedAverageRejectsBadInput();
+  void everySampleOncePerEpoch_data();
+  void everySampleOncePerEpoch();
+  void deterministic_data();
+  void deterministic();
+  void failingWorkerIsDroppedAndSliceRequeued();
+  void stalledWorkerMissesDeadline();
+  void slowWorkerAloneRecoversAfterMissedDeadline();
+  void cancelFromObserver();
+  void cancelFromAnotherThread();
+  void pauseAndResumeGiveSameRun();
+  void pauseLongerThanDeadlineDropsNobody();
+  void liveSteering();
+  void steeringMoreThreadsUsesWorkerFactory_data();
+  void steeringMoreThreadsUsesWorkerFactory();
+  void perWorkerPolicyCheckpointsCurrentMomentum();
+  void twoWorkersMatchOneWorkerAccuracy();
+};
+
+void TestIterativeReduce::weightedAverageHandComputed() {
+  Eigen::VectorXf a(2), b(2), out;
+  a << 1, 2;
+  b << 3, 6;
+  weightedAverage({&a, &b}, {1.0, 3.0}, out);
+  QCOMPARE(out.size(), Eigen::Index{2});
+  QCOMPARE(out[0], 2.5f);  // (1*1 + 3*3) / 4
+  QCOMPARE(out[1], 5.0f);  // (2*1 + 6*3) / 4
+  // Equal weights: the plain mean; weights need not be normalised.
+  weightedAverage({&a, &b}, {7.0, 7.0}, out);
+  QCOMPARE(out[0], 2.0f);
+  QCOMPARE(out[1], 4.0f);
+  // One input is returned unchanged.
+  weightedAverage({&b}, {0.3}, out);
+  QVERIFY(bitIdentical(out, b));
+}
+
+void TestIterativeReduce::weightedAverageThreeInputs() {
+  Eigen::VectorXf a(3), b(3), c(3), out;
+  a << 0, 10, -4;
+  b << 4, 10, 0;
+  c << 8, 10, 4;
+  // Weights 1:2:1 (samples 20, 40, 20): a + (2/4)(b - a) + (1/4)(c - a).
+  weightedAverage({&a, &b, &c}, {20, 40, 20}, out);
+  QCOMPARE(out[0], 4.0f);
+  QCOMPARE(out[1], 10.0f);
+  QCOMPARE(out[2], 0.0f);
+  weightedAverage({&a, &b, &c}, {1, 0, 3}, out);
+  QCOMPARE(out[0], 6.0f);   // (0 + 24) / 4
+  QCOMPARE(out[2], 2.0f);   // (-4 + 12) / 4
+  // The output may alias the first input.
+  Eigen::VectorXf x = a;
+  weightedAverage({&x, &c}, {1, 1}, x);
+  QCOMPARE(x[0], 4.0f);
+  QCOMPARE(x[2], 0.0f);
+}
+
+void TestIterativeReduce::weightedAverageIgnoresZeroWeightInput() {
+  Eigen::VectorXf a(2), b(2), out;
+  a << 1.5f, -2.25f;
+  b << 1e30f, -1e30f;
+  weightedAverage({&a, &b}, {5, 0}, out);
+  QVERIFY(bitIdentical(out, a));
+}
+
+void TestIterativeReduce::weightedAverageIdenticalInputsAreExact() {
+  Rng rng(7);
+  Eigen::VectorXf x(1000);
+  for (Eigen::Index i = 0; i < x.size(); ++i) x[i] = rng.normal() * std::pow(10.0f, float(i % 9) - 4.0f);
+  for (int n : {2, 3, 4, 7}) {
+    std::vector<Eigen::VectorXf> copies(static_cast<size_t>(n), x);
+    std::vector<const Eigen::VectorXf*> inputs;
+    std::vector<double> weights;
+    for (int i = 0; i < n; ++i) {
+      inputs.push_back(&copies[static_cast<size_t>(i)]);
+      weights.push_back(0.1 + 0.37 * i);  // uneven weights that do not sum to a round number
+    }
+    Eigen::VectorXf out;
+    weightedAverage(inputs, weights, out);
+    QVERIFY2(bitIdentical(out, x), qPrintable(QString("n=%1").arg(n)));
+  }
+}
+
+void TestIterativeReduce::weightedAverageRejectsBadInput() {
+  Eigen::VectorXf a = Eigen::VectorXf::Ones(3), b = Eigen::VectorXf::Zero(3), c = Eigen::VectorXf::Zero(4), out;
+  auto message = [&](std::vector<const Eigen::VectorXf*> in, std::vector<double> w) -> std::string {
+    try {
+      weightedAverage(in, w, out);
+    } catch (const ScaleoutError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  QCOMPARE(message({&a, &b}, {0, 0}), std::string("weightedAverage: the weights sum to zero"));
+  QCOMPARE(message({&a}, {0}), std::string("weightedAverage: the weights sum to zero"));
+  QCOMPARE(message({&a, &b}, {1, -1}), std::string("weightedAverage: weights must be non-negative"));
+  QCOMPARE(message({&a, &b}, {1, std::nan("")}), std::string("weightedAverage: weights must be non-negative"));
+  QCOMPARE(message({}, {}), std::string("weightedAverage: need one weight per input and at least one input"));
+  QCOMPARE(message({&a, &b}, {1}), std::string("weightedAverage: need one weight per input and at least one input"));
+  QCOMPARE(message({&a, &c}, {1, 1}), std::string("weightedAverage: inputs differ in size"));
+}
+
+void TestIterativeReduce::everySampleOncePerEpoch_data() {
+  QTest::addColumn<int>("threads");
+  QTest::newRow("1 worker") << 1;
+  QTest::newRow("2 workers") << 2;
+  QTest::newRow("3 workers") << 3;
+}
+
+void TestIterativeReduce::everySampleOncePerEpoch() {
+  QFETCH(int, threads);
+  TaskLog log;
+  TrainerOptions options;
+  options.workerFactory = [&log](int) { return std::make_unique<RecordingWorker>(&log); };
+  Trainer trainer(blobConf(threads), blobs(), options);
+  Recorder recorder;
+  trainer.addObserver(&recorder);
+  const RunSummary summary = trainer.run();
+  QVERIFY2(summary.completed, summary.error.c_str());
+  QCOMPARE(summary.iterations, kEpochs * kIterationsPerEpoch);
+  const std::string problem = checkOncePerEpoch(coverage(log, recorder), kEpochs);
+  QVERIFY2(problem.empty(), problem.c_str());
+  // Every worker took part and every slice was 2 minibatches of 20.
+  std::set<int> slotIds;
+  for (const auto& e : log.entries) {
+    slotIds.insert(e.slot);
+    QCOMPARE(e.indices.size(), size_t{40});
+  }
+  QCOMPARE(static_cast<int>(slotIds.size()), threads);
+  QCOMPARE(log.entries.size(), size_t{kEpochs * 50});
+  // Rounds hand out at most one slice per worker.
+  for (const auto& [round, info] : recorder.rounds) QVERIFY(static_cast<int>(info.workers.size()) <= threads);
+  QCOMPARE(recorder.finished, 1);
+  QVERIFY(recorder.messages.empty());
+}
+
+void TestIterativeReduce::deterministic_data() {
+  QTest::addColumn<int>("threads");
+  QTest::newRow("threads=1") << 1;
+  QTest::newRow("threads=2") << 2;
+  QTest::newRow("threads=4") << 4;
+}
+
+void TestIterativeReduce::deterministic() {
+  QFETCH(int, threads);
+  const RunResult first = plainRun(blobConf(threads));
+  const RunResult second = plainRun(blobConf(threads));
+  QVERIFY2(first.summary.completed, first.summary.error.c_str());
+  QVERIFY2(second.summary.completed, second.summary.error.c_str());
+  QCOMPARE(first.summary.iterations, kEpochs * kIterationsPerEpoch);
+  QCOMPARE(second.summary.iterations, first.summary.iterations);
+  QVERIFY(bitIdentical(first.params, second.params));
+  QCOMPARE(first.losses.size(), size_t(kEpochs * kIterationsPerEpoch));
+  QVERIFY(first.losses == second.losses);
+  QCOMPARE(second.summary.finalEvaluation.accuracy, first.summary.finalEvaluation.accuracy);
+  QVERIFY(allFinite(first.params));
+  // The network trained: parameters moved away from the seeded initialisation.
+  Trainer fresh(blobConf(threads), blobs());
+  QVERIFY(!bitIdentical(fresh.parameters(), first.params));
+}
+
+void TestIterativeReduce::failingWorkerIsDroppedAndSliceRequeued() {
+  TaskLog log;
+  std::atomic<int> failingPosts{0};  // outlives the worker, which run() destroys
+  TrainerOptions options;
+  options.workerFactory = [&](int index) -> std::unique_ptr<Worker> {
+    if (index == 1) return std::make_unique<FailingWorker>(&failingPosts);
+    return std::make_unique<RecordingWorker>(&log);
+  };
+  Trainer trainer(blobConf(3), blobs(), options);
+  Recorder recorder;
+  trainer.addObserver(&recorder);
+  const RunSummary summary = trainer.run();
+  QVERIFY2(summary.completed, summary.error.c_str());
+  QVERIFY(summary.error.empty());
+  QCOMPARE(summary.iterations, kEpochs * kIterationsPerEpoch);
+  QCOMPARE(failingPosts.load(), 1);  // dropped after its first failure
+  // The message names the worker and its error.
+  QCOMPARE(recorder.messages.size(), size_t{1});
+  const std::string& message = recorder.messages[0];
+  QVERIFY2(contains(message, "failing-1"), message.c_str());
+  QVERIFY2(contains(message, "boom"), message.c_str());
+  QCOMPARE(message, std::string("worker failing-1 failed and was dropped: boom"));
+  // Its round reports it as missing; its slice was trained by another worker.
+  int missing = 0;
+  for (const auto& [round, info] : recorder.rounds)
+    for (const auto& w : info.workers)
+      if (!w.arrived) {
+        ++missing;
+        QCOMPARE(w.worker, 1);
+        QCOMPARE(w.id, std::string("failing-1"));
+      }
+  QCOMPARE(missing, 1);
+  const std::string problem = checkOncePerEpoch(coverage(log, recorder), kEpochs);
+  QVERIFY2(problem.empty(), problem.c_str());
+  QVERIFY(allFinite(trainer.parameters()));
+}
+
+void TestIterativeReduce::stalledWorkerMissesDeadline() {
+  TaskLog log;
+  std::atomic<int> stallingPosts{0};
+  TrainerOptions options;
+  options.roundDeadlineSeconds = 0.2;
+  options.workerFactory = [&](int index) -> std::unique_ptr<Worker> {
+    if (index == 1) return std::make_unique<StallingWorker>(&stallingPosts);
+    return std::make_unique<RecordingWorker>(&log);
+  };
+  Trainer trainer(blobConf(2), blobs(), options);
+  Recorder recorder;
+  trainer.addObserver(&recorder);
+  const auto start = std::chrono::steady_clock::now();
+  const RunSummary summary = trainer.run();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  QVERIFY2(summary.completed, summary.error.c_str());
+  QCOMPARE(summary.iterations, kEpochs * kIterationsPerEpoch);
+  QCOMPARE(stallingPosts.load(), 1);  // still busy with its first slice: never given another
+  QVERIFY2(seconds >= 0.2, qPrintable(QString::number(seconds)));
+  // One message for the stalled worker. (On a heavily loaded machine a healthy worker may
+  // miss a 0.2 s deadline too; that is reported the same way and changes nothing else.)
+  int aboutStalled = 0;
+  for (const auto& m : recorder.messages) {
+    QVERIFY2(contains(m, "missed the round deadline (0.2 s); its slice was re-queued"), m.c_str());
+    if (contains(m, "stalling-1")) ++aboutStalled;
+  }
+  QCOMPARE(aboutStalled, 1);
+  QCOMPARE(recorder.messages[0], std::string("worker stalling-1 missed the round deadline (0.2 s); its slice was re-queued"));
+  const std::string problem = checkOncePerEpoch(coverage(log, recorder), kEpochs);
+  QVERIFY2(problem.empty(), problem.c_str());
+  QVERIFY(allFinite(trainer.parameters()));
+}
+
+void TestIterativeReduce::slowWorkerAloneRecoversAfterMissedDeadline() {
+  // The only worker misses the first round's deadline, then answers late. The master must
+  // wait for it rather than run empty rounds, and the run must finish.
+  TrainerOptions options;
+  options.roundDeadlineSeconds = 0.2;
+  options.workerFactory = [](int) { return std::make_unique<SlowStartWorker>(300ms); };
+  Trainer trainer(blobConf(1), blobs(), options);
+  Recorder recorder;
+  trainer.addObserver(&recorder);
+  const RunSummary summary = trainer.run();
+  QVERIFY2(summary.completed, (summary.error + "\n" + recorder.allMessages()).c_str());
+  QCOMPARE(summary.iterations, kEpochs * kIterationsPerEpoch);
+  QVERIFY(!recorder.messages.empty());
+  QVERIFY2(contains(recorder.messages[0], "slow-0 missed the round deadline"), recorder.messages[0].c_str());
+  QVERIFY(allFinite(trainer.parameters()));
+}
+
+void TestIterativeReduce::cancelFromObserver() {
+  Trainer trainer(blobConf(2), blobs());
+  Recorder recorder;
+  recorder.hook = [&](const IterationInfo& it) {
+    if (it.iteration == 30) trainer.control().cancel();
+  };
+  trainer.addObserver(&recorder);
+  const RunSummary summary = trainer.run();
+  QVERIFY(summary.cancelled);
+  QVERIFY(!summary.completed);
+  QVERIFY(summary.error.empty());
+  // The round that reached 30 is finished (2 workers x 2 minibatches), then the run stops.
+  QVERIFY2(summary.iterations >= 30 && summary.iterations < 40, qPrintable(QString::number(summary.iterations)));
+  QCOMPARE(recorder.finished, 1);
+  QVERIFY(recorder.summary.cancelled);
+  QVERIFY(allFinite(trainer.parameters()));
+  QVERIFY(summary.finalEvaluation.samples == blobs().test.size());
+}
+
+void TestIterativeReduce::cancelFromAnotherThread() {
+  Trainer trainer(blobConf(2), blobs());
+  Recorder recorder;
+  std::mutex m;
+  std::condition_variable cv;
+  bool reached = false, cancelled = false;
+  recorder.hook = [&](const IterationInfo& it) {
+    if (it.iteration != 30) return;
+    std::unique_lock lock(m);
+    reached = true;
+    cv.notify_all();
+    // Hold the master here until the other thread has cancelled, so the run cannot end first.
+    cv.wait_for(lock, 10s, [&] { return cancelled; });
+  };
+  trainer.addObserver(&recorder);
+  std::thread canceller([&] {
+    std::unique_lock lock(m);
+    cv.wait_for(lock, 20s, [&] { return reached; });
+    trainer.control().cancel();
+    cancelled = true;
+    cv.notify_all();
+  });
+  const RunSummary summary = trainer.run();
+  canceller.join();
+  QVERIFY(reached);
+  QVERIFY(summary.cancelled);
+  QVERIFY(!summary.completed);
+  QVERIFY2(summary.iterations >= 30 && summary.iterations < kEpochs * kIterationsPerEpoch,
+           qPrintable(QString::number(summary.iterations)));
+  QVERIFY(allFinite(trainer.parameters()));
+}
+
+void TestIterativeReduce::pauseAndResumeGiveSameRun() {
+  const RunResult uninterrupted = plainRun(blobConf(2));
+  QVERIFY(uninterrupted.summary.completed);
+
+  Trainer trainer(blobConf(2), blobs());
+  Recorder recorder;
+  std::atomic<bool> paused{false};
+  std::chrono::steady_clock::time_point pausedAt, firstAfter;
+  recorder.hook = [&](const IterationInfo& it) {
+    if (it.iteration == 10) {
+      trainer.control().pause();
+      pausedAt = std::chrono::steady_clock::now();
+      paused = true;
+    } else if (it.iteration > 10 && firstAfter == std::chrono::steady_clock::time_point{} &&
+               it.iteration > 12) {  // 11 and 12 belong to the round already trained
+      firstAfter = std::chrono::steady_clock::now();
+    }
+  };
+  trainer.addObserver(&recorder);
+  std::atomic<bool> stillPaused{false};
+  std::thread resumer([&] {
+    while (!paused) std::this_thread::sleep_for(1ms);
+    std::this_thread::sleep_for(200ms);
+    stillPaused = trainer.control().paused();
+    trainer.control().resume();
+  });
+  const RunSummary summary = trainer.run();
+  resumer.join();
+  QVERIFY(stillPaused);
+  QVERIFY2(summary.completed, summary.error.c_str());
+  QVERIFY(!trainer.control().paused());
+  QVERIFY(recorder.messages.empty());
+  QCOMPARE(summary.iterations, uninterrupted.summary.iterations);
+  QVERIFY(bitIdentical(trainer.parameters(), uninterrupted.params));
+  QVERIFY(recorder.losses == uninterrupted.losses);
+  // Training really stopped while paused.
+  const double gap = std::chrono::duration<double>(firstAfter - pausedAt).count();
+  QVERIFY2(gap >= 0.15, qPrintable(QString::number(gap)));
+}
+
+void TestIterativeReduce::pauseLongerThanDeadlineDropsNobody() {
+  // A pause (the GUI's Pause button) may outlast the round deadline; paused workers are
+  // waiting, not late, so nothing is dropped or re-queued and the run is unchanged.
+  TrainerOptions options;
+  options.roundDeadlineSeconds = 0.5;  // generous: a loaded machine must not miss it
+  const RunResult uninterrupted = plainRun(blobConf(2), options);
+  QVERIFY(uninterrupted.summary.completed);
+
+  Trainer trainer(blobConf(2), blobs(), options);
+  Recorder recorder;
+  std::atomic<bool> paused{false};
+  recorder.hook = [&](const IterationInfo& it) {
+    if (it.iteration == 10) {
+      trainer.control().pause();
+      paused = true;
+    }
+  };
+  trainer.addObserver(&recorder);
+  std::thread resumer([&] {
+    while (!paused) std::this_thread::sleep_for(1ms);
+    std::this_thread::sleep_for(1500ms);  // three deadlines
+    trainer.control().resume();
+  });
+  const RunSummary summary = trainer.run();
+  resumer.join();
+  QVERIFY2(summary.completed, (summary.error + "\n" + recorder.allMessages()).c_str());
+  QVERIFY2(recorder.messages.empty(), recorder.allMessages().c_str());
+  QCOMPARE(summary.iterations, uninterrupted.summary.iterations);
+  QVERIFY(bitIdentical(trainer.parameters(), uninterrupted.params));
+}
+
+void TestIterativeReduce::liveSteering() {
+  Trainer trainer(blobConf(2), blobs());
+  Recorder recorder;
+  recorder.hook = [&](const IterationInfo& it) {
+    if (it.iteration == 20) {
+      trainer.steering().setLearningRate(0.02f);
+      trainer.steering().setAveragingFrequency(4);
+      trainer.steering().setThreads(1);
+    }
+  };
+  trainer.addObserver(&recorder);
+  const RunSummary summary = trainer.run();
+  QVERIFY2(summary.completed, summary.error.c_str());
+  // Re-cutting the rest of the epoch into longer slices keeps every minibatch.
+  QCOMPARE(summary.iterations, kEpochs * kIterationsPerEpoch);
+  QCOMPARE(recorder.steering.size(), size_t{3});
+  std::map<std::string, SteeringChange> byKnob;
+  for (const auto& c : recorder.steering) byKnob[c.knob] = c;
+  QCOMPARE(byKnob["learningRate"].from, std::string("0.05"));
+  QCOMPARE(byKnob["learningRate"].to, std::string("0.02"));
+  QCOMPARE(byKnob["averagingFrequency"].from, std::string("2"));
+  QCOMPARE(byKnob["averagingFrequency"].to, std::string("4"));
+  QCOMPARE(byKnob["threads"].from, std::string("2"));
+  QCOMPARE(byKnob["threads"].to, std::string("1"));
+  for (const auto& c : recorder.steering) QCOMPARE(c.iteration, 20LL);  // applied at the next round
+  // After the change: one worker per round, slices of 4 minibatches (except a short tail).
+  int roundsAfter = 0;
+  for (const auto& [round, info] : recorder.rounds) {
+    if (info.iteration <= 24) continue;
+    ++roundsAfter;
+    QCOMPARE(info.workers.size(), size_t{1});
+    QVERIFY(info.workers[0].samples == 80 || info.workers[0].samples == 40);
+  }
+  QVERIFY(roundsAfter > 0);
+  QVERIFY(allFinite(trainer.parameters()));
+}
+
+void TestIterativeReduce::steeringMoreThreadsUsesWorkerFactory_data() {
+  QTest::addColumn<QString>("policy");
+  QTest::newRow("average") << "average";
+  QTest::newRow("perWorker") << "perWorker";  // the new worker needs optimizer state of its own
+}
+
+void TestIterativeReduce::steeringMoreThreadsUsesWorkerFactory() {
+  QFETCH(QString, policy);
+  TaskLog log;
+  std::atomic<int> made{0};
+  TrainerOptions options;
+  options.workerFactory = [&](int) {
+    ++made;
+    return std::make_unique<RecordingWorker>(&log);
+  };
+  Conf conf = blobConf(1);
+  conf.optimizerStatePolicy = policy.toStdString();
+  Trainer trainer(conf, blobs(), options);
+  Recorder recorder;
+  recorder.hook = [&](const IterationInfo& it) {
+    if (it.iteration == 10) trainer.steering().setThreads(2);
+  };
+  trainer.addObserver(&recorder);
+  const RunSummary summary = trainer.run();
+  QVERIFY2(summary.completed, summary.error.c_str());
+  QCOMPARE(recorder.steering.size(), size_t{1});
+  QCOMPARE(recorder.steering[0].knob, std::string("threads"));
+  QCOMPARE(recorder.steering[0].from, std::string("1"));
+  QCOMPARE(recorder.steering[0].to, std::string("2"));
+  QCOMPARE(made.load(), 2);  // the new worker came from the factory too
+  std::set<int> slotIds;
+  for (const auto& e : log.entries) slotIds.insert(e.slot);
+  QCOMPARE(slotIds, (std::set<int>{0, 1}));
+  const std::string problem = checkOncePerEpoch(coverage(log, recorder), kEpochs);
+  QVERIFY2(problem.empty(), problem.c_str());
+  QVERIFY(allFinite(trainer.parameters()));
+  QVERIFY2(summary.finalEvaluation.accuracy > 0.8, qPrintable(QString::number(summary.finalEvaluation.accuracy)));
+}
+
+void TestIterativeReduce::perWorkerPolicyCheckpointsCurrentMomentum() {
+  // With one worker, averaging the optimizer state and keeping it per worker are the same
+  // computation: runs and checkpoints (momentum included) must agree bit for bit.
+  QTemporaryDir dir;
+  QVERIFY(dir.isValid());
+  struct PolicyRun {
+    RunSummary summary;
+    std::string firstEpoch;  // copy of the checkpoint written after epoch 1
+    std::string messages;
+  };
+  auto runWith = [&](const std::string& policy) {
+    Conf conf = blobConf(1);
+    conf.optimizerStatePolicy = policy;
+    conf.checkpointEveryEpochs = 1;
+    TrainerOptions options;
+    options.checkpointPath = dir.filePath(QString::fromStdString(policy + ".bin")).toStdString();
+    PolicyRun out;
+    out.firstEpoch = options.checkpointPath + ".epoch1";
+    Trainer trainer(conf, blobs(), options);
+    Recorder recorder;
+    recorder.checkpointHook = [&](const std::string& path, long long iteration) {
+      if (iteration == kIterationsPerEpoch) std::filesystem::copy_file(path, out.firstEpoch);
+    };
+    trainer.addObserver(&recorder);
+    out.summary = trainer.run();
+    out.messages = recorder.allMessages();
+    return out;
+  };
+  const PolicyRun averageRun = runWith("average");
+  const PolicyRun perWorkerRun = runWith("perWorker");
+  QVERIFY2(averageRun.summary.completed, (averageRun.summary.error + averageRun.messages).c_str());
+  QVERIFY2(perWorkerRun.summary.completed, (perWorkerRun.summary.error + perWorkerRun.messages).c_str());
+  QVERIFY2(std::filesystem::exists(averageRun.firstEpoch), averageRun.messages.c_str());
+  QVERIFY2(std::filesystem::exists(perWorkerRun.firstEpoch), perWorkerRun.messages.c_str());
+  const ModelFile average = readModelFile(averageRun.firstEpoch);
+  const ModelFile perWorker = readModelFile(perWorkerRun.firstEpoch);
+  QVERIFY(average.state && perWorker.state);
+  QCOMPARE(average.state->iteration, kIterationsPerEpoch);
+  QCOMPARE(perWorker.state->iteration, kIterationsPerEpoch);
+  QVERIFY(bitIdentical(average.params, perWorker.params));
+  QCOMPARE(perWorker.state->optimizer.velocity.size(), average.state->optimizer.velocity.size());
+  QVERIFY(average.state->optimizer.velocity.norm() > 0);
+  QVERIFY(bitIdentical(average.state->optimizer.velocity, perWorker.state->optimizer.velocity));
+}
+
+void TestIterativeReduce::twoWorkersMatchOneWorkerAccuracy() {
+  Conf one = blobConf(1);
+  one.finetuneEpochs = 4;
+  Conf two = one;
+  two.threads = 2;
+  const RunResult a = plainRun(one);
+  const RunResult b = plainRun(two);
+  QVERIFY(a.summary.completed && b.summary.completed);
+  const double accOne = a.summary.finalEvaluation.accuracy;
+  const double accTwo = b.summary.finalEvaluation.accuracy;
+  const QString text = QString("1 worker %1, 2 workers %2").arg(accOne).arg(accTwo);
+  QVERIFY2(accOne > 0.85, qPrintable(text));
+  QVERIFY2(accTwo > 0.85, qPrintable(text));
+  QVERIFY2(std::abs(accOne - accTwo) <= 0.05, qPrintable(text));
+  QCOMPARE(a.summary.finalEvaluation.samples, size_t{600});
+  QVERIFY(!bitIdentical(a.params, b.params));  // really a different computation
+}
+
+QTEST_GUILESS_MAIN(TestIterativeReduce)
+#include "test_iterative_reduce.moc"

@@ -1,0 +1,304 @@
+// Charts: debiased EMA smoothing, honest log scale, annotations, raw exports, health
+// alarms in the banner, and replot time with 8 curves of 1,000,000 points each.
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <random>
+
+#include <QCheckBox>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include "health_monitor.h"
+#include "monitor_panel.h"
+#include "qcustomplot.h"
+#include "series_plot.h"
+#include "smoothing.h"
+
+using namespace scaleout;
+using namespace scaleout::ui;
+
+namespace {
+IterationInfo iter(long long i, float loss) {
+  IterationInfo it;
+  it.phase = "finetune";
+  it.epoch = 1;
+  it.iteration = i;
+  it.loss = loss;
+  return it;
+}
+}  // namespace
+
+class ChartsTest : public QObject {
+  Q_OBJECT
+
+ private slots:
+  void initTestCase() {
+    QStandardPaths::setTestModeEnabled(true);
+    QCoreApplication::setOrganizationName("ScaleoutTest");
+    QCoreApplication::setApplicationName("test_ui_charts");
+  }
+
+  void debiasedEmaMatchesTensorBoard() {
+    // TensorBoard: last = last*w + (1-w)*y; smoothed = last / (1 - w^n).
+    const std::vector<double> y{1, 2, 3, 4};
+    const auto s = debiasedEma(y, 0.5);
+    QCOMPARE(s[0], 1.0);               // debiasing: the first point is itself, not 0.5
+    QCOMPARE(s[1], (0.25 + 1.0) / 0.75);
+    QVERIFY(std::fabs(s[3] - ((((0.5 * 0.5 + 1.0) * 0.5 + 1.5) * 0.5 + 2.0) / (1 - 0.0625))) < 1e-12);
+    // Weight 0 is the raw series; NaN passes through without poisoning later points.
+    QCOMPARE(debiasedEma(y, 0.0), y);
+    const auto withNan = debiasedEma({1, std::numeric_limits<double>::quiet_NaN(), 1}, 0.9);
+    QVERIFY(std::isnan(withNan[1]));
+    QCOMPARE(withNan[2], 1.0);
+  }
+
+  void lossChartKeepsRawAndSmoothed() {
+    MonitorPanel panel;
+    panel.resize(900, 500);
+    panel.show();
+    QVector<IterationInfo> batch;
+    for (int i = 1; i <= 1000; ++i) batch << iter(i, 1.0f + 0.5f * std::sin(i * 0.7f) + 100.0f / (i + 10));
+    PhaseInfo phase;
+    phase.label = "finetune";
+    phase.count = 1;
+    panel.onPhaseStarted(phase);
+    panel.onIterations(batch);
+    SeriesPlot* loss = panel.lossPlot();
+    QCOMPARE(loss->pointCount(0), qsizetype(1000));
+    QCOMPARE(loss->pointCount(1), qsizetype(1000));
+    // The smoothed curve is less noisy than the raw one.
+    auto roughness = [&](int series) {
+      double sum = 0;
+      auto d = loss->graph(series)->data();
+      for (int i = 501; i < d->size(); ++i) sum += std::fabs((d->begin() + i)->value - (d->begin() + i - 1)->value);
+      return sum;
+    };
+    QVERIFY(roughness(1) < 0.5 * roughness(0));
+    // Changing the slider recomputes the smoothed curve from the raw data; 0 = raw.
+    panel.setSmoothing(0.0);
+    for (int i = 0; i < 1000; i += 97)
+      QCOMPARE((loss->graph(1)->data()->begin() + i)->value, (loss->graph(0)->data()->begin() + i)->value);
+    panel.setSmoothing(0.9);
+    QVERIFY(roughness(1) < 0.5 * roughness(0));
+    // The 30 Hz timer replots the visible, changed plot.
+    const int before = panel.replotCount();
+    panel.onIterations({iter(1001, 1.0f)});
+    QTRY_VERIFY(panel.replotCount() > before);
+  }
+
+  void logScaleFlagsPointsItCannotShow() {
+    SeriesPlot plot("t", "x", "y");
+    plot.resize(600, 400);
+    plot.show();
+    const int s = plot.addSeries("raw", SeriesStyle{});
+    SeriesStyle derived;
+    derived.derived = true;
+    const int d = plot.addSeries("smoothed", derived);
+    for (int i = 0; i < 100; ++i) {
+      plot.append(s, i, i % 10 == 0 ? 0.0 : (i % 25 == 1 ? -1.0 : 1.0 / (i + 1)));
+      plot.append(d, i, -5.0);  // derived curves are not counted
+    }
+    QCOMPARE(plot.nonPositiveCount(), qsizetype(10 + 4));
+    QVERIFY(plot.logNote().isEmpty());  // linear: nothing to flag
+    plot.setLogY(true);
+    QCOMPARE(plot.plot()->yAxis->scaleType(), QCPAxis::stLogarithmic);
+    QVERIFY(!plot.plot()->yAxis->ticker().dynamicCast<QCPAxisTickerLog>().isNull());
+    QCOMPARE(plot.logNote(), QString("14 point(s) <= 0 (or NaN) not shown on log scale"));
+    plot.replotIfDirty();
+    auto* note = plot.findChild<QLabel*>("logNote");
+    QVERIFY(note && note->isVisible());
+    QCOMPARE(note->text(), plot.logNote());
+    // The range is fitted to the positive values, not clamped at 0.
+    QVERIFY(plot.plot()->yAxis->range().lower > 0);
+    QVERIFY(plot.plot()->yAxis->range().lower < 1.0 / 100);
+    plot.setLogY(false);
+    QVERIFY(plot.logNote().isEmpty());
+  }
+
+  void zoomStopsFollowingAndResetRestores() {
+    SeriesPlot plot("t", "x", "y");
+    plot.resize(600, 400);
+    plot.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&plot));
+    const int s = plot.addSeries("raw", SeriesStyle{});
+    for (int i = 0; i < 100; ++i) plot.append(s, i, i);
+    plot.replotNow();
+    QCOMPARE(plot.plot()->xAxis->range().upper, 99.0);
+    QVERIFY(plot.plot()->interactions().testFlag(QCP::iRangeDrag));
+    QVERIFY(plot.plot()->interactions().testFlag(QCP::iRangeZoom));
+    const QPoint centre = plot.plot()->axisRect()->rect().center();
+    QWheelEvent wheel(centre, plot.plot()->mapToGlobal(centre), QPoint(), QPoint(0, 120), Qt::NoButton, Qt::NoModifier,
+                      Qt::NoScrollPhase, false);
+    QApplication::sendEvent(plot.plot(), &wheel);
+    QVERIFY(!plot.following());
+    QVERIFY(plot.plot()->xAxis->range().size() < 99.0);
+    for (int i = 100; i < 200; ++i) plot.append(s, i, i);
+    plot.replotNow();
+    QVERIFY(plot.plot()->xAxis->range().upper < 199.0);  // the user's view is kept
+    plot.resetView();
+    QVERIFY(plot.following());
+    QCOMPARE(plot.plot()->xAxis->range().upper, 199.0);
+  }
+
+  void annotationsMarkPhaseEpochSteeringMessagesAndCheckpoints() {
+    MonitorPanel panel;
+    PhaseInfo p0;
+    p0.label = "pretrain layer 0";
+    p0.pretraining = true;
+    p0.count = 2;
+    panel.onPhaseStarted(p0);
+    panel.onIterations({iter(1, 2.0f), iter(2, 1.5f)});
+    EpochInfo e;
+    e.phase = "pretrain layer 0";
+    e.epoch = 1;
+    e.iteration = 2;
+    e.meanLoss = 1.7f;
+    panel.onEpochFinished(e);
+    QCOMPARE(panel.reconstructionPlot()->totalPoints(), qsizetype(1));
+    PhaseInfo p1;
+    p1.label = "finetune";
+    p1.index = 1;
+    p1.count = 2;
+    panel.onPhaseStarted(p1);
+    SteeringChange change{2, "learningRate", "0.01", "0.005"};
+    panel.onSteering(change);
+    panel.onMessage("worker w3 missed the round deadline");
+    panel.onCheckpoint("/tmp/c.bin", 2);
+    // loss plot: 2 phases + 1 epoch + steering + message + checkpoint.
+    QCOMPARE(panel.lossPlot()->markerCount(), 6);
+    QStringList texts;
+    for (int i = 0; i < panel.lossPlot()->plot()->itemCount(); ++i)
+      if (auto* t = qobject_cast<QCPItemText*>(panel.lossPlot()->plot()->item(i))) texts << t->text();
+    QVERIFY2(texts.contains("finetune"), qPrintable(texts.join("|")));
+    QVERIFY2(texts.contains(QString("lr 0.01→0.005")), qPrintable(texts.join("|")));
+    QVERIFY2(texts.contains("ckpt"), qPrintable(texts.join("|")));
+    QVERIFY(panel.workersPlot()->markerCount() >= 3);
+  }
+
+  void exportsAreRawAndComplete() {
+    QTemporaryDir dir;
+    SeriesPlot plot("Minibatch loss", "iteration", "loss");
+    plot.resize(800, 500);
+    const int raw = plot.addSeries("raw", SeriesStyle{});
+    SeriesStyle derived;
+    derived.derived = true;
+    const int smooth = plot.addSeries("smoothed", derived);
+    for (int i = 0; i < 500; ++i) {
+      plot.append(raw, i, 1.0 / (i + 1));
+      plot.append(smooth, i, 0.5);
+    }
+    const QString csv = dir.filePath("loss.csv");
+    QString error;
+    QVERIFY2(plot.exportCsv(csv, &error), qPrintable(error));
+    QFile f(csv);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QStringList lines = QString::fromUtf8(f.readAll()).split('\n', Qt::SkipEmptyParts);
+    QCOMPARE(lines.size(), 501);  // header + every raw point, no smoothed ones
+    QCOMPARE(lines[0], QString("series,x,y"));
+    QCOMPARE(lines[1], QString("raw,0,1"));
+    QCOMPARE(lines[2], QString("raw,1,0.5"));
+    QVERIFY(!lines.join('\n').contains("smoothed"));
+
+    QVERIFY(plot.exportPng(dir.filePath("loss.png")));
+    const QImage png(dir.filePath("loss.png"));
+    QCOMPARE(png.width(), 1800);  // a never-shown plot exports at 900 px, times 2 for high-DPI
+    QVERIFY(plot.exportPdf(dir.filePath("loss.pdf")));
+    QVERIFY(QFileInfo(dir.filePath("loss.pdf")).size() > 1000);
+  }
+
+  void healthAlarmsReachTheBanner() {
+    HealthMonitor h;
+    h.startPhase("finetune");
+    QVERIFY(!h.addLoss(1, 1.0));
+    const auto nan = h.addLoss(2, std::numeric_limits<double>::quiet_NaN());
+    QVERIFY(nan && nan->level == HealthAlarm::Level::Alarm);
+    QVERIFY(nan->text.contains("NaN"));
+    QVERIFY(!h.addLoss(3, std::numeric_limits<double>::quiet_NaN()));  // reported once
+
+    HealthMonitor e;
+    e.startPhase("finetune");
+    std::optional<HealthAlarm> exploded;
+    for (int i = 1; i <= 200 && !exploded; ++i) exploded = e.addLoss(i, i < 100 ? 1.0 : std::pow(1.2, i - 100));
+    QVERIFY(exploded && exploded->text.contains("Exploding"));
+    QVERIFY(exploded->iteration > 100);
+
+    HealthMonitor p;
+    p.startPhase("finetune");
+    std::optional<HealthAlarm> plateau;
+    for (int ep = 1; ep <= 20 && !plateau; ++ep) {
+      EpochInfo info;
+      info.phase = "finetune";
+      info.epoch = ep;
+      info.meanLoss = ep < 5 ? 1.0f / ep : 0.25f;
+      plateau = p.addEpoch(info);
+    }
+    QVERIFY(plateau && plateau->level == HealthAlarm::Level::Warning && plateau->text.contains("Plateau"));
+
+    HealthMonitor r;
+    ModelStats stats;
+    LayerStats layer;
+    layer.layer = 1;
+    layer.updateRatio = 0.5f;  // log10 = -0.3: far above -2
+    stats.layers.push_back(layer);
+    const auto ratio = r.addModelStats(stats);
+    QVERIFY(ratio && ratio->text.contains("above"));
+
+    MonitorPanel panel;
+    panel.show();
+    PhaseInfo phase;
+    phase.label = "finetune";
+    panel.onPhaseStarted(phase);
+    QVERIFY(!panel.bannerVisible());
+    panel.onIterations({iter(1, 1.0f), iter(2, std::numeric_limits<float>::quiet_NaN())});
+    QVERIFY(panel.bannerVisible());
+    QVERIFY2(panel.bannerText().contains("Loss is NaN at iteration 2"), qPrintable(panel.bannerText()));
+  }
+
+  void eightCurvesOfAMillionPointsReplotQuickly() {
+    SeriesPlot plot("Benchmark", "iteration", "loss");
+    plot.resize(1200, 600);
+    plot.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&plot));
+    constexpr int kCurves = 8, kPoints = 1'000'000;
+    std::mt19937 rng(1);
+    std::uniform_real_distribution<double> noise(-0.15, 0.15);
+    QElapsedTimer fill;
+    fill.start();
+    for (int c = 0; c < kCurves; ++c) {
+      SeriesStyle style;
+      style.color = QColor::fromHsv(c * 45, 200, 200);
+      const int s = plot.addSeries(QString("worker %1").arg(c), style);  // 1 px pen
+      QVector<double> x(kPoints), y(kPoints);
+      for (int i = 0; i < kPoints; ++i) {
+        x[i] = i;
+        y[i] = (2.0 + c * 0.1) * std::exp(-i / 300000.0) * (1.0 + noise(rng));
+      }
+      plot.setSeriesData(s, x, y);
+      QVERIFY(plot.graph(s)->adaptiveSampling());
+    }
+    const double fillMs = fill.elapsed();
+    QCOMPARE(plot.totalPoints(), qsizetype(kCurves) * kPoints);  // every point kept
+    plot.replotNow();  // warm-up (buffers, fonts)
+    double best = 1e9, worst = 0, sum = 0;
+    constexpr int kRuns = 5;
+    for (int r = 0; r < kRuns; ++r) {
+      plot.markDirty();
+      const double ms = plot.replotNow();
+      best = std::min(best, ms);
+      worst = std::max(worst, ms);
+      sum += ms;
+    }
+    std::printf("REPLOT: %d curves x %d points: mean %.1f ms, best %.1f ms, worst %.1f ms "
+                "(1 px pens, adaptive sampling; filling took %.0f ms)\n",
+                kCurves, kPoints, sum / kRuns, best, worst, fillMs);
+    QVERIFY2(sum / kRuns < 500.0, qPrintable(QString("mean replot %1 ms").arg(sum / kRuns)));
+  }
+};
+
+QTEST_MAIN(ChartsTest)
+#include "test_ui_charts.moc"

@@ -1,0 +1,301 @@
+// The conf editor generated from the knob registry: every knob gets its widget, edits
+// change the Conf through the undo stack, invalid values are marked with the registry's
+// message and keep Start disabled, and a conf survives save/load.
+#include <QAction>
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QLabel>
+#include <QLineEdit>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QStandardPaths>
+#include <QTabWidget>
+#include <QTemporaryDir>
+#include <QUndoStack>
+#include <QtTest>
+
+#include "conf_editor.h"
+#include "config/conf_io.h"
+#include "config/knob_registry.h"
+#include "main_window.h"
+#include "network_summary.h"
+
+using namespace scaleout;
+using namespace scaleout::ui;
+
+namespace {
+
+// Types text into a line edit and presses Enter, as a user would.
+void typeInto(QWidget* field, const QString& text) {
+  auto* edit = qobject_cast<QLineEdit*>(field);
+  QVERIFY(edit);
+  edit->selectAll();
+  edit->clear();
+  QTest::keyClicks(edit, text);
+  QTest::keyClick(edit, Qt::Key_Return);
+}
+
+}  // namespace
+
+class ConfEditorTest : public QObject {
+  Q_OBJECT
+
+ private slots:
+  void initTestCase() {
+    QStandardPaths::setTestModeEnabled(true);  // QSettings (recent files) go to a test location
+    QCoreApplication::setOrganizationName("ScaleoutTest");
+    QCoreApplication::setApplicationName("test_ui_conf_editor");
+  }
+
+  void everyKnobHasTheWidgetOfItsKind() {
+    QUndoStack undo;
+    ConfEditor editor(&undo);
+    int fields = 0;
+    for (const KnobSpec& spec : knobRegistry()) {
+      QWidget* w = editor.field(QString::fromStdString(spec.name));
+      QVERIFY2(w, spec.name.c_str());
+      ++fields;
+      switch (spec.kind) {
+        case KnobKind::Int: {
+          auto* box = qobject_cast<QSpinBox*>(w);
+          QVERIFY2(box, spec.name.c_str());
+          if (spec.constraint.min) QCOMPARE(box->minimum(), static_cast<int>(*spec.constraint.min));
+          if (spec.constraint.max) QCOMPARE(box->maximum(), static_cast<int>(*spec.constraint.max));
+          break;
+        }
+        case KnobKind::Real: QVERIFY2(qobject_cast<QDoubleSpinBox*>(w), spec.name.c_str()); break;
+        case KnobKind::Bool: QVERIFY2(qobject_cast<QCheckBox*>(w), spec.name.c_str()); break;
+        case KnobKind::Choice: {
+          auto* combo = qobject_cast<QComboBox*>(w);
+          QVERIFY2(combo, spec.name.c_str());
+          QCOMPARE(combo->count(), static_cast<int>(spec.constraint.choices.size()));
+          break;
+        }
+        default: QVERIFY2(qobject_cast<QLineEdit*>(w), spec.name.c_str()); break;
+      }
+      // The registry's help is the tooltip.
+      QVERIFY2(w->toolTip().contains(QString::fromStdString(spec.help).toHtmlEscaped()), spec.name.c_str());
+    }
+    QCOMPARE(fields, static_cast<int>(knobRegistry().size()));
+    // One tab per group, in registry order.
+    QStringList tabs;
+    for (int i = 0; i < editor.tabs()->count(); ++i) tabs << editor.tabs()->tabText(i);
+    QCOMPARE(tabs.mid(0, 6), (QStringList{"Network", "Pretraining", "Finetuning", "Regularization", "Data", "Run"}));
+    QVERIFY(editor.isValid());
+    QCOMPARE(editor.conf(), Conf{});
+  }
+
+  void editingAFieldChangesTheConf() {
+    QUndoStack undo;
+    ConfEditor editor(&undo);
+    QSignalSpy changed(&editor, &ConfEditor::confChanged);
+
+    qobject_cast<QSpinBox*>(editor.field("nIn"))->setValue(20);
+    QCOMPARE(editor.conf().nIn, 20);
+    typeInto(editor.field("layerSizes"), "64,32");
+    QCOMPARE(editor.conf().layerSizes, (std::vector<int>{64, 32}));
+    qobject_cast<QComboBox*>(editor.field("activation"))->setCurrentText("sigmoid");
+    QCOMPARE(editor.conf().activation, std::string("sigmoid"));
+    qobject_cast<QCheckBox*>(editor.field("useAdaGrad"))->click();
+    QCOMPARE(editor.conf().useAdaGrad, true);
+    typeInto(editor.field("trainData"), "/tmp/x.csv");
+    QCOMPARE(editor.conf().trainData, std::string("/tmp/x.csv"));
+    QCOMPARE(changed.count(), 5);
+    QCOMPARE(undo.count(), 5);
+  }
+
+  void smallRealsKeepTheirValue() {
+    QUndoStack undo;
+    ConfEditor editor(&undo);
+    auto* l2 = qobject_cast<QDoubleSpinBox*>(editor.field("l2"));
+    QVERIFY(l2);
+    QCOMPARE(l2->text(), QString("0.0001"));  // the default 1e-4 is shown, not rounded to 0.00
+    l2->setValue(1e-5);
+    QCOMPARE(editor.conf().l2, 1e-5);
+    QCOMPARE(l2->text(), QString("1e-05"));
+    // Typed in scientific notation.
+    l2->selectAll();
+    QTest::keyClick(l2, Qt::Key_Delete);
+    QTest::keyClicks(l2, "3e-6");
+    QTest::keyClick(l2, Qt::Key_Return);
+    QCOMPARE(editor.conf().l2, 3e-6);
+  }
+
+  void invalidValueShowsItsMessageAndDisablesStart_data() {
+    QTest::addColumn<QStringList>("assignments");  // "knob=text", applied in order
+    QTest::addColumn<QString>("knob");             // the field that must be marked
+    QTest::addColumn<QString>("message");          // part of the registry's message
+    QTest::addColumn<QString>("fix");              // "knob=text" that clears it
+    QTest::newRow("list element out of range")
+        << QStringList{"layerSizes=100,-5"} << "layerSizes" << "element 1 (-5) is outside [1, 1000000]" << "layerSizes=100,5";
+    QTest::newRow("unreadable list") << QStringList{"layerSizes=abc"} << "layerSizes" << "cannot be read as int list"
+                                     << "layerSizes=10";
+    QTest::newRow("csv without a file") << QStringList{"dataset=csv"} << "trainData"
+                                        << "is empty, but dataset=csv needs a file" << "trainData=/tmp/some.csv";
+    QTest::newRow("per-layer list of the wrong length")
+        << QStringList{"activationByLayer=relu,tanh,relu"} << "activationByLayer"
+        << "does not match the number of hidden layers" << "activationByLayer=relu,tanh";
+    QTest::newRow("unknown choice in a list") << QStringList{"activationByLayer=relu,swish"} << "activationByLayer"
+                                              << "is not one of sigmoid" << "activationByLayer=";
+  }
+
+  void invalidValueShowsItsMessageAndDisablesStart() {
+    QFETCH(QStringList, assignments);
+    QFETCH(QString, knob);
+    QFETCH(QString, message);
+    QFETCH(QString, fix);
+    MainWindow window;
+    ConfEditor* editor = window.confEditor();
+    QVERIFY(window.startAction()->isEnabled());
+    const Conf before = editor->conf();
+    for (const QString& a : assignments) {
+      const QString name = a.section('=', 0, 0), text = a.section('=', 1);
+      if (auto* combo = qobject_cast<QComboBox*>(editor->field(name))) combo->setCurrentText(text);
+      else typeInto(editor->field(name), text);
+    }
+    QVERIFY2(editor->fieldError(knob).contains(message), qPrintable(editor->fieldError(knob)));
+    QVERIFY(editor->field(knob)->property("invalid").toBool());
+    QVERIFY(editor->errorKnobs().contains(knob));
+    QVERIFY(!editor->isValid());
+    QVERIFY(!window.startAction()->isEnabled());
+    // The error label under the field shows the same text.
+    auto* label = editor->findChild<QLabel*>("error_" + knob);
+    QVERIFY(label && !label->isHidden());
+    QCOMPARE(label->text(), editor->fieldError(knob));
+    // A rejected value never enters the Conf.
+    if (knob == "layerSizes") QCOMPARE(editor->conf().layerSizes, before.layerSizes);
+
+    typeInto(editor->field(fix.section('=', 0, 0)), fix.section('=', 1));
+    QVERIFY2(editor->fieldError(knob).isEmpty(), qPrintable(editor->fieldError(knob)));
+    QVERIFY(!editor->field(knob)->property("invalid").toBool());
+    QVERIFY(editor->isValid());
+    QVERIFY(window.startAction()->isEnabled());
+  }
+
+  void undoAndRedo() {
+    MainWindow window;
+    ConfEditor* editor = window.confEditor();
+    QUndoStack* undo = window.undoStack();
+    QVERIFY(!window.isWindowModified());
+    qobject_cast<QSpinBox*>(editor->field("nIn"))->setValue(4);
+    typeInto(editor->field("layerSizes"), "16");
+    QVERIFY(window.isWindowModified());
+    QCOMPARE(undo->count(), 2);
+    QCOMPARE(undo->undoText(), QString("Set layerSizes to 16"));
+
+    undo->undo();
+    QCOMPARE(editor->conf().layerSizes, (std::vector<int>{256, 128}));
+    QCOMPARE(qobject_cast<QLineEdit*>(editor->field("layerSizes"))->text(), QString("256,128"));
+    QCOMPARE(editor->conf().nIn, 4);
+    undo->undo();
+    QCOMPARE(editor->conf().nIn, 784);
+    QCOMPARE(qobject_cast<QSpinBox*>(editor->field("nIn"))->value(), 784);
+    QVERIFY(!window.isWindowModified());  // back at the clean state
+    undo->redo();
+    undo->redo();
+    QCOMPARE(editor->conf().nIn, 4);
+    QCOMPARE(editor->conf().layerSizes, (std::vector<int>{16}));
+    QVERIFY(window.isWindowModified());
+
+    // Undo also clears a field error of the knob it restores.
+    typeInto(editor->field("layerSizes"), "0");
+    QVERIFY(!editor->isValid());
+    undo->undo();  // restores layerSizes to 256,128 (undoing "Set layerSizes to 16")
+    QVERIFY(editor->isValid());
+    QCOMPARE(editor->conf().layerSizes, (std::vector<int>{256, 128}));
+  }
+
+  void rapidEditsOfOneKnobMergeIntoOneStep() {
+    QUndoStack undo;
+    ConfEditor editor(&undo);
+    auto* box = qobject_cast<QSpinBox*>(editor.field("batchSize"));
+    for (int i = 0; i < 5; ++i) box->stepUp();
+    QCOMPARE(editor.conf().batchSize, 105);
+    QCOMPARE(undo.count(), 1);
+    undo.undo();
+    QCOMPARE(editor.conf().batchSize, 100);
+  }
+
+  void saveAndLoadRoundTrip() {
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    MainWindow window;
+    ConfEditor* editor = window.confEditor();
+    qobject_cast<QComboBox*>(editor->field("networkClass"))->setCurrentText("dbn");
+    typeInto(editor->field("layerSizes"), "500,250");
+    qobject_cast<QDoubleSpinBox*>(editor->field("l2"))->setValue(1e-5);
+    qobject_cast<QCheckBox*>(editor->field("useRegularization"))->click();
+    typeInto(editor->field("learningRateByLayer"), "0.01,0.005");
+    qobject_cast<QSpinBox*>(editor->field("seed"))->setValue(2024);
+    const Conf edited = editor->conf();
+    QVERIFY(window.isWindowModified());
+
+    const QString path = dir.filePath("edited.json");
+    QString error;
+    QVERIFY2(window.saveFile(path, &error), qPrintable(error));
+    QVERIFY(!window.isWindowModified());
+    QVERIFY(window.windowTitle().contains("edited.json"));
+    // The file is what the core writes and reads.
+    std::vector<ConfIssue> issues;
+    const Conf reread = loadConfFile(path.toStdString(), issues);
+    QCOMPARE(QString::fromStdString(confToJsonText(reread)), QString::fromStdString(confToJsonText(edited)));
+    for (const KnobSpec& spec : knobRegistry())
+      if (spec.get(reread) != spec.get(edited))
+        qWarning("%s: %s vs %s", spec.name.c_str(), spec.get(reread).dump().c_str(), spec.get(edited).dump().c_str());
+    QCOMPARE(reread, edited);
+    QVERIFY(issues.empty());
+
+    window.newConf();
+    QCOMPARE(editor->conf(), Conf{});
+    QVERIFY(window.openFile(path, &error));
+    QVERIFY2(error.isEmpty(), qPrintable(error));
+    QCOMPARE(editor->conf(), edited);
+    QCOMPARE(qobject_cast<QLineEdit*>(editor->field("layerSizes"))->text(), QString("500,250"));
+    QCOMPARE(qobject_cast<QComboBox*>(editor->field("networkClass"))->currentText(), QString("dbn"));
+    QVERIFY(!window.isWindowModified());
+    QCOMPARE(window.currentFile(), QFileInfo(path).absoluteFilePath());
+    QCOMPARE(window.undoStack()->count(), 0);
+    // Recent files remember it.
+    QVERIFY(QSettings().value("recentFiles").toStringList().contains(QFileInfo(path).absoluteFilePath()));
+  }
+
+  void presetsLoadWithoutProblems() {
+    MainWindow window;
+    const QStringList presets = window.presetFiles();
+    QVERIFY(presets.size() >= 2);
+    for (const QString& p : presets) {
+      QString error;
+      QVERIFY2(window.openFile(p, &error), qPrintable(p));
+      QVERIFY2(error.isEmpty(), qPrintable(p + ": " + error));
+      QVERIFY2(window.confEditor()->isValid(), qPrintable(p + ": " + window.confEditor()->errorKnobs().join(",")));
+    }
+  }
+
+  void networkSummaryFollowsTheKnobs() {
+    MainWindow window;
+    ConfEditor* editor = window.confEditor();
+    qobject_cast<QSpinBox*>(editor->field("nIn"))->setValue(4);
+    qobject_cast<QSpinBox*>(editor->field("nOut"))->setValue(3);
+    typeInto(editor->field("layerSizes"), "16");
+    qobject_cast<QSpinBox*>(editor->field("threads"))->setValue(2);
+    const QString text = window.summaryLabel()->text();
+    QVERIFY2(text.contains("4-16"), qPrintable(text));
+    // 4*16+16 + 16*3+3 = 131 parameters; momentum on: 2 buffers per copy, 1 master + 2 workers.
+    const NetworkSummary s = summarizeNetwork(editor->conf());
+    QCOMPARE(s.parameters, size_t{131});
+    QCOMPARE(s.memoryBytes, 131.0 * 4 * 2 * 3);
+    QVERIFY2(text.contains("131 parameters"), qPrintable(text));
+  }
+
+  void commandLineReproducesTheConf() {
+    MainWindow window;
+    qobject_cast<QSpinBox*>(window.confEditor()->field("nIn"))->setValue(4);
+    typeInto(window.confEditor()->field("layerSizes"), "16,8");
+    const QString cmd = window.commandLine();
+    QVERIFY2(cmd.startsWith("scaleout train --set nIn=4 --set layerSizes=16,8"), qPrintable(cmd));
+  }
+};
+
+QTEST_MAIN(ConfEditorTest)
+#include "test_ui_conf_editor.moc"

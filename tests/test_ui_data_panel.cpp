@@ -1,0 +1,78 @@
+// The data panel: loads the conf's data off the GUI thread and shows counts, classes and
+// (for image data) a grid of samples per class.
+#include <QLabel>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTableWidget>
+#include <QtTest>
+
+#include "data_panel.h"
+
+using namespace scaleout;
+using namespace scaleout::ui;
+
+class DataPanelTest : public QObject {
+  Q_OBJECT
+
+ private slots:
+  void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
+
+  void loadsCsvAndShowsCountsAndRows() {
+    const QString src = qEnvironmentVariable("SCALEOUT_SOURCE_DIR", QDir(QCoreApplication::applicationDirPath()).absoluteFilePath("../.."));
+    Conf conf;
+    conf.dataset = "csv";
+    conf.trainData = (src + "/resources/data/iris.csv").toStdString();
+    conf.testFraction = 0.2;
+    DataPanel panel;
+    panel.setConf(conf);
+    QSignalSpy loaded(&panel, &DataPanel::loaded);
+    panel.loadData();
+    QVERIFY(panel.isLoading());
+    QVERIFY(loaded.wait(20000));
+    QVERIFY2(loaded.at(0).at(0).toBool(), qPrintable(loaded.at(0).at(1).toString()));
+    QVERIFY(!panel.isLoading());
+    const QString text = panel.summaryText();
+    QVERIFY2(text.contains("120 training samples, 30 test samples, 4 features, 3 classes"), qPrintable(text));
+    QVERIFY(panel.sampleGrid().isNull());  // tabular data: rows, not images
+    auto* table = panel.findChild<QTableWidget*>("sampleTable");
+    QVERIFY(table && !table->isHidden());
+    QCOMPARE(table->columnCount(), 5);  // 4 features + label
+    QCOMPARE(table->rowCount(), 50);
+  }
+
+  void aMissingFileIsReportedWithItsName() {
+    Conf conf;
+    conf.dataset = "csv";
+    conf.trainData = "/nonexistent/data.csv";
+    DataPanel panel;
+    panel.setConf(conf);
+    QSignalSpy loaded(&panel, &DataPanel::loaded);
+    panel.loadData();
+    QVERIFY(loaded.wait(20000));
+    QCOMPARE(loaded.at(0).at(0).toBool(), false);
+    QVERIFY2(loaded.at(0).at(1).toString().contains("/nonexistent/data.csv"), qPrintable(loaded.at(0).at(1).toString()));
+    QVERIFY(panel.summaryText().contains("/nonexistent/data.csv"));
+  }
+
+  void imageDataBecomesAGridPerClass() {
+    DataSet data;
+    data.imageRows = 4;
+    data.imageCols = 3;
+    data.numClasses = 2;
+    data.features = RowMatrix::Zero(10, 12);
+    for (int i = 0; i < 10; ++i) {
+      data.labels.push_back(i % 2);
+      data.features(i, i % 12) = 1.0f;  // one bright pixel per sample
+    }
+    const QImage grid = DataPanel::renderSampleGrid(data, 3, 2);
+    // 3 tiles of 3x4 pixels scaled 2x per row, 2 rows (classes), 2 px gaps.
+    QCOMPARE(grid.width(), (3 * 2 + 2) * 3 + 2);
+    QCOMPARE(grid.height(), (4 * 2 + 2) * 2 + 2);
+    // Sample 0 (class 0) has its bright pixel at (0, 0) of the first tile.
+    QCOMPARE(qGray(grid.pixel(2, 2)), 255);
+    QCOMPARE(qGray(grid.pixel(4, 2)), 0);
+  }
+};
+
+QTEST_MAIN(DataPanelTest)
+#include "test_ui_data_panel.moc"

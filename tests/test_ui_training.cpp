@@ -1,0 +1,406 @@
+// Training from the GUI: the run happens off the GUI thread and its events arrive as
+// queued signals; progress is charted; pause/resume/stop work; the event loop never
+// stalls for long; and a screenshot of the main window after a run is kept as an artifact.
+#include <cmath>
+#include <ctime>
+#include <cstdio>
+#include <random>
+
+#include <QAction>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QDir>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QImage>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTabWidget>
+#include <QTemporaryDir>
+#include <QTextStream>
+#include <QThread>
+#include <QTimer>
+#include <QtTest>
+
+#include "conf_editor.h"
+#include "main_window.h"
+#include "monitor_panel.h"
+#include "qcustomplot.h"
+#include "sci_spin_box.h"
+#include "observer_adapter.h"
+#include "series_plot.h"
+#include "steering_panel.h"
+#include "training_session.h"
+
+using namespace scaleout;
+using namespace scaleout::ui;
+
+namespace {
+
+QString sourceDir() {
+  const QString env = qEnvironmentVariable("SCALEOUT_SOURCE_DIR");
+  // CTest sets SCALEOUT_SOURCE_DIR; run by hand from build/tests, the tree is two levels up.
+  return env.isEmpty() ? QDir(QCoreApplication::applicationDirPath()).absoluteFilePath("../..") : env;
+}
+
+// Gaussian blobs: `classes` centres in `features` dimensions, label in the last column.
+QString writeBlobs(const QString& path, int rows, int features, int classes, unsigned seed) {
+  QFile file(path);
+  if (!file.open(QIODevice::WriteOnly | QIODevice::Text)) return {};
+  QTextStream out(&file);
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> noise(0.0, 1.0);
+  std::vector<std::vector<double>> centres(static_cast<size_t>(classes), std::vector<double>(static_cast<size_t>(features)));
+  for (auto& c : centres)
+    for (double& v : c) v = 2.0 * noise(rng);
+  for (int f = 0; f < features; ++f) out << "f" << f << ",";
+  out << "label\n";
+  for (int r = 0; r < rows; ++r) {
+    const int label = r % classes;
+    for (int f = 0; f < features; ++f)
+      out << QString::number(centres[static_cast<size_t>(label)][static_cast<size_t>(f)] + noise(rng), 'f', 4) << ",";
+    out << label << "\n";
+  }
+  return path;
+}
+
+Conf irisConf() {
+  Conf c;
+  c.networkClass = "mlp";
+  c.dataset = "csv";
+  c.trainData = (sourceDir() + "/resources/data/iris.csv").toStdString();
+  c.nIn = 4;
+  c.nOut = 3;
+  c.layerSizes = {16};
+  c.activation = "tanh";
+  c.finetuneEpochs = 40;
+  c.finetuneLearningRate = 0.05;
+  c.batchSize = 10;
+  c.threads = 1;
+  c.averagingFrequency = 1;
+  c.testFraction = 0.2;
+  c.normalize = "zscore";
+  c.evalEvery = 5;
+  c.statsEvery = 20;
+  c.checkpointEveryEpochs = 0;
+  return c;
+}
+
+Conf blobsConf(const QString& csv, int features, int classes, int epochs) {
+  Conf c;
+  c.networkClass = "mlp";
+  c.dataset = "csv";
+  c.trainData = csv.toStdString();
+  c.nIn = features;
+  c.nOut = classes;
+  c.layerSizes = {64, 32};
+  c.finetuneEpochs = epochs;
+  c.finetuneLearningRate = 0.02;
+  c.batchSize = 20;
+  c.threads = 2;
+  c.averagingFrequency = 5;
+  c.testFraction = 0.1;
+  c.normalize = "zscore";
+  c.evalEvery = 1;
+  c.statsEvery = 200;
+  c.checkpointEveryEpochs = 0;
+  c.checkpointEveryMinutes = 0;
+  return c;
+}
+
+QString artifactsDir() {
+  QString dir = qEnvironmentVariable("SCALEOUT_ARTIFACTS_DIR");
+  if (dir.isEmpty()) dir = QDir(QCoreApplication::applicationDirPath()).filePath("../artifacts");
+  QDir().mkpath(dir);
+  return QDir(dir).absolutePath();
+}
+
+// Records the longest gap between ticks of a 5 ms timer: how long the event loop was busy.
+class StallMeter : public QObject {
+ public:
+  StallMeter() {
+    timer_.setInterval(5);
+    timer_.setTimerType(Qt::PreciseTimer);
+    connect(&timer_, &QTimer::timeout, this, [this] {
+      const qint64 now = clock_.nsecsElapsed();
+      const double cpu = threadCpuMs();
+      if (last_ >= 0 && (now - last_) / 1e6 > maxGapMs_) {
+        maxGapMs_ = (now - last_) / 1e6;
+        maxGapCpuMs_ = cpu - lastCpu_;
+      }
+      maxCpuGapMs_ = std::max(maxCpuGapMs_, cpu - lastCpu_);
+      last_ = now;
+      lastCpu_ = cpu;
+      ++ticks_;
+    });
+  }
+  void start() {
+    clock_.start();
+    last_ = -1;
+    lastCpu_ = threadCpuMs();
+    timer_.start();
+  }
+  void stop() { timer_.stop(); }
+  double maxGapMs() const { return maxGapMs_; }
+  // CPU time the GUI thread itself used within the longest gap, and the most it used
+  // between two ticks: separates our own work from waiting for a CPU on a loaded machine.
+  double maxGapCpuMs() const { return maxGapCpuMs_; }
+  double maxCpuGapMs() const { return maxCpuGapMs_; }
+  static double threadCpuMs() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+  }
+  int ticks() const { return ticks_; }
+
+ private:
+  QTimer timer_;
+  QElapsedTimer clock_;
+  qint64 last_ = -1;
+  double maxGapMs_ = 0, maxGapCpuMs_ = 0, maxCpuGapMs_ = 0, lastCpu_ = 0;
+  int ticks_ = 0;
+};
+
+}  // namespace
+
+class TrainingTest : public QObject {
+  Q_OBJECT
+
+ private slots:
+  void initTestCase() {
+    QStandardPaths::setTestModeEnabled(true);
+    QCoreApplication::setOrganizationName("ScaleoutTest");
+    QCoreApplication::setApplicationName("test_ui_training");
+    registerMetaTypes();
+    QVERIFY2(QFile::exists(sourceDir() + "/resources/data/iris.csv"), qPrintable(sourceDir()));
+  }
+
+  void adapterEmitsProgressOnTheGuiThread() {
+    TrainingSession session;
+    ObserverAdapter* a = session.adapter();
+    QSignalSpy phases(a, &ObserverAdapter::phaseStarted);
+    QSignalSpy iterations(a, &ObserverAdapter::iteration);
+    QSignalSpy batches(a, &ObserverAdapter::iterations);
+    QSignalSpy rounds(a, &ObserverAdapter::round);
+    QSignalSpy epochs(a, &ObserverAdapter::epochFinished);
+    QSignalSpy evaluations(a, &ObserverAdapter::evaluation);
+    QSignalSpy stats(a, &ObserverAdapter::modelStats);
+    QSignalSpy finished(a, &ObserverAdapter::finished);
+    QSignalSpy ended(&session, &TrainingSession::ended);
+    bool allOnGuiThread = true;
+    long long lastIteration = 0;
+    bool ordered = true;
+    connect(a, &ObserverAdapter::iteration, this, [&](const IterationInfo& it) {
+      allOnGuiThread = allOnGuiThread && QThread::currentThread() == qApp->thread();
+      ordered = ordered && it.iteration == lastIteration + 1;
+      lastIteration = it.iteration;
+    });
+
+    const Conf conf = irisConf();
+    QVERIFY(session.start(conf));
+    QVERIFY(session.isRunning());
+    QVERIFY(!session.start(conf));  // one run at a time
+    QVERIFY(ended.wait(60000));
+    QCOMPARE(finished.count(), 1);
+    QVERIFY(!session.isRunning());
+
+    const auto summary = finished.at(0).at(0).value<RunSummary>();
+    QVERIFY(summary.completed);
+    QVERIFY(ended.at(0).at(0).toBool());
+    QCOMPARE(phases.count(), 1);
+    QCOMPARE(epochs.count(), conf.finetuneEpochs);
+    // Iris: 150 rows, 20% held out -> 120 train rows, 12 minibatches per epoch.
+    QCOMPARE(iterations.count(), static_cast<int>(summary.iterations));
+    QCOMPARE(summary.iterations, 12LL * conf.finetuneEpochs);
+    QVERIFY(batches.count() <= iterations.count());
+    QVERIFY(rounds.count() > 0);
+    QCOMPARE(evaluations.count(), conf.finetuneEpochs / conf.evalEvery);
+    QVERIFY(stats.count() > 0);
+    QVERIFY(allOnGuiThread);
+    QVERIFY(ordered);
+    QVERIFY2(summary.finalEvaluation.accuracy > 0.8, qPrintable(QString::number(summary.finalEvaluation.accuracy)));
+    QVERIFY(session.lastModel().has_value());
+  }
+
+  void aBadDataPathEndsTheRunWithItsMessage() {
+    TrainingSession session;
+    QSignalSpy ended(&session, &TrainingSession::ended);
+    Conf conf = irisConf();
+    conf.trainData = "/nonexistent/iris.csv";
+    QVERIFY(session.start(conf));
+    QVERIFY(ended.wait(30000));
+    QCOMPARE(ended.at(0).at(0).toBool(), false);
+    QVERIFY2(ended.at(0).at(1).toString().contains("/nonexistent/iris.csv"), qPrintable(ended.at(0).at(1).toString()));
+  }
+
+  void pauseResumeAndStop() {
+    QTemporaryDir dir;
+    const QString csv = writeBlobs(dir.filePath("blobs.csv"), 20000, 16, 4, 7);
+    QVERIFY(!csv.isEmpty());
+    TrainingSession session;
+    ObserverAdapter* a = session.adapter();
+    long long seen = 0;
+    connect(a, &ObserverAdapter::iteration, this, [&](const IterationInfo&) { ++seen; });
+    QSignalSpy finished(a, &ObserverAdapter::finished);
+    QSignalSpy ended(&session, &TrainingSession::ended);
+    QVERIFY(session.start(blobsConf(csv, 16, 4, 200)));
+    QTRY_VERIFY_WITH_TIMEOUT(seen > 100, 30000);
+
+    session.pause();
+    QVERIFY(session.isPaused());
+    // Workers stop at their next minibatch; the round in flight cannot complete, so no
+    // more minibatches are reported while paused.
+    QTest::qWait(300);
+    const long long atPause = seen;
+    QTest::qWait(700);
+    QCOMPARE(seen, atPause);
+
+    session.resume();
+    QTRY_VERIFY_WITH_TIMEOUT(seen > atPause + 50, 20000);
+
+    session.stop();
+    QVERIFY(ended.wait(20000));
+    QCOMPARE(finished.count(), 1);
+    const auto summary = finished.at(0).at(0).value<RunSummary>();
+    QVERIFY(summary.cancelled);
+    QVERIFY(!summary.completed);
+    QCOMPARE(ended.at(0).at(0).toBool(), false);
+    QVERIFY(ended.at(0).at(1).toString().isEmpty());
+    QVERIFY(summary.iterations < 200LL * 18000 / 20);  // stopped long before the end
+  }
+
+  void steeringIsAppliedAndMarked() {
+    QTemporaryDir dir;
+    const QString csv = writeBlobs(dir.filePath("blobs.csv"), 8000, 16, 4, 11);
+    MainWindow window;
+    window.setRunsRoot(dir.filePath("runs"));
+    window.confEditor()->setConf(blobsConf(csv, 16, 4, 100));
+    QSignalSpy steering(window.session()->adapter(), &ObserverAdapter::steering);
+    QSignalSpy ended(window.session(), &TrainingSession::ended);
+    window.startAction()->trigger();
+    QTRY_VERIFY_WITH_TIMEOUT(window.monitor()->lossPlot()->pointCount(0) > 50, 30000);
+    const int markersBefore = window.monitor()->lossPlot()->markerCount();
+    SteeringPanel* panel = window.steeringPanel();
+    panel->learningRateBox()->setValue(0.005);
+    panel->averagingBox()->setValue(3);
+    panel->applyButton()->click();
+    QTRY_VERIFY_WITH_TIMEOUT(steering.count() >= 2, 20000);
+    QStringList knobs;
+    for (const auto& args : steering) knobs << QString::fromStdString(args.at(0).value<SteeringChange>().knob);
+    QVERIFY(knobs.contains("learningRate"));
+    QVERIFY(knobs.contains("averagingFrequency"));
+    QVERIFY(window.monitor()->lossPlot()->markerCount() >= markersBefore + 2);
+    window.stopAction()->trigger();
+    QVERIFY(ended.wait(20000));
+    // The run directory holds the conf, metrics and the model.
+    const QStringList runs = QDir(dir.filePath("runs")).entryList(QDir::Dirs | QDir::NoDotAndDotDot);
+    QCOMPARE(runs.size(), 1);
+    const QDir run(QDir(dir.filePath("runs")).filePath(runs[0]));
+    QVERIFY(run.exists("conf.json"));
+    QVERIFY(run.exists("metrics.csv"));
+    QVERIFY(run.exists("model.bin"));
+  }
+
+  void eventLoopNeverStallsDuringTraining() {
+    QTemporaryDir dir;
+    const QString csv = writeBlobs(dir.filePath("blobs.csv"), 30000, 32, 4, 3);
+    MainWindow window;
+    window.setRunsRoot(QString());
+    window.resize(1400, 860);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    window.confEditor()->setConf(blobsConf(csv, 32, 4, 40));
+    QSignalSpy ended(window.session(), &TrainingSession::ended);
+    QSignalSpy firstIteration(window.session()->adapter(), &ObserverAdapter::iterations);
+
+    // The same meter with nothing to do: what the machine's scheduling alone costs.
+    StallMeter idle;
+    idle.start();
+    QTest::qWait(1000);
+    idle.stop();
+    std::printf("STALL: idle event loop, longest gap %.1f ms (%d ticks in 1 s)\n", idle.maxGapMs(), idle.ticks());
+
+    StallMeter meter;
+    QElapsedTimer clock;
+    clock.start();
+    window.startAction()->trigger();
+    // Measure while training runs (data loading happens on the training thread too).
+    meter.start();
+    QVERIFY(ended.wait(120000));
+    meter.stop();
+    const double seconds = clock.elapsed() / 1000.0;
+    const qsizetype points = window.monitor()->lossPlot()->pointCount(0);
+    std::printf("STALL: longest event-loop gap %.1f ms (GUI thread busy %.1f ms of it; most CPU between ticks %.1f ms) "
+                "over %.2f s of training (%d ticks, %lld loss points, %d replots)\n",
+                meter.maxGapMs(), meter.maxGapCpuMs(), meter.maxCpuGapMs(), seconds, meter.ticks(), static_cast<long long>(points),
+                window.monitor()->replotCount());
+    QVERIFY(ended.at(0).at(0).toBool());
+    QCOMPARE(points, qsizetype(40 * 27000 / 20));  // every minibatch of the run is on the chart
+    const double bound = qEnvironmentVariableIsSet("SCALEOUT_STALL_BOUND_MS")
+                             ? qEnvironmentVariable("SCALEOUT_STALL_BOUND_MS").toDouble()
+                             : 50.0;
+    QVERIFY2(meter.maxGapMs() < bound, qPrintable(QString("longest stall %1 ms >= %2 ms").arg(meter.maxGapMs()).arg(bound)));
+  }
+
+  void screenshotAfterARunShowsTheLossCurve() {
+    QTemporaryDir dir;
+    MainWindow window;
+    window.setRunsRoot(dir.filePath("runs"));
+    window.resize(1400, 860);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    window.confEditor()->setConf(irisConf());
+    QSignalSpy ended(window.session(), &TrainingSession::ended);
+    window.startAction()->trigger();
+    QVERIFY(!window.startAction()->isEnabled());
+    QVERIFY(window.stopAction()->isEnabled());
+    QVERIFY(ended.wait(60000));
+    QVERIFY(ended.at(0).at(0).toBool());
+    QVERIFY(window.startAction()->isEnabled());
+
+    MonitorPanel* monitor = window.monitor();
+    SeriesPlot* loss = monitor->lossPlot();
+    QCOMPARE(loss->pointCount(0), qsizetype(12 * 40));  // raw: every minibatch
+    QCOMPARE(loss->pointCount(1), loss->pointCount(0));  // smoothed alongside
+    QVERIFY(loss->markerCount() >= 40);                  // phase + epoch markers
+    QVERIFY(monitor->accuracyPlot()->totalPoints() > 0);
+    QVERIFY(window.statusText().contains("finished"));
+    QVERIFY2(window.logText().contains("final test accuracy"), qPrintable(window.logText()));
+
+    loss->replotNow();
+    QApplication::processEvents();
+    const QImage shot = window.grab().toImage();
+    QVERIFY(!shot.isNull());
+    const QString path = QDir(artifactsDir()).filePath("main_window.png");
+    QVERIFY(shot.save(path));
+    std::printf("SCREENSHOT: %s (%dx%d)\n", qPrintable(path), shot.width(), shot.height());
+
+    // The loss curve is really drawn: inside the plot area, the curve's colour appears.
+    const QImage plotImage = loss->plot()->grab().toImage();
+    const QRect area = loss->plot()->axisRect()->rect();
+    int curvePixels = 0;
+    for (int y = area.top(); y < area.bottom(); ++y)
+      for (int x = area.left(); x < area.right(); ++x) {
+        const QColor c = plotImage.pixelColor(x * plotImage.width() / loss->plot()->width(),
+                                              y * plotImage.height() / loss->plot()->height());
+        if (c.blue() > 120 && c.red() < 120 && c.green() < 170) ++curvePixels;
+      }
+    std::printf("SCREENSHOT: %d curve-coloured pixels in the loss plot\n", curvePixels);
+    QVERIFY(curvePixels > 200);
+
+    // Each chart tab as its own artifact, for a look at the other views.
+    QTabWidget* tabs = monitor->tabs();
+    for (int i = 1; i < tabs->count(); ++i) {
+      tabs->setCurrentIndex(i);
+      for (SeriesPlot* p : monitor->currentPlots()) p->replotNow();
+      QApplication::processEvents();
+      const QString name = tabs->tabText(i).toLower().replace(' ', '_');
+      QVERIFY(monitor->grab().save(QDir(artifactsDir()).filePath("monitor_" + name + ".png")));
+    }
+    QVERIFY(monitor->accuracyPlot()->totalPoints() >= 2 * 8);  // accuracy and macro F1, every 5th epoch
+    QVERIFY(monitor->ratioPlot()->totalPoints() > 0);          // statsEvery = 20 iterations
+  }
+};
+
+QTEST_MAIN(TrainingTest)
+#include "test_ui_training.moc"

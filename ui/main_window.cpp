@@ -1,0 +1,709 @@
+#include "main_window.h"
+
+#include <QAction>
+#include <QActionGroup>
+#include <QApplication>
+#include <QClipboard>
+#include <QCloseEvent>
+#include <QCoreApplication>
+#include <QDateTime>
+#include <QDir>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QLabel>
+#include <QMenu>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QPlainTextEdit>
+#include <QProgressBar>
+#include <QSettings>
+#include <QSplitter>
+#include <QStandardPaths>
+#include <QStatusBar>
+#include <QStyle>
+#include <QStyleFactory>
+#include <QTabWidget>
+#include <QToolBar>
+#include <QVBoxLayout>
+
+#include <Eigen/Core>
+
+#include "conf_editor.h"
+#include "config/conf_io.h"
+#include "config/knob_registry.h"
+#include "data_panel.h"
+#include "io/model_file.h"
+#include "monitor_panel.h"
+#include "network_summary.h"
+#include "qcustomplot.h"
+#include "steering_panel.h"
+#include "train/trainer.h"
+#include "training_session.h"
+#include "util/error.h"
+
+namespace scaleout::ui {
+
+namespace {
+constexpr int kMaxRecentFiles = 6;
+
+QString formatDuration(double seconds) {
+  if (!(seconds >= 0) || seconds > 1e7) return QStringLiteral("–");
+  const qint64 s = static_cast<qint64>(seconds + 0.5);
+  if (s >= 3600) return QStringLiteral("%1:%2:%3").arg(s / 3600).arg((s / 60) % 60, 2, 10, QChar('0')).arg(s % 60, 2, 10, QChar('0'));
+  return QStringLiteral("%1:%2").arg(s / 60).arg(s % 60, 2, 10, QChar('0'));
+}
+
+QString shellQuote(const QString& s) {
+  static const QRegularExpression safe("^[A-Za-z0-9_./=,:+-]+$");
+  if (safe.match(s).hasMatch()) return s;
+  QString q = s;
+  q.replace("'", "'\\''");
+  return "'" + q + "'";
+}
+}  // namespace
+
+MainWindow::MainWindow(QWidget* parent)
+    : QMainWindow(parent),
+      editor_(new ConfEditor(&undo_)),
+      summary_(new QLabel),
+      data_(new DataPanel),
+      monitor_(new MonitorPanel),
+      steering_(new SteeringPanel),
+      log_(new QPlainTextEdit),
+      session_(new TrainingSession(this)),
+      mainSplit_(new QSplitter(Qt::Horizontal)),
+      rightSplit_(new QSplitter(Qt::Vertical)) {
+  setObjectName("mainWindow");
+  runsRoot_ = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + "/runs";
+
+  // Left: the conf (tabs per knob group) with the network summary, and the data panel.
+  auto* confPage = new QWidget;
+  auto* confLayout = new QVBoxLayout(confPage);
+  confLayout->setContentsMargins(0, 0, 0, 0);
+  confLayout->addWidget(editor_, 1);
+  summary_->setObjectName("networkSummary");
+  summary_->setWordWrap(true);
+  summary_->setFrameShape(QFrame::StyledPanel);
+  summary_->setMargin(6);
+  summary_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  confLayout->addWidget(summary_);
+  auto* leftTabs = new QTabWidget;
+  leftTabs->addTab(confPage, tr("Configuration"));
+  leftTabs->addTab(data_, tr("Data"));
+
+  // Right: charts above, log and steering below.
+  auto* bottom = new QSplitter(Qt::Horizontal);
+  log_->setObjectName("runLog");
+  log_->setReadOnly(true);
+  log_->setMaximumBlockCount(5000);
+  log_->setPlaceholderText(tr("Run messages appear here."));
+  bottom->addWidget(log_);
+  bottom->addWidget(steering_);
+  bottom->setStretchFactor(0, 3);
+  bottom->setStretchFactor(1, 1);
+  rightSplit_->addWidget(monitor_);
+  rightSplit_->addWidget(bottom);
+  rightSplit_->setStretchFactor(0, 4);
+  rightSplit_->setStretchFactor(1, 1);
+  mainSplit_->addWidget(leftTabs);
+  mainSplit_->addWidget(rightSplit_);
+  mainSplit_->setStretchFactor(0, 2);
+  mainSplit_->setStretchFactor(1, 5);
+  setCentralWidget(mainSplit_);
+
+  createActions();
+  createMenus();
+  createStatusBar();
+
+  connect(editor_, &ConfEditor::confChanged, this, [this] {
+    updateSummary();
+    data_->setConf(editor_->conf());
+  });
+  connect(editor_, &ConfEditor::validityChanged, this, [this] { updateActions(); });
+  connect(&undo_, &QUndoStack::cleanChanged, this, [this](bool clean) { setWindowModified(!clean); });
+
+  // Every core event reaches this thread through the adapter's queued flush; its signals
+  // are emitted here, so these connections are direct (same thread, same order).
+  ObserverAdapter* adapter = session_->adapter();
+  monitor_->connectAdapter(adapter);
+  const auto q = Qt::DirectConnection;
+  connect(adapter, &ObserverAdapter::phaseStarted, this, &MainWindow::onPhaseStarted, q);
+  connect(adapter, &ObserverAdapter::iterations, this, &MainWindow::onIterations, q);
+  connect(adapter, &ObserverAdapter::round, this, &MainWindow::onRound, q);
+  connect(adapter, &ObserverAdapter::epochFinished, this, &MainWindow::onEpochFinished, q);
+  connect(adapter, &ObserverAdapter::evaluation, this, &MainWindow::onEvaluation, q);
+  connect(adapter, &ObserverAdapter::steering, this, &MainWindow::onSteering, q);
+  connect(adapter, &ObserverAdapter::message, this, [this](const QString& text) { log(text); }, q);
+  connect(adapter, &ObserverAdapter::checkpoint, this,
+          [this](const QString& path, long long it) { log(tr("checkpoint at iteration %1: %2").arg(it).arg(path)); }, q);
+  connect(adapter, &ObserverAdapter::finished, this, [this](const RunSummary& s) {
+    if (s.finalEvaluation.hasClassification)
+      log(tr("final test accuracy %1 (macro F1 %2) on %3 samples")
+              .arg(s.finalEvaluation.accuracy, 0, 'f', 4)
+              .arg(s.finalEvaluation.macroF1, 0, 'f', 4)
+              .arg(s.finalEvaluation.samples));
+    log(tr("%1 iterations in %2 s").arg(s.iterations).arg(s.seconds, 0, 'f', 1));
+  }, q);
+  connect(session_, &TrainingSession::dataLoaded, this, [this](qulonglong tr_, qulonglong te, int f, int c) {
+    log(tr("data: %1 train, %2 test samples, %3 features, %4 classes").arg(tr_).arg(te).arg(f).arg(c));
+  });
+  connect(session_, &TrainingSession::ended, this, &MainWindow::onRunEnded);
+  connect(monitor_, &MonitorPanel::alarmRaised, this, [this](const QString& text) { log(tr("HEALTH: %1").arg(text)); });
+  connect(steering_, &SteeringPanel::learningRateRequested, this, [this](float r) {
+    session_->steerLearningRate(r);
+    log(tr("requested learning rate %1 (applied at the next round)").arg(r));
+  });
+  connect(steering_, &SteeringPanel::averagingFrequencyRequested, this, [this](int f) {
+    session_->steerAveragingFrequency(f);
+    log(tr("requested averaging frequency %1").arg(f));
+  });
+  connect(steering_, &SteeringPanel::threadsRequested, this, [this](int t) {
+    session_->steerThreads(t);
+    log(tr("requested %1 worker threads").arg(t));
+  });
+
+  readSettings();
+  newConf();
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::createActions() {
+  QStyle* s = style();
+  newAct_ = new QAction(s->standardIcon(QStyle::SP_FileIcon), tr("&New"), this);
+  newAct_->setShortcuts(QKeySequence::New);
+  newAct_->setStatusTip(tr("Start from the default conf"));
+  connect(newAct_, &QAction::triggered, this, [this] {
+    if (maybeSave()) newConf();
+  });
+  openAct_ = new QAction(s->standardIcon(QStyle::SP_DialogOpenButton), tr("&Open…"), this);
+  openAct_->setShortcuts(QKeySequence::Open);
+  connect(openAct_, &QAction::triggered, this, &MainWindow::open);
+  saveAct_ = new QAction(s->standardIcon(QStyle::SP_DialogSaveButton), tr("&Save"), this);
+  saveAct_->setShortcuts(QKeySequence::Save);
+  connect(saveAct_, &QAction::triggered, this, &MainWindow::save);
+  saveAsAct_ = new QAction(tr("Save &As…"), this);
+  saveAsAct_->setShortcuts(QKeySequence::SaveAs);
+  connect(saveAsAct_, &QAction::triggered, this, &MainWindow::saveAs);
+  saveModelAct_ = new QAction(tr("Save &Model…"), this);
+  saveModelAct_->setStatusTip(tr("Write the model of the last run"));
+  connect(saveModelAct_, &QAction::triggered, this, &MainWindow::saveModel);
+  copyCmdAct_ = new QAction(tr("Copy as &Command Line"), this);
+  copyCmdAct_->setStatusTip(tr("The `scaleout train` command that runs this conf headlessly"));
+  connect(copyCmdAct_, &QAction::triggered, this, &MainWindow::copyCommandLine);
+  quitAct_ = new QAction(tr("&Quit"), this);
+  quitAct_->setShortcuts(QKeySequence::Quit);
+  connect(quitAct_, &QAction::triggered, this, &QWidget::close);
+
+  undoAct_ = undo_.createUndoAction(this, tr("&Undo"));
+  undoAct_->setShortcuts(QKeySequence::Undo);
+  undoAct_->setIcon(s->standardIcon(QStyle::SP_ArrowBack));
+  redoAct_ = undo_.createRedoAction(this, tr("&Redo"));
+  redoAct_->setShortcuts(QKeySequence::Redo);
+  redoAct_->setIcon(s->standardIcon(QStyle::SP_ArrowForward));
+
+  startAct_ = new QAction(s->standardIcon(QStyle::SP_MediaPlay), tr("&Start"), this);
+  startAct_->setObjectName("start");
+  startAct_->setShortcut(Qt::Key_F5);
+  startAct_->setToolTip(tr("Start training (F5)"));
+  connect(startAct_, &QAction::triggered, this, &MainWindow::startTraining);
+  pauseAct_ = new QAction(s->standardIcon(QStyle::SP_MediaPause), tr("&Pause"), this);
+  pauseAct_->setObjectName("pause");
+  pauseAct_->setShortcut(Qt::Key_F6);
+  pauseAct_->setToolTip(tr("Pause / resume at the next minibatch (F6)"));
+  connect(pauseAct_, &QAction::triggered, this, &MainWindow::togglePause);
+  stopAct_ = new QAction(s->standardIcon(QStyle::SP_MediaStop), tr("S&top"), this);
+  stopAct_->setObjectName("stop");
+  stopAct_->setShortcut(QKeySequence(Qt::SHIFT | Qt::Key_F5));
+  stopAct_->setToolTip(tr("Stop training; the model so far is kept (Shift+F5)"));
+  connect(stopAct_, &QAction::triggered, this, &MainWindow::stopTraining);
+
+  logScaleAct_ = new QAction(tr("&Log Scale"), this);
+  logScaleAct_->setCheckable(true);
+  logScaleAct_->setToolTip(tr("Logarithmic y axis (Ctrl+L)"));
+  connect(logScaleAct_, &QAction::toggled, monitor_, &MonitorPanel::setLogScale);
+  resetViewAct_ = new QAction(tr("&Reset View"), this);
+  resetViewAct_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_0));
+  connect(resetViewAct_, &QAction::triggered, monitor_, &MonitorPanel::resetViews);
+}
+
+void MainWindow::createMenus() {
+  QMenu* file = menuBar()->addMenu(tr("&File"));
+  file->addAction(newAct_);
+  file->addAction(openAct_);
+  recentMenu_ = file->addMenu(tr("Open &Recent"));
+  presetMenu_ = file->addMenu(tr("&Presets"));
+  for (const QString& path : presetFiles()) {
+    presetMenu_->addAction(QFileInfo(path).completeBaseName(), this, [this, path] {
+      if (!maybeSave()) return;
+      QString error;
+      if (!openFile(path, &error)) QMessageBox::warning(this, tr("Preset"), error);
+      // A preset is a template: edits are saved to a new file, never over the shipped one.
+      currentFile_.clear();
+      updateTitle();
+    });
+  }
+  if (presetMenu_->isEmpty()) presetMenu_->addAction(tr("(no presets found)"))->setEnabled(false);
+  file->addSeparator();
+  file->addAction(saveAct_);
+  file->addAction(saveAsAct_);
+  file->addAction(saveModelAct_);
+  file->addAction(copyCmdAct_);
+  file->addSeparator();
+  file->addAction(quitAct_);
+  rebuildRecentMenu();
+
+  QMenu* edit = menuBar()->addMenu(tr("&Edit"));
+  edit->addAction(undoAct_);
+  edit->addAction(redoAct_);
+
+  QMenu* run = menuBar()->addMenu(tr("&Run"));
+  run->addAction(startAct_);
+  run->addAction(pauseAct_);
+  run->addAction(stopAct_);
+
+  QMenu* view = menuBar()->addMenu(tr("&View"));
+  view->addAction(logScaleAct_);
+  view->addAction(resetViewAct_);
+  QMenu* theme = view->addMenu(tr("&Theme"));
+  auto* group = new QActionGroup(this);
+  const QString current = QSettings().value("view/theme", "system").toString();
+  for (const auto& [key, label] : {std::pair{"system", tr("System")}, {"light", tr("Light")}, {"dark", tr("Dark")}}) {
+    QAction* a = theme->addAction(label);
+    a->setCheckable(true);
+    a->setChecked(current == key);
+    group->addAction(a);
+    connect(a, &QAction::triggered, this, [this, k = QString(key)] { applyTheme(k); });
+  }
+
+  QMenu* help = menuBar()->addMenu(tr("&Help"));
+  help->addAction(tr("&About"), this, &MainWindow::about);
+
+  QToolBar* tb = addToolBar(tr("Main"));
+  tb->setObjectName("mainToolBar");
+  tb->addAction(newAct_);
+  tb->addAction(openAct_);
+  tb->addAction(saveAct_);
+  tb->addSeparator();
+  tb->addAction(undoAct_);
+  tb->addAction(redoAct_);
+  tb->addSeparator();
+  tb->addAction(startAct_);
+  tb->addAction(pauseAct_);
+  tb->addAction(stopAct_);
+  tb->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+}
+
+void MainWindow::createStatusBar() {
+  phaseLabel_ = new QLabel(tr("idle"));
+  epochLabel_ = new QLabel;
+  iterationLabel_ = new QLabel;
+  speedLabel_ = new QLabel;
+  etaLabel_ = new QLabel;
+  progress_ = new QProgressBar;
+  progress_->setRange(0, 1000);
+  progress_->setMaximumWidth(200);
+  progress_->setTextVisible(true);
+  progress_->setFormat("%p%");
+  // Fixed widths from the font: numbers changing many times a second must not make the
+  // status bar re-layout (and jitter) on every update.
+  const QFontMetrics fm(statusBar()->font());
+  phaseLabel_->setMinimumWidth(fm.horizontalAdvance("pretrain layer 10 (10/10)") + 8);
+  epochLabel_->setMinimumWidth(fm.horizontalAdvance("epoch 10000/10000 (100%)") + 8);
+  iterationLabel_->setMinimumWidth(fm.horizontalAdvance("iteration 100000000") + 8);
+  speedLabel_->setMinimumWidth(fm.horizontalAdvance("10000000 samples/s") + 8);
+  etaLabel_->setMinimumWidth(fm.horizontalAdvance("ETA 100:00:00") + 8);
+  for (QLabel* l : {phaseLabel_, epochLabel_, iterationLabel_, speedLabel_, etaLabel_}) statusBar()->addWidget(l);
+  statusBar()->addPermanentWidget(progress_);
+}
+
+QString MainWindow::statusText() const {
+  QStringList parts;
+  for (QLabel* l : {phaseLabel_, epochLabel_, iterationLabel_, speedLabel_, etaLabel_})
+    if (!l->text().isEmpty()) parts << l->text();
+  return parts.join(" | ");
+}
+
+void MainWindow::readSettings() {
+  QSettings settings;
+  if (!restoreGeometry(settings.value("window/geometry").toByteArray())) resize(1400, 860);
+  restoreState(settings.value("window/state").toByteArray());
+  mainSplit_->restoreState(settings.value("window/mainSplit").toByteArray());
+  rightSplit_->restoreState(settings.value("window/rightSplit").toByteArray());
+  const QString theme = settings.value("view/theme", "system").toString();
+  if (theme != "system") applyTheme(theme);
+}
+
+void MainWindow::writeSettings() {
+  QSettings settings;
+  settings.setValue("window/geometry", saveGeometry());
+  settings.setValue("window/state", saveState());
+  settings.setValue("window/mainSplit", mainSplit_->saveState());
+  settings.setValue("window/rightSplit", rightSplit_->saveState());
+}
+
+void MainWindow::applyTheme(const QString& theme) {
+  // Qt 6.4 has no colour-scheme API: Light/Dark set a Fusion palette, System restores the
+  // platform's; chart colours stay readable on both.
+  QSettings().setValue("view/theme", theme);
+  static const QPalette systemPalette = QApplication::palette();
+  if (theme == "dark") {
+    QApplication::setStyle(QStyleFactory::create("Fusion"));
+    QPalette p;
+    p.setColor(QPalette::Window, QColor(45, 45, 48));
+    p.setColor(QPalette::WindowText, Qt::white);
+    p.setColor(QPalette::Base, QColor(30, 30, 30));
+    p.setColor(QPalette::AlternateBase, QColor(45, 45, 48));
+    p.setColor(QPalette::Text, Qt::white);
+    p.setColor(QPalette::Button, QColor(55, 55, 58));
+    p.setColor(QPalette::ButtonText, Qt::white);
+    p.setColor(QPalette::Highlight, QColor(42, 130, 218));
+    p.setColor(QPalette::HighlightedText, Qt::black);
+    p.setColor(QPalette::ToolTipBase, QColor(60, 60, 60));
+    p.setColor(QPalette::ToolTipText, Qt::white);
+    p.setColor(QPalette::PlaceholderText, QColor(150, 150, 150));
+    p.setColor(QPalette::Disabled, QPalette::Text, QColor(120, 120, 120));
+    p.setColor(QPalette::Disabled, QPalette::ButtonText, QColor(120, 120, 120));
+    QApplication::setPalette(p);
+  } else if (theme == "light") {
+    QApplication::setStyle(QStyleFactory::create("Fusion"));
+    QApplication::setPalette(QApplication::style()->standardPalette());
+  } else {
+    QApplication::setPalette(systemPalette);
+  }
+}
+
+void MainWindow::updateTitle() {
+  const QString name = currentFile_.isEmpty() ? tr("untitled.json") : QFileInfo(currentFile_).fileName();
+  setWindowTitle(tr("%1[*] — Scaleout Studio").arg(name));
+  setWindowModified(!undo_.isClean());
+}
+
+void MainWindow::updateActions() {
+  const bool running = session_->isRunning();
+  startAct_->setEnabled(!running && editor_->isValid());
+  startAct_->setToolTip(editor_->isValid() ? tr("Start training (F5)")
+                                           : tr("Fix the marked knobs first: %1").arg(editor_->errorKnobs().join(", ")));
+  pauseAct_->setEnabled(running);
+  pauseAct_->setText(session_->isPaused() ? tr("&Resume") : tr("&Pause"));
+  pauseAct_->setIcon(style()->standardIcon(session_->isPaused() ? QStyle::SP_MediaPlay : QStyle::SP_MediaPause));
+  stopAct_->setEnabled(running);
+  saveModelAct_->setEnabled(session_->lastModel().has_value());
+  steering_->setRunning(running);
+}
+
+void MainWindow::updateSummary() {
+  const NetworkSummary s = summarizeNetwork(editor_->conf());
+  summary_->setText(s.text());
+  summary_->setToolTip(tr("Memory estimate = parameters x 4 bytes x %1 buffer(s) per copy (parameters, momentum, "
+                          "AdaGrad) x (1 master + %2 worker copies)")
+                           .arg(s.buffersPerCopy)
+                           .arg(s.workers));
+}
+
+void MainWindow::log(const QString& text) {
+  log_->appendPlainText(QDateTime::currentDateTime().toString("HH:mm:ss  ") + text);
+}
+
+QString MainWindow::logText() const { return log_->toPlainText(); }
+
+// ---- files
+
+void MainWindow::newConf() {
+  editor_->setConf(Conf{});
+  undo_.clear();
+  currentFile_.clear();
+  updateTitle();
+  updateActions();
+}
+
+bool MainWindow::openFile(const QString& path, QString* error) {
+  std::vector<ConfIssue> issues;
+  const Conf conf = loadConfFile(path.toStdString(), issues);
+  if (!issues.empty() && !QFileInfo::exists(path)) {
+    if (error) *error = QString::fromStdString(formatIssues(issues));
+    return false;
+  }
+  editor_->setConf(conf);
+  undo_.clear();
+  currentFile_ = QFileInfo(path).absoluteFilePath();
+  addRecentFile(currentFile_);
+  updateTitle();
+  updateActions();
+  log(tr("opened %1").arg(path));
+  if (!issues.empty()) {
+    // Loaded, but knobs the file got wrong kept their defaults: say which.
+    const QString text = QString::fromStdString(formatIssues(issues));
+    log(tr("problems in %1 (those knobs keep their defaults):\n%2").arg(path, text));
+    if (error) *error = text;
+  }
+  return true;
+}
+
+bool MainWindow::saveFile(const QString& path, QString* error) {
+  try {
+    saveConfFile(editor_->conf(), path.toStdString());
+  } catch (const ScaleoutError& e) {
+    if (error) *error = QString::fromStdString(e.what());
+    return false;
+  }
+  currentFile_ = QFileInfo(path).absoluteFilePath();
+  undo_.setClean();
+  addRecentFile(currentFile_);
+  updateTitle();
+  log(tr("saved %1").arg(path));
+  return true;
+}
+
+void MainWindow::open() {
+  if (!maybeSave()) return;
+  const QString dir = QSettings().value("paths/lastConfDir", QDir::homePath()).toString();
+  const QString path = QFileDialog::getOpenFileName(this, tr("Open conf"), dir, tr("Conf (*.json);;All files (*)"));
+  if (path.isEmpty()) return;
+  QSettings().setValue("paths/lastConfDir", QFileInfo(path).absolutePath());
+  QString error;
+  if (!openFile(path, &error)) QMessageBox::warning(this, tr("Open conf"), error);
+  else if (!error.isEmpty()) QMessageBox::information(this, tr("Open conf"), tr("Some knobs kept their defaults:\n%1").arg(error));
+}
+
+bool MainWindow::save() {
+  if (currentFile_.isEmpty()) return saveAs();
+  QString error;
+  if (!saveFile(currentFile_, &error)) {
+    QMessageBox::warning(this, tr("Save conf"), error);
+    return false;
+  }
+  return true;
+}
+
+bool MainWindow::saveAs() {
+  const QString dir = QSettings().value("paths/lastConfDir", QDir::homePath()).toString();
+  QString path = QFileDialog::getSaveFileName(this, tr("Save conf"), dir + "/" + (currentFile_.isEmpty() ? "conf.json" : QFileInfo(currentFile_).fileName()),
+                                              tr("Conf (*.json)"));
+  if (path.isEmpty()) return false;
+  if (QFileInfo(path).suffix().isEmpty()) path += ".json";
+  QSettings().setValue("paths/lastConfDir", QFileInfo(path).absolutePath());
+  QString error;
+  if (!saveFile(path, &error)) {
+    QMessageBox::warning(this, tr("Save conf"), error);
+    return false;
+  }
+  return true;
+}
+
+bool MainWindow::maybeSave() {
+  if (undo_.isClean()) return true;
+  const auto answer = QMessageBox::warning(this, tr("Scaleout Studio"), tr("The conf has unsaved changes. Save them?"),
+                                           QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel);
+  if (answer == QMessageBox::Save) return save();
+  return answer == QMessageBox::Discard;
+}
+
+void MainWindow::addRecentFile(const QString& path) {
+  QSettings settings;
+  QStringList files = settings.value("recentFiles").toStringList();
+  files.removeAll(path);
+  files.prepend(path);
+  while (files.size() > kMaxRecentFiles) files.removeLast();
+  settings.setValue("recentFiles", files);
+  rebuildRecentMenu();
+}
+
+void MainWindow::rebuildRecentMenu() {
+  if (!recentMenu_) return;
+  recentMenu_->clear();
+  const QStringList files = QSettings().value("recentFiles").toStringList();
+  for (int i = 0; i < files.size(); ++i) {
+    const QString path = files[i];
+    QAction* a = recentMenu_->addAction(QStringLiteral("&%1 %2").arg(i + 1).arg(QFileInfo(path).fileName()), this, [this, path] {
+      if (!maybeSave()) return;
+      QString error;
+      if (!openFile(path, &error)) QMessageBox::warning(this, tr("Open conf"), error);
+    });
+    a->setToolTip(path);
+  }
+  recentMenu_->setEnabled(!files.isEmpty());
+}
+
+QStringList MainWindow::presetFiles() const {
+  // Installed copies first, then the source tree of a development build.
+  QStringList dirs;
+  const QString env = qEnvironmentVariable("SCALEOUT_RESOURCES");
+  if (!env.isEmpty()) dirs << env + "/confs";
+  const QString app = QCoreApplication::applicationDirPath();
+  dirs << app + "/../share/scaleout/confs" << app + "/../resources/confs" << app + "/../../resources/confs"
+       << QStringLiteral(SCALEOUT_SOURCE_RESOURCES) + "/confs";
+  for (const QString& d : dirs) {
+    QDir dir(d);
+    const QStringList names = dir.entryList({"*.json"}, QDir::Files, QDir::Name);
+    if (names.isEmpty()) continue;
+    QStringList out;
+    for (const QString& n : names) out << QFileInfo(dir.filePath(n)).canonicalFilePath();
+    return out;
+  }
+  return {};
+}
+
+QString MainWindow::commandLine() const {
+  QStringList parts{"scaleout", "train"};
+  if (!currentFile_.isEmpty() && undo_.isClean()) {
+    parts << shellQuote(currentFile_);
+  } else {
+    // Unsaved: every knob that differs from its default, as --set.
+    const nlohmann::json defaults = confToJson(Conf{});
+    const nlohmann::json now = confToJson(editor_->conf());
+    for (const KnobSpec& spec : knobRegistry())
+      if (now[spec.name] != defaults[spec.name])
+        parts << "--set" << shellQuote(QString::fromStdString(spec.name + "=" + knobValueText(now[spec.name])));
+  }
+  parts << "--out" << "scaleout-run";
+  return parts.join(' ');
+}
+
+void MainWindow::copyCommandLine() {
+  const QString cmd = commandLine();
+  QApplication::clipboard()->setText(cmd);
+  log(tr("copied: %1").arg(cmd));
+}
+
+void MainWindow::saveModel() {
+  if (!session_->lastModel()) return;
+  const QString path = QFileDialog::getSaveFileName(this, tr("Save model"), "model.bin", tr("Scaleout model (*.bin)"));
+  if (path.isEmpty()) return;
+  try {
+    writeModelFile(path.toStdString(), *session_->lastModel());
+    log(tr("model saved to %1").arg(path));
+  } catch (const ScaleoutError& e) {
+    QMessageBox::warning(this, tr("Save model"), QString::fromStdString(e.what()));
+  }
+}
+
+void MainWindow::about() {
+  QMessageBox::about(this, tr("About Scaleout Studio"),
+                     tr("<h3>Scaleout Studio %1</h3><p>Train neural networks by iterative reduce.</p>"
+                        "<p>Qt %2 (runtime %3)<br>Eigen %4.%5.%6<br>QCustomPlot %7</p>")
+                         .arg(QStringLiteral(SCALEOUT_VERSION), QStringLiteral(QT_VERSION_STR), QString(qVersion()))
+                         .arg(EIGEN_WORLD_VERSION)
+                         .arg(EIGEN_MAJOR_VERSION)
+                         .arg(EIGEN_MINOR_VERSION)
+                         .arg(QStringLiteral(QCUSTOMPLOT_VERSION_STR)));
+}
+
+// ---- training
+
+void MainWindow::startTraining() {
+  if (session_->isRunning() || !editor_->isValid()) return;
+  const Conf conf = editor_->conf();
+  SessionOptions options;
+  if (!runsRoot_.isEmpty())
+    options.runDirectory = QDir(runsRoot_).filePath(QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss-zzz"));
+  monitor_->clear();
+  phaseLabel_->setText(tr("loading data…"));
+  epochLabel_->clear();
+  iterationLabel_->clear();
+  speedLabel_->clear();
+  etaLabel_->clear();
+  progress_->setValue(0);
+  steering_->setCurrent(conf.finetuneLearningRate, conf.averagingFrequency, resolveThreads(conf.threads));
+  runClock_.start();
+  session_->start(conf, options);
+  log(tr("run started%1").arg(options.runDirectory.isEmpty() ? QString() : tr(" (files in %1)").arg(options.runDirectory)));
+  updateActions();
+}
+
+void MainWindow::togglePause() {
+  if (!session_->isRunning()) return;
+  if (session_->isPaused()) {
+    session_->resume();
+    log(tr("resumed"));
+  } else {
+    session_->pause();
+    log(tr("paused (workers stop at their next minibatch)"));
+  }
+  updateActions();
+}
+
+void MainWindow::stopTraining() {
+  if (!session_->isRunning()) return;
+  session_->stop();
+  log(tr("stopping at the next minibatch…"));
+}
+
+void MainWindow::onPhaseStarted(const PhaseInfo& info) {
+  phaseCount_ = static_cast<int>(info.count);
+  phaseEpochs_ = info.epochs;
+  phaseLabel_->setText(tr("%1 (%2/%3)").arg(QString::fromStdString(info.label)).arg(info.index + 1).arg(info.count));
+  epochLabel_->setText(tr("epoch 0/%1").arg(info.epochs));
+  const Conf& conf = editor_->conf();
+  steering_->setCurrentLearningRate(info.pretraining ? conf.pretrainLearningRate : conf.finetuneLearningRate);
+  log(tr("phase %1 (%2 epochs)").arg(QString::fromStdString(info.label)).arg(info.epochs));
+}
+
+void MainWindow::onIterations(const QVector<IterationInfo>& batch) {
+  if (batch.isEmpty()) return;
+  iterationLabel_->setText(tr("iteration %1").arg(batch.back().iteration));
+}
+
+void MainWindow::onRound(const RoundInfo& info) {
+  speedLabel_->setText(tr("%1 samples/s").arg(info.samplesPerSecond, 0, 'f', 0));
+  etaLabel_->setText(tr("ETA %1").arg(formatDuration(info.etaSeconds)));
+  epochLabel_->setText(tr("epoch %1/%2 (%3%)").arg(info.epoch).arg(phaseEpochs_).arg(static_cast<int>(info.epochFraction * 100)));
+  const double elapsed = runClock_.elapsed() / 1000.0;
+  if (elapsed + info.etaSeconds > 0) progress_->setValue(static_cast<int>(1000.0 * elapsed / (elapsed + info.etaSeconds)));
+}
+
+void MainWindow::onEpochFinished(const EpochInfo& info) {
+  epochLabel_->setText(tr("epoch %1/%2").arg(info.epoch).arg(phaseEpochs_));
+}
+
+void MainWindow::onEvaluation(const EvalReport& report) {
+  if (report.hasClassification)
+    log(tr("%1 epoch %2: test accuracy %3, log loss %4")
+            .arg(QString::fromStdString(report.phase))
+            .arg(report.epoch)
+            .arg(report.accuracy, 0, 'f', 4)
+            .arg(report.logLoss, 0, 'f', 4));
+}
+
+void MainWindow::onSteering(const SteeringChange& change) {
+  log(tr("iteration %1: %2 %3 -> %4")
+          .arg(change.iteration)
+          .arg(QString::fromStdString(change.knob), QString::fromStdString(change.from), QString::fromStdString(change.to)));
+}
+
+void MainWindow::onRunEnded(bool completed, const QString& error) {
+  if (completed) {
+    phaseLabel_->setText(tr("finished"));
+    progress_->setValue(1000);
+  } else if (!error.isEmpty()) {
+    phaseLabel_->setText(tr("failed"));
+    log(tr("ERROR: %1").arg(error));
+    // A run that never started (bad data path...) has no curves to alarm on: say it here.
+    if (!monitor_->bannerVisible() || !monitor_->bannerText().contains(error))
+      monitor_->showAlarm(HealthAlarm{HealthAlarm::Level::Alarm, error, 0});
+  } else {
+    phaseLabel_->setText(tr("stopped"));
+  }
+  etaLabel_->clear();
+  log(completed ? tr("run finished") : (error.isEmpty() ? tr("run stopped") : tr("run failed")));
+  updateActions();
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+  if (session_->isRunning()) {
+    const auto answer = QMessageBox::question(this, tr("Scaleout Studio"), tr("A run is in progress. Stop it and quit?"));
+    if (answer != QMessageBox::Yes) {
+      event->ignore();
+      return;
+    }
+    session_->stop();
+  }
+  if (!maybeSave()) {
+    event->ignore();
+    return;
+  }
+  writeSettings();
+  event->accept();
+}
+
+}  // namespace scaleout::ui

@@ -1,0 +1,121 @@
+#pragma once
+// MainWindow: the Qt Application-example skeleton (createActions, createMenus,
+// createStatusBar, readSettings/writeSettings, maybeSave) around the conf editor, the
+// data panel, the live monitor, the steering panel and a log.
+#include <QElapsedTimer>
+#include <QMainWindow>
+#include <QUndoStack>
+
+#include "config/conf.h"
+#include "metatypes.h"
+
+class QAction;
+class QLabel;
+class QMenu;
+class QPlainTextEdit;
+class QProgressBar;
+class QSplitter;
+
+namespace scaleout::ui {
+
+class ConfEditor;
+class DataPanel;
+class MonitorPanel;
+class SteeringPanel;
+class TrainingSession;
+
+class MainWindow : public QMainWindow {
+  Q_OBJECT
+ public:
+  explicit MainWindow(QWidget* parent = nullptr);
+  ~MainWindow() override;
+
+  ConfEditor* confEditor() const { return editor_; }
+  MonitorPanel* monitor() const { return monitor_; }
+  DataPanel* dataPanel() const { return data_; }
+  SteeringPanel* steeringPanel() const { return steering_; }
+  TrainingSession* session() const { return session_; }
+  QUndoStack* undoStack() { return &undo_; }
+  QAction* startAction() const { return startAct_; }
+  QAction* pauseAction() const { return pauseAct_; }
+  QAction* stopAction() const { return stopAct_; }
+  QLabel* summaryLabel() const { return summary_; }
+  QString logText() const;
+  QString statusText() const;  // phase, epoch, iteration, speed and ETA, joined
+
+  // Without dialogs (tests, command line): return false and fill `error` on failure.
+  bool openFile(const QString& path, QString* error = nullptr);
+  bool saveFile(const QString& path, QString* error = nullptr);
+  void newConf();
+  QString currentFile() const { return currentFile_; }
+  // Runs write conf.json, metrics.csv, checkpoint.bin and model.bin under this directory.
+  void setRunsRoot(const QString& dir) { runsRoot_ = dir; }
+  QStringList presetFiles() const;
+  QString commandLine() const;  // `scaleout train ...` reproducing the current conf
+
+ public slots:
+  void startTraining();
+  void togglePause();
+  void stopTraining();
+
+ protected:
+  void closeEvent(QCloseEvent* event) override;
+
+ private:
+  void createActions();
+  void createMenus();
+  void createStatusBar();
+  void readSettings();
+  void writeSettings();
+  bool maybeSave();
+  void updateTitle();
+  void updateActions();
+  void updateSummary();
+  void addRecentFile(const QString& path);
+  void rebuildRecentMenu();
+  void log(const QString& text);
+  void open();
+  bool save();
+  bool saveAs();
+  void saveModel();
+  void copyCommandLine();
+  void about();
+  void applyTheme(const QString& theme);
+
+  void onPhaseStarted(const scaleout::PhaseInfo& info);
+  void onIterations(const QVector<scaleout::IterationInfo>& batch);
+  void onRound(const scaleout::RoundInfo& info);
+  void onEpochFinished(const scaleout::EpochInfo& info);
+  void onEvaluation(const scaleout::EvalReport& report);
+  void onSteering(const scaleout::SteeringChange& change);
+  void onRunEnded(bool completed, const QString& error);
+
+  QUndoStack undo_;
+  ConfEditor* editor_;
+  QLabel* summary_;
+  DataPanel* data_;
+  MonitorPanel* monitor_;
+  SteeringPanel* steering_;
+  QPlainTextEdit* log_;
+  TrainingSession* session_;
+  QSplitter* mainSplit_;
+  QSplitter* rightSplit_;
+
+  QAction *newAct_, *openAct_, *saveAct_, *saveAsAct_, *saveModelAct_, *copyCmdAct_, *quitAct_;
+  QAction *undoAct_, *redoAct_;
+  QAction *startAct_, *pauseAct_, *stopAct_;
+  QAction *logScaleAct_, *resetViewAct_;
+  QMenu* recentMenu_;
+  QMenu* presetMenu_;
+
+  QLabel *phaseLabel_, *epochLabel_, *iterationLabel_, *speedLabel_, *etaLabel_;
+  QProgressBar* progress_;
+  QElapsedTimer runClock_;
+
+  QString currentFile_;
+  QString runsRoot_;
+  int phaseEpochs_ = 0;
+  int phaseCount_ = 0;
+};
+
+}  // namespace scaleout::ui
