@@ -13,7 +13,7 @@ contents=$(dpkg-deb --contents "$deb")
 for f in ./usr/bin/scaleout ./usr/share/applications/scaleout.desktop ./usr/share/man/man1/scaleout.1.gz \
          ./usr/share/icons/hicolor/scalable/apps/scaleout.svg ./usr/share/icons/hicolor/48x48/apps/scaleout.png \
          ./usr/share/metainfo/io.github.scaleout_studio.ScaleoutStudio.metainfo.xml \
-         ./lib/systemd/system/scaleout-worker.service ./etc/default/scaleout-worker \
+         ./usr/lib/systemd/system/scaleout-worker.service ./etc/default/scaleout-worker \
          ./usr/share/scaleout/confs/iris-mlp.json ./usr/share/doc/scaleout/copyright; do
   grep -q " $f\$" <<<"$contents" || { echo "missing from package: $f"; exit 1; }
 done
