@@ -26,6 +26,7 @@ FeedForward::FeedForward(const NetworkLayout& layout, const Conf& conf)
   unitMask_.resize(n);
   weightMask_.resize(n);
   masked_.resize(n);
+  delta_.resize(n);
 }
 
 namespace {
@@ -127,56 +128,60 @@ float FeedForward::lossAndGradient(const Eigen::VectorXf& params, const Batch& b
   grad.setZero(static_cast<Eigen::Index>(layout_.size()));
 
   // dLoss/dz of the output layer. Softmax+mcxent and sigmoid+xent both reduce to (a - y).
-  delta_ = a_[out] - target_;
+  // One delta buffer per layer, reused across minibatches: swapping two buffers of
+  // different shapes reallocated (and page-faulted) them every minibatch.
+  Eigen::MatrixXf& outDelta = delta_[out];
+  outDelta = a_[out] - target_;
   const bool matched = (loss_ == OutputLoss::MultiClassCrossEntropy && layers[out].activation == Activation::Softmax) ||
                        (loss_ == OutputLoss::CrossEntropy && layers[out].activation == Activation::Sigmoid);
   if (!matched) {
     if (loss_ == OutputLoss::MultiClassCrossEntropy) {
       // -sum y log a: dL/da = -y/a, then through the activation.
-      delta_ = -(target_.array() / a_[out].array().max(1e-12f)).matrix();
+      outDelta = -(target_.array() / a_[out].array().max(1e-12f)).matrix();
     } else if (loss_ == OutputLoss::CrossEntropy) {
       auto p = a_[out].array().max(1e-7f).min(1.0f - 1e-7f);
-      delta_ = ((p - target_.array()) / (p * (1.0f - p))).matrix();
+      outDelta = ((p - target_.array()) / (p * (1.0f - p))).matrix();
     }
     if (layers[out].activation == Activation::Softmax) {
       // Jacobian of softmax: d_j = a_j (g_j - sum_k g_k a_k)
-      Eigen::VectorXf dot = (delta_.array() * a_[out].array()).rowwise().sum();
-      delta_ = (a_[out].array() * (delta_.array().colwise() - dot.array())).matrix();
+      Eigen::VectorXf dot = (outDelta.array() * a_[out].array()).rowwise().sum();
+      outDelta = (a_[out].array() * (outDelta.array().colwise() - dot.array())).matrix();
     } else {
-      multiplyByDerivative(layers[out].activation, z_[out], a_[out], delta_);
+      multiplyByDerivative(layers[out].activation, z_[out], a_[out], outDelta);
     }
   }
-  delta_ *= invRows;
+  outDelta *= invRows;
 
   for (size_t ii = layers.size(); ii-- > 0;) {
+    const Eigen::MatrixXf& delta = delta_[ii];
     const Eigen::MatrixXf& input = ii == 0 ? batch.x : a_[ii - 1];
     Eigen::Map<Eigen::MatrixXf> gw(grad.data() + layers[ii].weightOffset, layers[ii].shape.nIn, layers[ii].shape.nOut);
-    gw.noalias() = input.transpose() * delta_;
+    gw.noalias() = input.transpose() * delta;
     const bool connectMasked = rng && dropout_ > 0.0f && dropConnect_ && ii != out;
     if (connectMasked) gw.array() *= weightMask_[ii].array();
     Eigen::Map<Eigen::VectorXf>(grad.data() + layers[ii].biasOffset, layers[ii].shape.nOut) =
-        delta_.colwise().sum().transpose();
+        delta.colwise().sum().transpose();
     if (l2_ > 0.0f) gw += l2_ * layout_.weights(params, ii);
     if (ii == 0 || !backpropAll_) break;
     // Propagate to the layer below: delta_{l-1} = (delta_l W_l^T) * f'(z_{l-1}) (* dropout mask).
-    if (connectMasked) {
-      prevDelta_.noalias() = delta_ * masked_[ii].transpose();
-    } else {
-      prevDelta_.noalias() = delta_ * layout_.weights(params, ii).transpose();
-    }
     const size_t below = ii - 1;
-    if (rng && dropout_ > 0.0f && !dropConnect_) prevDelta_.array() *= unitMask_[below].array();
+    Eigen::MatrixXf& prevDelta = delta_[below];
+    if (connectMasked) {
+      prevDelta.noalias() = delta * masked_[ii].transpose();
+    } else {
+      prevDelta.noalias() = delta * layout_.weights(params, ii).transpose();
+    }
+    if (rng && dropout_ > 0.0f && !dropConnect_) prevDelta.array() *= unitMask_[below].array();
     // With unit dropout a_[below] holds masked outputs; derivatives that read the output
     // are only evaluated where the mask kept the unit, where a = f(z)/keep. Recompute f(z).
     if (rng && dropout_ > 0.0f && !dropConnect_ &&
         (layers[below].activation == Activation::Sigmoid || layers[below].activation == Activation::Tanh)) {
       Eigen::MatrixXf clean = z_[below];
       applyActivation(layers[below].activation, clean);
-      multiplyByDerivative(layers[below].activation, z_[below], clean, prevDelta_);
+      multiplyByDerivative(layers[below].activation, z_[below], clean, prevDelta);
     } else {
-      multiplyByDerivative(layers[below].activation, z_[below], a_[below], prevDelta_);
+      multiplyByDerivative(layers[below].activation, z_[below], a_[below], prevDelta);
     }
-    delta_.swap(prevDelta_);
   }
   return loss;
 }

@@ -41,8 +41,8 @@ class FeedForward {
   float dropout_;
   bool dropConnect_;
   bool backpropAll_;
-  std::vector<Eigen::MatrixXf> z_, a_, unitMask_, weightMask_, masked_;
-  Eigen::MatrixXf delta_, prevDelta_, target_;
+  std::vector<Eigen::MatrixXf> z_, a_, unitMask_, weightMask_, masked_, delta_;
+  Eigen::MatrixXf target_;
 };
 
 }  // namespace scaleout
