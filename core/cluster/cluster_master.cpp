@@ -46,19 +46,22 @@ std::string formatSeconds(double s) {
 }
 
 // The CRC of a blob that goes to many peers (one round's parameters) is computed once.
+// Keyed by round too: the trainer refills the same parameter buffer every round.
 struct CrcMemo {
   std::weak_ptr<const void> owner;
   const void* data = nullptr;
   size_t bytes = 0;
+  long long round = -1;
   uint32_t crc = 0;
 
-  std::optional<uint32_t> lookup(const Blob& b) const {
-    if (!b.owner || b.data != data || b.bytes != bytes || owner.expired()) return std::nullopt;
+  std::optional<uint32_t> lookup(const Blob& b, long long forRound) const {
+    if (!b.owner || b.data != data || b.bytes != bytes || forRound != round || owner.expired()) return std::nullopt;
     if (owner.owner_before(b.owner) || b.owner.owner_before(owner)) return std::nullopt;
     return crc;
   }
-  void store(const Blob& b, uint32_t c) {
+  void store(const Blob& b, long long forRound, uint32_t c) {
     owner = b.owner;
+    round = forRound;
     data = b.data;
     bytes = b.bytes;
     crc = c;
@@ -312,10 +315,10 @@ struct ClusterMaster::Impl {
       }
       BlobCrcs crcs;
       for (int i = 0; i < 3; ++i) {
-        auto known = memo[i].lookup(blobs[i]);
+        auto known = memo[i].lookup(blobs[i], t.task.round);
         if (!known && blobs[i].owner) {
           known = blobCrc(blobs[i]);
-          memo[i].store(blobs[i], *known);
+          memo[i].store(blobs[i], t.task.round, *known);
         }
         crcs.known.push_back(known);
       }

@@ -37,6 +37,7 @@ void LocalWorker::loop() {
       task_.reset();
     }
     RoundResult result;
+    trainer.recycle(std::move(task.spareSegment), std::move(task.spareState));
     try {
       result = trainer.run(task, index_);
     } catch (...) {
@@ -47,6 +48,9 @@ void LocalWorker::loop() {
       result.error = std::current_exception();
       result.finished = std::chrono::steady_clock::now();
     }
+    // Let go of the master's shared buffers before reporting, so that by the time the master
+    // reads this result it is again their only owner and can refill them in place.
+    task = RoundTask{};
     context_.results->push(std::move(result));
   }
 }

@@ -57,6 +57,8 @@ struct Trainer::Impl {
     bool retiring = false;  // removed by steering: stops receiving work
     bool local = false;     // one of the `threads` workers (from makeLocal), which steering adds and retires
     OptimizerState ownState;  // perWorker policy
+    Eigen::VectorXf spareSegment;  // this worker's last result buffers, handed back with its next task
+    OptimizerState spareState;
   };
   std::vector<Slot> slots;
   WorkerContext context;
@@ -68,6 +70,11 @@ struct Trainer::Impl {
   Clock::time_point runStart = Clock::now();
   Clock::time_point lastCheckpoint = Clock::now();
   double plannedSamples = 0, doneSamples = 0;
+  // Buffers reused round after round: the parameters and optimizer state every worker
+  // reads (refilled in place once no worker holds them any more) and the average.
+  std::shared_ptr<Eigen::VectorXf> sharedParams;
+  std::shared_ptr<OptimizerState> sharedState;
+  Eigen::VectorXf averaged;
 
   explicit Impl(Trainer& trainer)
       : t(trainer),
@@ -363,8 +370,12 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
 
       const auto roundStart = Clock::now();
       ++round;
-      auto shared = std::make_shared<const Eigen::VectorXf>(t.params_);
-      auto sharedState = std::make_shared<const OptimizerState>(masterState);
+      // A worker still holding last round's buffers (late, or remote) keeps them; we then start fresh ones.
+      if (!sharedParams || sharedParams.use_count() > 1) sharedParams = std::make_shared<Eigen::VectorXf>();
+      *sharedParams = t.params_;
+      if (!sharedState || sharedState.use_count() > 1) sharedState = std::make_shared<OptimizerState>();
+      *sharedState = masterState;
+      std::shared_ptr<const Eigen::VectorXf> shared = sharedParams;
       struct Assigned {
         size_t slot;
         std::vector<uint32_t> slice;
@@ -386,6 +397,8 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
         queue.pop_front();
         task.batchSize = batchSize;
         task.seed = rng.nextU64();
+        task.spareSegment = std::move(s.spareSegment);
+        task.spareState = std::move(s.spareState);
         assigned.push_back({si, task.indices});
         s.busy = true;
         s.worker->post(std::move(task));
@@ -482,7 +495,6 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
                                ((iteration + static_cast<long long>(roundSamples / batchSize + 1)) / t.conf_.statsEvery);
         Eigen::VectorXf before;
         if (stats) before = t.params_.segment(static_cast<Eigen::Index>(phase.begin), static_cast<Eigen::Index>(phase.size()));
-        Eigen::VectorXf averaged;
         weightedAverage(segs, weights, averaged);
         t.params_.segment(static_cast<Eigen::Index>(phase.begin), static_cast<Eigen::Index>(phase.size())) = averaged;
         if (t.conf_.optimizerStatePolicy == "perWorker") {
@@ -494,7 +506,11 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
         } else {
           weightedAverage(vels, weights, masterState.velocity);
           if (adas.size() == segs.size() && !adas.empty()) weightedAverage(adas, weights, masterState.adagrad);
+          for (const Assigned& a : assigned)
+            if (got[a.slot]) slots[a.slot].spareState = std::move(got[a.slot]->state);
         }
+        for (const Assigned& a : assigned)
+          if (got[a.slot]) slots[a.slot].spareSegment = std::move(got[a.slot]->segment);
         // Per-minibatch losses, numbered in worker order.
         for (const Assigned& a : assigned) {
           const auto& r = got[a.slot];

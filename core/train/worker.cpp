@@ -26,6 +26,11 @@ std::optional<RoundResult> ResultQueue::popUntil(std::chrono::steady_clock::time
 SliceTrainer::SliceTrainer(const WorkerContext& context) : context_(context) {}
 SliceTrainer::~SliceTrainer() = default;
 
+void SliceTrainer::recycle(Eigen::VectorXf&& segment, OptimizerState&& state) {
+  if (segment.size()) spareSegment_ = std::move(segment);
+  if (state.velocity.size() || state.adagrad.size()) spareState_ = std::move(state);
+}
+
 RoundResult SliceTrainer::run(const RoundTask& task, int workerIndex) {
   using Clock = std::chrono::steady_clock;
   const auto start = Clock::now();
@@ -39,9 +44,11 @@ RoundResult SliceTrainer::run(const RoundTask& task, int workerIndex) {
   }
   optimizer_->setPhase(task.phase);  // steered learning rates arrive with each task
   params_ = *task.params;            // reuses this worker's buffer: no allocation per round
+  result.state = std::move(spareState_);  // assigning into same-sized buffers does not allocate
   result.state = *task.state;
+  result.segment = std::move(spareSegment_);
   Rng rng(task.seed);
-  Batch batch;
+  Batch& batch = batch_;
   const size_t n = task.indices.size();
   const size_t batchSize = static_cast<size_t>(task.batchSize);
   for (size_t offset = 0; offset < n; offset += batchSize) {

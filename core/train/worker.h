@@ -15,6 +15,7 @@
 #include <Eigen/Core>
 
 #include "config/conf.h"
+#include "data/batches.h"
 #include "data/dataset.h"
 #include "nn/network.h"
 #include "train/optimizer.h"
@@ -32,6 +33,11 @@ struct RoundTask {
   std::vector<uint32_t> indices;                 // training rows of this slice, in order
   int batchSize = 0;
   uint64_t seed = 0;                             // the worker's rng for this round
+  // This worker's previous result buffers, handed back by the master so a local worker
+  // refills them instead of allocating parameter-sized vectors every round (each fresh
+  // multi-megabyte vector is a new mmap: thousands of page faults). Remote workers ignore them.
+  Eigen::VectorXf spareSegment;
+  OptimizerState spareState;
 };
 
 struct RoundResult {
@@ -89,6 +95,8 @@ class SliceTrainer {
   explicit SliceTrainer(const WorkerContext& context);
   ~SliceTrainer();
   RoundResult run(const RoundTask& task, int workerIndex);
+  // Buffers the next result may reuse (see RoundTask::spareSegment).
+  void recycle(Eigen::VectorXf&& segment, OptimizerState&& state);
 
  private:
   WorkerContext context_;
@@ -96,6 +104,9 @@ class SliceTrainer {
   std::unique_ptr<class Objective> objective_;
   std::unique_ptr<class Optimizer> optimizer_;
   Eigen::VectorXf params_;
+  Eigen::VectorXf spareSegment_;
+  OptimizerState spareState_;
+  Batch batch_;  // refilled every minibatch: same size, no allocation
 };
 
 }  // namespace scaleout
