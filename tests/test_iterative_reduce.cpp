@@ -137,6 +137,27 @@ class RecordingWorker final : public Worker {
   LocalWorker inner_;
 };
 
+// Trains its first `tasks` tasks normally, then reports lost() (as a remote worker whose
+// connection died between rounds does) and must never be posted to again.
+class VanishingWorker final : public Worker {
+ public:
+  VanishingWorker(int tasks, std::atomic<int>* postsAfterLost) : tasks_(tasks), postsAfterLost_(postsAfterLost) {}
+  std::string id() const override { return "vanishing"; }
+  void attach(const WorkerContext& context, int index) override { inner_.attach(context, index); }
+  void post(RoundTask task) override {
+    if (posted_.load() >= tasks_) ++*postsAfterLost_;
+    ++posted_;
+    inner_.post(std::move(task));
+  }
+  bool lost() const override { return posted_.load() >= tasks_; }
+
+ private:
+  int tasks_;
+  std::atomic<int>* postsAfterLost_;
+  std::atomic<int> posted_{0};
+  LocalWorker inner_;
+};
+
 // Answers every task with an exception, as a worker whose training threw would.
 class FailingWorker final : public Worker {
  public:
@@ -333,6 +354,7 @@ class TestIterativeReduce : public QObject {
   void perWorkerPolicyCheckpointsCurrentMomentum();
   void twoWorkersMatchOneWorkerAccuracy();
   void roundsReuseParameterBuffers();
+  void lostWorkerIsDroppedWithoutWaiting();
 };
 
 void TestIterativeReduce::weightedAverageHandComputed() {
@@ -822,6 +844,39 @@ void TestIterativeReduce::twoWorkersMatchOneWorkerAccuracy() {
   QVERIFY2(std::abs(accOne - accTwo) <= 0.05, qPrintable(text));
   QCOMPARE(a.summary.finalEvaluation.samples, size_t{600});
   QVERIFY(!bitIdentical(a.params, b.params));  // really a different computation
+}
+
+void TestIterativeReduce::lostWorkerIsDroppedWithoutWaiting() {
+  std::atomic<int> postsAfterLost{0};
+  TrainerOptions options;
+  options.roundDeadlineSeconds = 30;  // a wait for the lost worker would show as a 30 s run
+  options.workerFactory = [&](int index) -> std::unique_ptr<Worker> {
+    if (index == 1) return std::make_unique<VanishingWorker>(3, &postsAfterLost);
+    return std::make_unique<LocalWorker>();
+  };
+  Trainer trainer(blobConf(2), blobs(), options);
+  Recorder recorder;
+  trainer.addObserver(&recorder);
+  const auto start = std::chrono::steady_clock::now();
+  const RunSummary summary = trainer.run();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  QVERIFY2(summary.completed, summary.error.c_str());
+  QCOMPARE(summary.iterations, kEpochs * kIterationsPerEpoch);  // its share went to the other worker
+  QCOMPARE(postsAfterLost.load(), 0);
+  QCOMPARE(recorder.messages.size(), size_t{1});
+  QCOMPARE(recorder.messages[0], std::string("worker vanishing was lost and is no longer used"));
+  QVERIFY2(seconds < 10, qPrintable(QString("%1 s").arg(seconds)));
+
+  // The only worker lost: the run stops at once with a reason, not after three deadlines.
+  options.workerFactory = [&](int) -> std::unique_ptr<Worker> { return std::make_unique<VanishingWorker>(2, &postsAfterLost); };
+  Trainer alone(blobConf(1), blobs(), options);
+  const auto start2 = std::chrono::steady_clock::now();
+  const RunSummary stopped = alone.run();
+  const double seconds2 = std::chrono::duration<double>(std::chrono::steady_clock::now() - start2).count();
+  QVERIFY(!stopped.completed);
+  QVERIFY2(contains(stopped.error, "no workers left"), stopped.error.c_str());
+  QVERIFY2(seconds2 < 10, qPrintable(QString("%1 s").arg(seconds2)));
+  QVERIFY(allFinite(alone.parameters()));
 }
 
 long long minorPageFaults() {

@@ -192,6 +192,17 @@ struct Trainer::Impl {
     }
   }
 
+  // A worker whose connection is gone (a remote worker declared dead between rounds,
+  // with no slice outstanding) is dropped here, so it neither counts as usable nor is
+  // waited for; one with a slice outstanding is dropped when its error result arrives.
+  void dropLostWorkers() {
+    for (auto& s : slots)
+      if (!s.dead && !s.busy && s.worker->lost()) {
+        s.dead = true;
+        message("worker " + s.worker->id() + " was lost and is no longer used");
+      }
+  }
+
   // Workers added by addWorker (possibly from another thread) join here, at a round
   // boundary, starting from the master's optimizer state.
   void adoptPendingWorkers(const OptimizerState* masterState) {
@@ -345,6 +356,7 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
 
     while (!queue.empty()) {
       if (t.control_.cancelled()) return "";
+      dropLostWorkers();
       adoptPendingWorkers(&masterState);
       applySteering(phase);
       if (averagingFrequency != cutFrequency) {
