@@ -186,7 +186,9 @@ class TestClusterTraining : public QObject {
     QVERIFY(localRun.completed);
 
     QTemporaryDir dir;
-    MasterUnderTest m(irisConf(epochs, 1), data_);
+    Conf fixedShares = irisConf(epochs, 1);
+    fixedShares.balanceShares = false;  // equal slices: the same computation as 3 local threads
+    MasterUnderTest m(fixedShares, data_);
     WorkerProcess a(dir, "a"), b(dir, "b");
     a.start({"--connect", QString::fromStdString(m.master.endpoint())});
     b.start({"--connect", QString::fromStdString(m.master.endpoint())});
@@ -303,7 +305,9 @@ class TestClusterTraining : public QObject {
     const int epochs = 80;
     auto runOnce = [&](bool attack, ClusterMasterStats& stats) {
       QTemporaryDir dir;
-      MasterUnderTest m(irisConf(epochs, 1), data_);
+      Conf conf = irisConf(epochs, 1);
+      conf.balanceShares = false;  // two runs compared bit for bit: no timing-dependent shares
+      MasterUnderTest m(conf, data_);
       WorkerProcess a(dir, "a");
       a.start({"--connect", QString::fromStdString(m.master.endpoint())});
       if (!waitFor([&] { return m.master.connectedWorkers() == 1; }, 20000)) return Eigen::VectorXf();

@@ -158,6 +158,57 @@ class VanishingWorker final : public Worker {
   LocalWorker inner_;
 };
 
+// Starts every task `delay` late, like a slow machine on the network.
+class DelayedWorker final : public Worker {
+ public:
+  DelayedWorker(std::chrono::milliseconds delay, TaskLog* log) : delay_(delay), log_(log) {}
+  ~DelayedWorker() override {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+  std::string id() const override { return "delayed"; }
+  void attach(const WorkerContext& context, int index) override {
+    index_ = index;
+    inner_.attach(context, index);
+    thread_ = std::thread([this] {
+      std::unique_lock lock(mutex_);
+      for (;;) {
+        cv_.wait(lock, [this] { return stopping_ || task_.has_value(); });
+        if (stopping_) return;
+        RoundTask task = std::move(*task_);
+        task_.reset();
+        lock.unlock();
+        std::this_thread::sleep_for(delay_);
+        inner_.post(std::move(task));
+        lock.lock();
+      }
+    });
+  }
+  void post(RoundTask task) override {
+    log_->record(task.round, index_, task.indices);
+    {
+      std::lock_guard lock(mutex_);
+      task_ = std::move(task);
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  std::chrono::milliseconds delay_;
+  TaskLog* log_;
+  int index_ = -1;
+  LocalWorker inner_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::optional<RoundTask> task_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
 // Answers every task with an exception, as a worker whose training threw would.
 class FailingWorker final : public Worker {
  public:
@@ -355,6 +406,8 @@ class TestIterativeReduce : public QObject {
   void twoWorkersMatchOneWorkerAccuracy();
   void roundsReuseParameterBuffers();
   void lostWorkerIsDroppedWithoutWaiting();
+  void sharesFollowWorkerSpeed_data();
+  void sharesFollowWorkerSpeed();
 };
 
 void TestIterativeReduce::weightedAverageHandComputed() {
@@ -877,6 +930,46 @@ void TestIterativeReduce::lostWorkerIsDroppedWithoutWaiting() {
   QVERIFY2(contains(stopped.error, "no workers left"), stopped.error.c_str());
   QVERIFY2(seconds2 < 10, qPrintable(QString("%1 s").arg(seconds2)));
   QVERIFY(allFinite(alone.parameters()));
+}
+
+void TestIterativeReduce::sharesFollowWorkerSpeed_data() {
+  QTest::addColumn<bool>("balance");
+  QTest::newRow("balanced") << true;
+  QTest::newRow("equal slices") << false;
+}
+
+// One local thread and one remote-like worker that is much slower: with balanceShares
+// the fast worker takes several slices per round; the epoch still covers every row once.
+void TestIterativeReduce::sharesFollowWorkerSpeed() {
+  QFETCH(bool, balance);
+  TaskLog log;
+  TrainerOptions options;
+  options.workerFactory = [&log](int) { return std::make_unique<RecordingWorker>(&log); };
+  Conf conf = blobConf(1);
+  conf.balanceShares = balance;
+  Trainer trainer(conf, blobs(), options);
+  trainer.addWorker(std::make_unique<DelayedWorker>(15ms, &log));
+  Recorder recorder;
+  trainer.addObserver(&recorder);
+  const RunSummary summary = trainer.run();
+  QVERIFY2(summary.completed, summary.error.c_str());
+  QCOMPARE(summary.iterations, kEpochs * kIterationsPerEpoch);
+  size_t mostLocal = 0, mostDelayed = 0;
+  for (const auto& [round, info] : recorder.rounds)
+    for (const auto& w : info.workers) (w.worker == 0 ? mostLocal : mostDelayed) = std::max(w.worker == 0 ? mostLocal : mostDelayed, w.samples);
+  const size_t slice = 2 * 20;  // averagingFrequency x batchSize
+  const QString text = QString("largest share: local %1, delayed %2 samples").arg(mostLocal).arg(mostDelayed);
+  QCOMPARE(mostDelayed, slice);
+  if (balance) {
+    QVERIFY2(mostLocal >= 3 * slice, qPrintable(text));
+    bool said = false;
+    for (const auto& m : recorder.messages) said = said || contains(m, "slice(s) per round");
+    QVERIFY(said);
+  } else {
+    QVERIFY2(mostLocal == slice, qPrintable(text));
+  }
+  const std::string problem = checkOncePerEpoch(coverage(log, recorder), kEpochs);
+  QVERIFY2(problem.empty(), problem.c_str());
 }
 
 long long minorPageFaults() {

@@ -59,6 +59,9 @@ struct Trainer::Impl {
     OptimizerState ownState;  // perWorker policy
     Eigen::VectorXf spareSegment;  // this worker's last result buffers, handed back with its next task
     OptimizerState spareState;
+    Clock::time_point posted;  // when its current task went out
+    double speed = 0;          // samples/s from post to result (network included), smoothed
+    int share = 1;             // slices per round: more for a worker faster than the slowest
   };
   std::vector<Slot> slots;
   WorkerContext context;
@@ -195,6 +198,29 @@ struct Trainer::Impl {
   // A worker whose connection is gone (a remote worker declared dead between rounds,
   // with no slice outstanding) is dropped here, so it neither counts as usable nor is
   // waited for; one with a slice outstanding is dropped when its error result arrives.
+  // Mixed hardware (balanceShares, only while a remote worker takes part): a worker gets
+  // as many slices per round as it is times faster than the slowest active worker
+  // (at most 8), so a slow machine does not hold each round back. Local threads alone
+  // always get one slice each: their speeds are equal, and runs stay bit-exact.
+  void updateShares() {
+    bool remote = false;
+    double slowest = 0;
+    for (const auto& s : slots) {
+      if (s.dead || s.retiring) continue;
+      remote = remote || !s.local;
+      if (s.speed > 0 && (slowest == 0 || s.speed < slowest)) slowest = s.speed;
+    }
+    const bool balance = t.conf_.balanceShares && remote && slowest > 0;
+    for (auto& s : slots) {
+      int share = 1;
+      if (balance && s.speed > 0) share = std::clamp(static_cast<int>(s.speed / slowest + 0.25), 1, 8);
+      if (share != s.share && !s.dead)
+        message("worker " + s.worker->id() + " now takes " + std::to_string(share) + " slice(s) per round (" +
+                formatFloat(std::round(s.speed)) + " samples/s)");
+      s.share = share;
+    }
+  }
+
   void dropLostWorkers() {
     for (auto& s : slots)
       if (!s.dead && !s.busy && s.worker->lost()) {
@@ -358,6 +384,7 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
       if (t.control_.cancelled()) return "";
       dropLostWorkers();
       adoptPendingWorkers(&masterState);
+      updateShares();
       applySteering(phase);
       if (averagingFrequency != cutFrequency) {
         // Re-cut what is left of the epoch at the new frequency.
@@ -407,6 +434,11 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
         task.state = t.conf_.optimizerStatePolicy == "perWorker" ? std::make_shared<const OptimizerState>(s.ownState) : sharedState;
         task.indices = std::move(queue.front());
         queue.pop_front();
+        for (int extra = 1; extra < s.share && !queue.empty(); ++extra) {
+          task.indices.insert(task.indices.end(), queue.front().begin(), queue.front().end());
+          queue.pop_front();
+        }
+        s.posted = Clock::now();
         task.batchSize = batchSize;
         task.seed = rng.nextU64();
         task.spareSegment = std::move(s.spareSegment);
@@ -433,6 +465,11 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
         Slot& s = slots[static_cast<size_t>(r->worker)];
         s.busy = false;
         if (r->round != round) continue;  // a late result of an earlier round: its slice was re-queued
+        if (r->samples > 0 && !r->error) {
+          const double wall = std::chrono::duration<double>(r->finished - s.posted).count();
+          const double speed = wall > 0 ? static_cast<double>(r->samples) / wall : 0;
+          if (speed > 0) s.speed = s.speed > 0 ? 0.7 * s.speed + 0.3 * speed : speed;
+        }
         got[static_cast<size_t>(r->worker)] = std::move(*r);
         ++arrived;
       }
