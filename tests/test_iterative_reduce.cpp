@@ -158,6 +158,26 @@ class VanishingWorker final : public Worker {
   LocalWorker inner_;
 };
 
+// Remembers the learning rate of every task it is posted.
+class RateRecordingWorker final : public Worker {
+ public:
+  explicit RateRecordingWorker(std::vector<float>* rates, std::mutex* mutex) : rates_(rates), mutex_(mutex) {}
+  std::string id() const override { return inner_.id(); }
+  void attach(const WorkerContext& context, int index) override { inner_.attach(context, index); }
+  void post(RoundTask task) override {
+    {
+      std::lock_guard lock(*mutex_);
+      rates_->push_back(baseRate(task.phase));
+    }
+    inner_.post(std::move(task));
+  }
+
+ private:
+  std::vector<float>* rates_;
+  std::mutex* mutex_;
+  LocalWorker inner_;
+};
+
 // Starts every task `delay` late, like a slow machine on the network.
 class DelayedWorker final : public Worker {
  public:
@@ -299,7 +319,8 @@ class Recorder : public TrainingObserver {
   }
   void onMessage(const std::string& text) override {
     std::lock_guard lock(mutex);
-    messages.push_back(text);
+    // The learning-rate scaling notice is informational; tests count problem messages.
+    (text.rfind("learning rate ", 0) == 0 ? rateNotices : messages).push_back(text);
   }
   void onCheckpoint(const std::string& path, long long iteration) override {
     if (checkpointHook) checkpointHook(path, iteration);
@@ -325,6 +346,7 @@ class Recorder : public TrainingObserver {
   std::map<long long, RoundInfo> rounds;
   std::vector<SteeringChange> steering;
   std::vector<std::string> messages;
+  std::vector<std::string> rateNotices;
   int finished = 0;
   RunSummary summary;
 };
@@ -406,6 +428,8 @@ class TestIterativeReduce : public QObject {
   void twoWorkersMatchOneWorkerAccuracy();
   void roundsReuseParameterBuffers();
   void lostWorkerIsDroppedWithoutWaiting();
+  void learningRateScalesWithWorkers_data();
+  void learningRateScalesWithWorkers();
   void sharesFollowWorkerSpeed_data();
   void sharesFollowWorkerSpeed();
 };
@@ -930,6 +954,42 @@ void TestIterativeReduce::lostWorkerIsDroppedWithoutWaiting() {
   QVERIFY2(contains(stopped.error, "no workers left"), stopped.error.c_str());
   QVERIFY2(seconds2 < 10, qPrintable(QString("%1 s").arg(seconds2)));
   QVERIFY(allFinite(alone.parameters()));
+}
+
+void TestIterativeReduce::learningRateScalesWithWorkers_data() {
+  QTest::addColumn<QString>("scaling");
+  QTest::addColumn<int>("threads");
+  QTest::addColumn<double>("factor");
+  QTest::newRow("none, 4 workers") << "none" << 4 << 1.0;
+  QTest::newRow("sqrt, 4 workers") << "sqrt" << 4 << 2.0;
+  QTest::newRow("linear, 4 workers") << "linear" << 4 << 4.0;
+  QTest::newRow("sqrt, 1 worker") << "sqrt" << 1 << 1.0;
+  QTest::newRow("linear, 1 worker") << "linear" << 1 << 1.0;
+}
+
+void TestIterativeReduce::learningRateScalesWithWorkers() {
+  QFETCH(QString, scaling);
+  QFETCH(int, threads);
+  QFETCH(double, factor);
+  std::vector<float> rates;
+  std::mutex mutex;
+  TrainerOptions options;
+  options.workerFactory = [&](int) { return std::make_unique<RateRecordingWorker>(&rates, &mutex); };
+  Conf conf = blobConf(threads);
+  conf.finetuneEpochs = 1;
+  conf.learningRateScaling = scaling.toStdString();
+  Trainer trainer(conf, blobs(), options);
+  Recorder recorder;
+  trainer.addObserver(&recorder);
+  const RunSummary summary = trainer.run();
+  QVERIFY2(summary.completed, summary.error.c_str());
+  QVERIFY(!rates.empty());
+  for (float r : rates) QCOMPARE(r, static_cast<float>(conf.finetuneLearningRate * factor));
+  // The effective rate is said once when it differs from the knob, never otherwise.
+  QCOMPARE(recorder.rateNotices.size(), size_t{factor != 1.0 ? 1u : 0u});
+  if (factor != 1.0)
+    QVERIFY2(contains(recorder.rateNotices[0], "of " + std::to_string(threads) + " workers) = "), recorder.rateNotices[0].c_str());
+  QVERIFY(recorder.messages.empty());
 }
 
 void TestIterativeReduce::sharesFollowWorkerSpeed_data() {

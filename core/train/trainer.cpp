@@ -221,6 +221,28 @@ struct Trainer::Impl {
     }
   }
 
+  // learningRateScaling: averaging N workers' updates makes about one step of progress
+  // where a single worker would have made N, so each worker trains at the rate times
+  // sqrt(N) (default) or N. Measured on the reference MLP: see README "Measured results".
+  double rateFactor() const {
+    const int n = std::max(1, usableWorkers());
+    if (t.conf_.learningRateScaling == "linear") return n;
+    if (t.conf_.learningRateScaling == "sqrt") return std::sqrt(static_cast<double>(n));
+    return 1.0;
+  }
+  int rateScaledFor = 0;  // worker count the last scaling message was about
+
+  void reportRateScaling(const Phase& phase) {
+    const int n = usableWorkers();
+    if (n == rateScaledFor) return;
+    const bool first = rateScaledFor == 0;
+    rateScaledFor = n;
+    if (t.conf_.learningRateScaling == "none" || (first && rateFactor() == 1.0)) return;
+    message("learning rate " + formatFloat(baseRate(phase)) + " x " + formatFloat(rateFactor()) + " (" +
+            t.conf_.learningRateScaling + " of " + std::to_string(n) + " workers) = " +
+            formatFloat(baseRate(phase) * rateFactor()) + " per worker");
+  }
+
   void dropLostWorkers() {
     for (auto& s : slots)
       if (!s.dead && !s.busy && s.worker->lost()) {
@@ -385,6 +407,7 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
       dropLostWorkers();
       adoptPendingWorkers(&masterState);
       updateShares();
+      reportRateScaling(phase);
       applySteering(phase);
       if (averagingFrequency != cutFrequency) {
         // Re-cut what is left of the epoch at the new frequency.
@@ -415,6 +438,7 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
       if (!sharedState || sharedState.use_count() > 1) sharedState = std::make_shared<OptimizerState>();
       *sharedState = masterState;
       std::shared_ptr<const Eigen::VectorXf> shared = sharedParams;
+      const double factor = rateFactor();
       struct Assigned {
         size_t slot;
         std::vector<uint32_t> slice;
@@ -427,6 +451,7 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
         task.round = round;
         task.phaseIndex = phaseIndex;
         task.phase = phase;
+        if (factor != 1.0) rescaleRates(task.phase, static_cast<float>(baseRate(phase) * factor));
         task.params = shared;
         // A worker added by steering mid-phase has no state of its own yet: it starts from the master's.
         if (t.conf_.optimizerStatePolicy == "perWorker" && s.ownState.velocity.size() != static_cast<Eigen::Index>(phase.size()))
