@@ -10,6 +10,7 @@
 #include <string>
 
 #include "cluster/cluster_log.h"
+#include "cluster/security.h"
 
 namespace scaleout::cluster {
 
@@ -22,6 +23,12 @@ struct WorkerNodeOptions {
   double heartbeatTimeoutSeconds = 3.0;
   double waitingLogSeconds = 5.0;         // how often "waiting for a master" is repeated
   int zkSessionTimeoutMs = 6000;
+  std::string zkAuth;          // "user:password": ZooKeeper digest auth (the cluster's --zk-auth)
+  // CURVE on by default: this user's worker key (or one derived from --cluster-secret),
+  // and the master's public key from ZooKeeper, --master-key or this user's master.pub.
+  SecurityOptions security;
+  double handshakeTimeoutSeconds = 3.0;  // TCP up but no ZeroMQ handshake: say why, retry later
+  double refusedRetrySeconds = 10.0;     // after the master refused the handshake
   LogFn log;
 };
 
