@@ -469,6 +469,51 @@ class TestClusterTraining : public QObject {
     qInfo("the refused worker said so %.2f s after it started", said);
   }
 
+  // Workers of other users get in two ways: a key listed in the master's allow-list
+  // (--authorized-workers), or a key derived from the cluster secret both sides hold.
+  void allowListedAndClusterSecretWorkersAreAccepted() {
+    QTemporaryDir dir, userA, userB;
+    const CurveKeyPair keyA = loadOrCreateKeyPair(std::filesystem::path(userA.path().toStdString()) / "scaleout" / "curve", "worker", {});
+    const QString allow = dir.filePath("authorized_workers"), secret = dir.filePath("cluster.secret");
+    {
+      QFile f(allow);
+      QVERIFY(f.open(QIODevice::WriteOnly));
+      f.write(QByteArray("# lab machines\n") + QByteArray::fromStdString(keyA.publicKey) + " user-a\n");
+      QFile g(secret);
+      QVERIFY(g.open(QIODevice::WriteOnly));
+      g.write("a shared secret of the lab cluster\n");
+      g.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+    }
+    std::mutex logMutex;
+    QStringList log;
+    Trainer trainer(irisConf(100, 1), data_);
+    ClusterMasterOptions o;
+    o.security.authorizedWorkers = allow.toStdString();
+    o.security.clusterSecretFile = secret.toStdString();
+    o.log = [&](const std::string& line) {
+      std::lock_guard lock(logMutex);
+      log << QString::fromStdString(line);
+    };
+    ClusterMaster master(irisConf(100, 1), data_.train, o);
+    master.setJoinHandler([&](std::unique_ptr<Worker> w) { trainer.addWorker(std::move(w)); });
+    auto logText = [&] {
+      std::lock_guard lock(logMutex);
+      return log.join("\n");
+    };
+    QVERIFY2(logText().contains("authorized_workers line 2 (user-a)"), qPrintable(logText()));
+    WorkerProcess a(dir, "a"), b(dir, "b");
+    a.setConfigDir(userA.path());
+    b.setConfigDir(userB.path());
+    const QString key = QString::fromStdString(master.publicKey());
+    a.start({"--connect", QString::fromStdString(master.endpoint()), "--master-key", key});
+    b.start({"--connect", QString::fromStdString(master.endpoint()), "--master-key", key, "--cluster-secret", secret});
+    QVERIFY2(waitFor([&] { return master.connectedWorkers() == 2; }, 20000), qPrintable(logText() + "\n" + a.log() + "\n" + b.log()));
+    const RunSummary run = trainer.run();
+    QVERIFY2(run.completed, run.error.c_str());
+    QCOMPARE(master.stats().peersRefused, uint64_t{0});
+    QVERIFY2(b.log().contains("(--cluster-secret " + secret + ")"), qPrintable(b.log()));
+  }
+
   // Mixed security: each side says why within a few seconds instead of hanging silently.
   void mixedSecurityIsExplained_data() {
     QTest::addColumn<bool>("masterInsecure");

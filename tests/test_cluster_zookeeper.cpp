@@ -293,14 +293,15 @@ class TestClusterZooKeeper : public QObject {
     QCOMPARE(workerCount.load(), 0);
   }
 
-  // Workers started before the master find it through ZooKeeper; stopping ZooKeeper in
-  // the middle of the run neither stops the run nor the connected workers.
+  // Workers started before the master find it (and its key) through ZooKeeper; stopping
+  // ZooKeeper in the middle of the run neither stops the run nor the connected workers,
+  // and with --zk-auth everyone registers again after the restart under the same ACL.
   void discoveryAndZooKeeperLossMidRun() {
     if (binary().isEmpty() || !QFile::exists(binary())) QSKIP("SCALEOUT_BINARY is not set to the built scaleout executable");
     QTemporaryDir dir;
     auto startWorker = [&](QProcess& p, const QString& name) {
       p.setProgram(binary());
-      p.setArguments({"worker", "--zk", server_.hostPort(), "--cluster", "discovery", "--threads", "1"});
+      p.setArguments({"worker", "--zk", server_.hostPort(), "--cluster", "discovery", "--threads", "1", "--zk-auth", "lab:pw"});
       p.setProcessChannelMode(QProcess::MergedChannels);
       p.setStandardOutputFile(dir.filePath(name));
       p.start();
@@ -325,6 +326,7 @@ class TestClusterZooKeeper : public QObject {
     MasterServiceOptions o;
     o.zkHosts = server_.hostPort().toStdString();
     o.cluster = "discovery";
+    o.zkAuth = "lab:pw";  // the nodes must come back after the restart under the same ACL
     o.zkSessionTimeoutMs = 4000;
     o.log = log.sink();
     std::atomic<bool> ended{false};
@@ -371,8 +373,11 @@ class TestClusterZooKeeper : public QObject {
       QVERIFY(training);
       QVERIFY2(goesOn, qPrintable(log.text()));
       QVERIFY2(zkNoticed, qPrintable(log.text()));
-      QVERIFY2(reRegistered, qPrintable(log.text() + "\n--- a:\n" + readLog("a.log")));
+      if (!reRegistered)  // QVERIFY2 cuts long messages: print both logs whole
+        for (const QString& line : (log.text() + "\n--- a:\n" + readLog("a.log")).split('\n')) qInfo("%s", qPrintable(line));
+      QVERIFY(reRegistered);
       QCOMPARE(service.stats().workersLost, 0);  // both workers kept training
+      QVERIFY2(!log.contains("ZNOAUTH") && !log.contains("not authenticated"), qPrintable(log.text()));
     }
     QVERIFY(run.error.empty());
     // The workers outlived ZooKeeper's absence and the run.

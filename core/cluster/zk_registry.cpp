@@ -171,7 +171,13 @@ struct ZkRegistry::Impl {
       if (pos != path.size() && path[pos] != '/') continue;
       const std::string prefix = path.substr(0, pos);
       const bool shared = prefix.size() < options.root.size();
-      const int rc = zoo_create(zh, prefix.c_str(), nullptr, -1, shared ? &ZOO_OPEN_ACL_UNSAFE : acl(), ZOO_PERSISTENT, nullptr, 0);
+      // Look first: under a protected root a client without the credentials may read but
+      // not create, and a create of an existing node would then fail with ZNOAUTH.
+      struct Stat stat{};
+      int rc = zoo_exists(zh, prefix.c_str(), 0, &stat);
+      if (rc == ZOK) continue;
+      if (rc != ZNONODE) return rc;
+      rc = zoo_create(zh, prefix.c_str(), nullptr, -1, shared ? &ZOO_OPEN_ACL_UNSAFE : acl(), ZOO_PERSISTENT, nullptr, 0);
       if (rc != ZOK && rc != ZNODEEXISTS) return rc;
     }
     return ZOK;
@@ -276,6 +282,20 @@ struct ZkRegistry::Impl {
     return ZOK;
   }
 
+  // Retried every second: say it when it changes, else every 30 s.
+  void logRequestError(int rc) {
+    std::string text = "ZooKeeper request under " + options.root + " failed: " + rcText(rc);
+    if (rc == ZNOAUTH)
+      text += options.auth.empty() ? ": the cluster's nodes are protected; give the cluster's --zk-auth"
+                                   : ": the cluster's nodes belong to another --zk-auth identity";
+    const auto now = Clock::now();
+    if (text != lastRequestError || now - lastRequestLog > std::chrono::seconds(30)) {
+      log(text + "; will retry");
+      lastRequestError = text;
+      lastRequestLog = now;
+    }
+  }
+
   // Brings ZooKeeper in line with what we want; safe to repeat. Returns false to retry.
   bool sync() {
     std::optional<nlohmann::json> master;
@@ -292,28 +312,23 @@ struct ZkRegistry::Impl {
     int rc = ensurePath(workersPath);
     if (rc == ZOK) checkRootAcl();
     if (rc == ZOK && master) rc = registerMaster(*master);
-    if (rc == ZOK && worker) rc = registerWorker(worker->first, worker->second);
+    if (rc == ZOK && worker) {
+      rc = registerWorker(worker->first, worker->second);
+      // A protected cluster without our credentials: unlisted, but the master can still be
+      // found (CURVE decides who may train); registering is tried again on reconnect.
+      if (rc == ZNOAUTH) {
+        logRequestError(rc);
+        rc = ZOK;
+      }
+    }
     std::optional<nlohmann::json> current;
     if (rc == ZOK && (masterCb || master)) rc = readMaster(current);  // also re-arms the watch
     std::vector<nlohmann::json> workers;
     if (rc == ZOK && workersCb) rc = readWorkers(workers);
     if (rc != ZOK) {
-      if (!transient(rc)) {
-        // Retried every second: say it when it changes, else every 30 s.
-        std::string text = "ZooKeeper request under " + options.root + " failed: " + rcText(rc);
-        if (rc == ZNOAUTH)
-          text += options.auth.empty() ? ": the cluster's nodes are protected; give the cluster's --zk-auth"
-                                       : ": the cluster's nodes belong to another --zk-auth identity";
-        const auto now = Clock::now();
-        if (text != lastRequestError || now - lastRequestLog > std::chrono::seconds(30)) {
-          log(text + "; will retry");
-          lastRequestError = text;
-          lastRequestLog = now;
-        }
-      }
+      if (!transient(rc)) logRequestError(rc);
       return false;
     }
-    lastRequestError.clear();
     if (master && !masterRegistered && !current) return false;  // the other master left: register now
     if (masterCb) masterCb(current);
     if (workersCb) workersCb(workers);
