@@ -41,6 +41,8 @@ int runWorkerCommand(const QStringList& args) {
   parser.addOption({"zk", "ZooKeeper ensemble to find the master in.", "HOST:PORT[,HOST:PORT...]"});
   parser.addOption({"cluster", "Cluster name (ZooKeeper root /scaleout/NAME).", "NAME", "default"});
   parser.addOption({{"t", "threads"}, "Lanes to train in parallel (0 = hardware threads).", "N", "1"});
+  parser.addOption({"bind", "Local address (IP or interface name) to connect to the master from; "
+                            "also the address this worker registers in ZooKeeper.", "ADDR"});
   parser.addOption({"insecure", "Run without CURVE encryption and authentication (the master must too)."});
   parser.addOption({"master-key", "The master's CURVE public key, or a file holding it (default with --connect: "
                                   "~/.config/scaleout/curve/master.pub; with --zk: the key the master publishes).", "Z85|FILE"});
@@ -71,6 +73,12 @@ int runWorkerCommand(const QStringList& args) {
   options.connect = parser.value("connect").toStdString();
   options.zkHosts = parser.value("zk").toStdString();
   options.cluster = parser.value("cluster").toStdString();
+  options.bind = parser.value("bind").toStdString();
+  if (options.bind.rfind("tcp://", 0) == 0) options.bind = options.bind.substr(6);
+  if (parser.isSet("bind") && (options.bind.empty() || options.bind.find(';') != std::string::npos)) {
+    std::cerr << "error: --bind takes a local IP address or interface name, not '" << parser.value("bind").toStdString() << "'\n";
+    return 2;
+  }
   options.threads = resolveThreads(threads);
   options.heartbeatTimeoutSeconds = defaults.heartbeatTimeoutSeconds;
   options.zkSessionTimeoutMs = static_cast<int>(defaults.zooKeeperSessionTimeoutSeconds * 1000);

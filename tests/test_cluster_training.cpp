@@ -222,6 +222,36 @@ class TestClusterTraining : public QObject {
     QVERIFY(a.log().contains("received 120 training rows") || b.log().contains("received 120 training rows"));
   }
 
+  // With momentum 0 tasks leave the velocity out (the update never reads it): about P
+  // floats fewer per task, and the run is still bit-identical to local threads.
+  void noVelocityOnTheWireWithoutMomentum() {
+    const int epochs = 30;
+    double perTask[2] = {0, 0};
+    size_t parameters = 0;
+    for (int i = 0; i < 2; ++i) {
+      Conf conf = irisConf(epochs, 3);
+      conf.momentum = i == 0 ? 0.9 : 0.0;
+      Trainer local(conf, data_);
+      QVERIFY(local.run().completed);
+      conf.threads = 1;
+      QTemporaryDir dir;
+      MasterUnderTest m(conf, data_);
+      WorkerProcess a(dir, "a"), b(dir, "b");
+      a.start({"--connect", QString::fromStdString(m.master.endpoint())});
+      b.start({"--connect", QString::fromStdString(m.master.endpoint())});
+      QVERIFY2(waitFor([&] { return m.master.connectedWorkers() == 2; }, 20000), qPrintable(m.logText()));
+      const auto before = m.master.stats();
+      const RunSummary run = m.trainer.run();
+      QVERIFY2(run.completed, run.error.c_str());
+      const auto after = m.master.stats();
+      QVERIFY2(m.trainer.parameters() == local.parameters(), qPrintable(QString("momentum %1: cluster differs from local").arg(conf.momentum)));
+      perTask[i] = double(after.bytesSent - before.bytesSent) / double(after.tasksSent - before.tasksSent);
+      parameters = static_cast<size_t>(local.parameters().size());
+    }
+    qInfo("bytes sent per task: %.0f with momentum 0.9, %.0f with momentum 0 (%zu parameters)", perTask[0], perTask[1], parameters);
+    QVERIFY(perTask[0] - perTask[1] > 0.9 * 4.0 * double(parameters));
+  }
+
   void workerKilledMidRunDoesNotStopTheRun() {
     QTemporaryDir dir;
     MasterUnderTest m(irisConf(400, 1), data_);
@@ -261,7 +291,7 @@ class TestClusterTraining : public QObject {
     std::thread t([&] { run = m.trainer.run(); });
     const bool started = waitFor([&] { return m.recorder.rounds() >= 20; }, 20000);
     WorkerProcess a(dir, "late");
-    a.start({"--connect", QString::fromStdString(m.master.endpoint())});
+    a.start({"--connect", QString::fromStdString(m.master.endpoint()), "--bind", "127.0.0.1"});  // a chosen source address
     const bool used = waitFor([&] { return m.recorder.remoteResults() >= 20; }, 20000);
     m.trainer.control().cancel();
     t.join();

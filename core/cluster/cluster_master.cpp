@@ -84,6 +84,7 @@ struct ClusterMaster::Impl {
   std::string confJson, phasesJson;
   std::shared_ptr<const DataSet> shard;
   uint64_t shardHashValue = 0;
+  bool sendVelocity = true;  // false with momentum 0: the update never reads it
   zmq::context_t context;
   std::unique_ptr<ZapHandler> zap;  // before router: it must answer before the first bind
   zmq::socket_t router;
@@ -112,6 +113,7 @@ struct ClusterMaster::Impl {
         wake(context, "scaleout-master-wake") {
     NetworkLayout layout(conf);
     confJson = confToJson(conf).dump();
+    sendVelocity = conf.momentum != 0;
     phasesJson = phasesToJson(planPhases(conf, layout));
     // Borrow the caller's rows without copying them: the owner is a token that keeps
     // zero-copy sends happy; `train` itself outlives this object by contract.
@@ -312,7 +314,8 @@ struct ClusterMaster::Impl {
       Blob blobs[3];
       if (t.task.params) blobs[0] = {t.task.params, t.task.params->data(), static_cast<size_t>(t.task.params->size()) * 4};
       if (t.task.state) {
-        blobs[1] = {t.task.state, t.task.state->velocity.data(), static_cast<size_t>(t.task.state->velocity.size()) * 4};
+        if (sendVelocity)
+          blobs[1] = {t.task.state, t.task.state->velocity.data(), static_cast<size_t>(t.task.state->velocity.size()) * 4};
         blobs[2] = {t.task.state, t.task.state->adagrad.data(), static_cast<size_t>(t.task.state->adagrad.size()) * 4};
       }
       BlobCrcs crcs;
@@ -325,7 +328,7 @@ struct ClusterMaster::Impl {
         crcs.known.push_back(known);
       }
       const long long round = t.task.round;
-      TaskMsg m{t.lane, std::move(t.task)};
+      TaskMsg m{t.lane, std::move(t.task), sendVelocity};
       const SendStatus s = send(t.peer, envelopeFor(p, round), m, &crcs);
       if (s == SendStatus::Sent) {
         count([&](ClusterMasterStats& st) { ++st.tasksSent; });

@@ -290,8 +290,16 @@ struct WorkerNode::Impl {
     monitor = std::make_unique<SocketMonitor>(context, *socket, "scaleout-worker",
                                               ZMQ_EVENT_CONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
                                                   ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL);
+    // ZeroMQ's "tcp://SOURCE:PORT;DESTINATION" form connects from a chosen local address;
+    // without a port it silently never connects, so port 0 (any) is added.
+    std::string source = options.bind;
+    const bool hasPort = !source.empty() && source.back() != ']' && source.find(':') != std::string::npos &&
+                         (source[0] != '[' || source.find("]:") != std::string::npos);
+    if (!source.empty() && !hasPort) source += ":0";
+    const std::string target =
+        source.empty() || endpoint.rfind("tcp://", 0) != 0 ? endpoint : "tcp://" + source + ";" + endpoint.substr(6);
     try {
-      socket->connect(endpoint);
+      socket->connect(target);
     } catch (const zmq::error_t& e) {
       log("cannot connect to '" + endpoint + "': " + e.what() + "; waiting");
       closeSocket();
@@ -481,6 +489,12 @@ struct WorkerNode::Impl {
           send(Payload(std::move(r)), h.envelope.round);
           return;
         }
+        if (m.task.state && m.task.state->velocity.size() == 0 && m.task.phase.size() > 0) {
+          // The master leaves the velocity home when momentum is 0: start from zeros.
+          auto state = std::make_shared<OptimizerState>(*m.task.state);
+          state->velocity.setZero(static_cast<Eigen::Index>(m.task.phase.size()));
+          m.task.state = std::move(state);
+        }
         s.laneWorkers[m.lane]->post(std::move(m.task));
         return;
       }
@@ -583,7 +597,7 @@ struct WorkerNode::Impl {
     std::snprintf(id, sizeof id, "%s-%u-%08x", host.c_str(), pid, salt);
     nlohmann::json instance = {{"name", "worker"},
                                {"id", id},
-                               {"address", host},
+                               {"address", options.bind.empty() ? host : options.bind},
                                {"port", nullptr},
                                {"sslPort", nullptr},
                                {"payload", {{"threads", std::max(1, options.threads)}, {"host", host}, {"pid", pid},

@@ -19,6 +19,8 @@ struct WorkerNodeOptions {
   std::string zkHosts;         // HOST:PORT[,HOST:PORT...] to discover the master of `cluster`
   std::string cluster = "default";
   int threads = 1;             // lanes offered to the master
+  std::string bind;            // local address (IP or interface) to connect from, and the
+                               // address registered in ZooKeeper; empty: the OS picks, host name
   double heartbeatIntervalSeconds = 1.0;  // until a master's Welcome says otherwise
   double heartbeatTimeoutSeconds = 3.0;
   double waitingLogSeconds = 5.0;         // how often "waiting for a master" is repeated
