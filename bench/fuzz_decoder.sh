@@ -3,6 +3,8 @@
 # bounded time. Built here with clang directly (-fsanitize=fuzzer,address,undefined), in
 # its own directory: not part of the normal gcc/CMake build.
 #   bench/fuzz_decoder.sh [SECONDS=60] [OUT_DIR=build/fuzz-decoder]
+#   COVERAGE=1 bench/fuzz_decoder.sh ...   also reports protocol.cpp's line/branch coverage
+#                                          of the final corpus (llvm-cov)
 # Needs clang and libclang-rt-14-dev (scripts/bootstrap.sh). Exits non-zero if a crash,
 # leak or sanitizer report was found; the reproducer is left in OUT_DIR/artifacts/.
 set -euo pipefail
@@ -37,3 +39,14 @@ if [[ $status -ne 0 ]]; then
   exit "$status"
 fi
 echo "fuzz_decoder: no crash in ${seconds} s; full log $out/last-run.log"
+
+if [[ "${COVERAGE:-0}" == 1 ]]; then
+  # Replays the corpus (no fuzzing) through an instrumented build of the same target.
+  "$cxx" "${flags[@]}" -fsanitize=fuzzer -fprofile-instr-generate -fcoverage-mapping \
+    "${sources[@]}" -lz -o "$out/fuzz_decoder_cov"
+  rm -rf "$out/replay" && mkdir -p "$out/replay"
+  LLVM_PROFILE_FILE="$out/replay/%p.profraw" "$out/fuzz_decoder_cov" -runs=0 "$out/corpus" "$out/seeds" >/dev/null 2>&1
+  llvm-profdata merge -sparse "$out/replay"/*.profraw -o "$out/decoder.profdata"
+  echo "fuzz_decoder: coverage of the corpus (regions, functions, lines, branches):"
+  llvm-cov report "$out/fuzz_decoder_cov" -instr-profile="$out/decoder.profdata" "$root/core/cluster/protocol.cpp" | tail -n 2
+fi
