@@ -20,6 +20,7 @@
 #include "cluster/protocol.h"
 #include "cluster/security.h"
 #include "data/data_source.h"
+#include "fixtures/zookeeper_server.h"  // freeLoopbackPort
 #include "train/trainer.h"
 
 using namespace scaleout;
@@ -542,6 +543,72 @@ class TestClusterTraining : public QObject {
     QVERIFY2(run.completed, run.error.c_str());
     QCOMPARE(master.stats().peersRefused, uint64_t{0});
     QVERIFY2(b.log().contains("(--cluster-secret " + secret + ")"), qPrintable(b.log()));
+  }
+
+  // The command line end to end: `scaleout train --bind --cluster-secret` and a worker of
+  // another user holding the same secret; and the flag errors users will meet.
+  void commandLineSecurityFlags() {
+    QTemporaryDir dir, otherUser;
+    const QString secret = dir.filePath("lab.secret"), badList = dir.filePath("bad_list"), conf = dir.filePath("conf.json");
+    {
+      QFile g(secret);
+      QVERIFY(g.open(QIODevice::WriteOnly));
+      g.write("the lab's shared cluster secret\n");
+      g.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+      QFile b(badList);
+      QVERIFY(b.open(QIODevice::WriteOnly));
+      b.write("# ok\nnot-a-key label\n");
+    }
+    const QString iris = qEnvironmentVariable("SCALEOUT_SOURCE_DIR") + "/resources/confs/iris-mlp.json";
+    auto runToEnd = [&](const QStringList& args, QString& output) {
+      QProcess p;
+      p.setProgram(binary());
+      p.setArguments(args);
+      p.setProcessChannelMode(QProcess::MergedChannels);
+      p.start();
+      if (!p.waitForFinished(60000)) {
+        p.kill();
+        p.waitForFinished(5000);
+      }
+      output = QString::fromUtf8(p.readAll());
+      return p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    };
+    QString out;
+    QCOMPARE(runToEnd({"train", iris, "--out", dir.filePath("r0"), "--bind", "tcp://127.0.0.1:*", "--authorized-workers", badList}, out), 1);
+    QVERIFY2(out.contains("line 2: 'not-a-key'"), qPrintable(out));
+    QCOMPARE(runToEnd({"train", iris, "--out", dir.filePath("r1"), "--bind", "tcp://127.0.0.1:*", "--zk-auth", "nocolon"}, out), 1);
+    QVERIFY2(out.contains("user:password"), qPrintable(out));
+    QCOMPARE(runToEnd({"worker", "--connect", "tcp://127.0.0.1:1", "--insecure", "--master-key", "x"}, out), 2);
+    QVERIFY2(out.contains("--insecure turns CURVE off"), qPrintable(out));
+
+    // A master (its own process) and another user's worker that holds the cluster secret.
+    const int port = fixtures::freeLoopbackPort();
+    const QString endpoint = QString("tcp://127.0.0.1:%1").arg(port);
+    QProcess master;
+    master.setProgram(binary());
+    master.setArguments({"train", iris, "--out", dir.filePath("r2"), "--bind", endpoint, "--cluster-secret", secret, "--set",
+                         "finetuneEpochs=3000", "--interval", "100"});
+    master.setProcessChannelMode(QProcess::MergedChannels);
+    master.setStandardOutputFile(dir.filePath("master.log"));
+    master.start();
+    QVERIFY(master.waitForStarted(10000));
+    auto masterLog = [&] {
+      QFile f(dir.filePath("master.log"));
+      return f.open(QIODevice::ReadOnly) ? QString::fromUtf8(f.readAll()) : QString();
+    };
+    QVERIFY2(waitFor([&] { return masterLog().contains("listening for workers on " + endpoint); }, 20000), qPrintable(masterLog()));
+    const QRegularExpression keyRe("CURVE on: master key (\\S{40})");
+    const QString masterKey = keyRe.match(masterLog()).captured(1);
+    QVERIFY2(!masterKey.isEmpty(), qPrintable(masterLog()));
+    WorkerProcess w(dir, "w");
+    w.setConfigDir(otherUser.path());
+    w.start({"--connect", endpoint, "--master-key", masterKey, "--cluster-secret", secret});
+    const bool joined = waitFor([&] { return w.log().contains("ready: 1 lane(s) training"); }, 20000);
+    if (!master.waitForFinished(60000)) master.kill();
+    QVERIFY2(joined, qPrintable(masterLog() + "\n" + w.log()));
+    QCOMPARE(master.exitCode(), 0);
+    QVERIFY2(masterLog().contains("accepts worker key") && masterLog().contains("--cluster-secret"), qPrintable(masterLog()));
+    QVERIFY2(!masterLog().contains("INSECURE"), qPrintable(masterLog()));
   }
 
   // Mixed security: each side says why within a few seconds instead of hanging silently.
