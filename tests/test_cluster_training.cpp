@@ -545,6 +545,46 @@ class TestClusterTraining : public QObject {
     QVERIFY2(b.log().contains("(--cluster-secret " + secret + ")"), qPrintable(b.log()));
   }
 
+  // Appending a refused worker's key to the allow-list admits it at its next attempt,
+  // without restarting the master.
+  void allowListEditAdmitsAWorkerWithoutRestart() {
+    QTemporaryDir dir, otherUser;
+    const QString allow = dir.filePath("authorized_workers");
+    {
+      QFile f(allow);
+      QVERIFY(f.open(QIODevice::WriteOnly));
+      f.write("# nobody yet\n");
+    }
+    const CurveKeyPair key = loadOrCreateKeyPair(std::filesystem::path(otherUser.path().toStdString()) / "scaleout" / "curve", "worker", {});
+    std::mutex logMutex;
+    QStringList log;
+    ClusterMasterOptions o;
+    o.security.authorizedWorkers = allow.toStdString();
+    o.log = [&](const std::string& line) {
+      std::lock_guard lock(logMutex);
+      log << QString::fromStdString(line);
+    };
+    ClusterMaster master(irisConf(1, 1), data_.train, o);
+    auto logText = [&] {
+      std::lock_guard lock(logMutex);
+      return log.join("\n");
+    };
+    WorkerProcess w(dir, "w");
+    w.setConfigDir(otherUser.path());
+    w.start({"--connect", QString::fromStdString(master.endpoint()), "--master-key", QString::fromStdString(master.publicKey())});
+    QVERIFY2(waitFor([&] { return w.log().contains("refused this worker's key"); }, 10000), qPrintable(w.log()));
+    {
+      QFile f(allow);
+      QVERIFY(f.open(QIODevice::Append));
+      f.write(QByteArray::fromStdString(key.publicKey) + " added-later\n");
+    }
+    const auto t0 = Clock::now();
+    QVERIFY2(waitFor([&] { return master.connectedWorkers() == 1; }, 25000), qPrintable(logText() + "\n" + w.log()));
+    qInfo("admitted %.1f s after the allow-list edit (the worker retries every 10 s)",
+          std::chrono::duration<double>(Clock::now() - t0).count());
+    QVERIFY2(logText().contains("changed: 2 worker key(s) accepted now"), qPrintable(logText()));
+  }
+
   // The command line end to end: `scaleout train --bind --cluster-secret` and a worker of
   // another user holding the same secret; and the flag errors users will meet.
   void commandLineSecurityFlags() {

@@ -428,7 +428,8 @@ ClusterMaster::ClusterMaster(const Conf& conf, const DataSet& train, ClusterMast
   if (!security.insecure) {
     curve = resolveMasterCurve(security, impl_->options.log);
     // The handler first: a CURVE server that binds without one accepts every key.
-    impl_->zap = std::make_unique<ZapHandler>(impl_->context, curve.accepted, impl_->options.log);
+    impl_->zap = std::make_unique<ZapHandler>(impl_->context, curve.accepted, impl_->options.log, curve.allowListFile,
+                                               [security] { return resolveMasterCurve(security, {}).accepted; });
     router.set(zmq::sockopt::curve_server, 1);
     router.set(zmq::sockopt::curve_secretkey, curve.server.secretKey);
     router.set(zmq::sockopt::zap_domain, kZapDomain);

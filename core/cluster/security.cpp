@@ -260,6 +260,7 @@ MasterCurve resolveMasterCurve(const SecurityOptions& options, const LogFn& log)
   const fs::path allowPath = options.authorizedWorkers.empty() ? dir / "authorized_workers" : fs::path(options.authorizedWorkers);
   if (!options.authorizedWorkers.empty() && !fs::exists(allowPath))
     throw ScaleoutError("the allow-list " + allowPath.string() + " (--authorized-workers) does not exist");
+  m.allowListFile = allowPath.string();
   AllowList list = readAllowList(allowPath);
   if (!list.problems.empty()) {
     std::string text = "the allow-list of worker keys has bad lines (fix or remove them; no key was trusted):";

@@ -42,6 +42,7 @@ struct AuthorizedKey {
 struct MasterCurve {
   CurveKeyPair server;
   std::string serverKeyFile;
+  std::string allowListFile;  // re-read by the ZAP handler when it changes
   std::vector<AuthorizedKey> accepted;
 };
 

@@ -25,13 +25,20 @@ std::string z85Of(const std::string& raw) {
 
 }  // namespace
 
-ZapHandler::ZapHandler(zmq::context_t& context, const std::vector<AuthorizedKey>& accepted, LogFn log)
-    : socket_(context, zmq::socket_type::rep), log_(std::move(log)) {
-  for (const auto& k : accepted) {
-    uint8_t raw[32];
-    if (!isZ85Key(k.publicKey) || !zmq_z85_decode(raw, k.publicKey.c_str())) continue;
-    keys_.emplace(std::string(reinterpret_cast<const char*>(raw), 32), k.origin);
-  }
+namespace {
+std::optional<std::filesystem::file_time_type> modified(const std::string& file) {
+  std::error_code ec;
+  const auto t = std::filesystem::last_write_time(file, ec);
+  if (ec) return std::nullopt;
+  return t;
+}
+}  // namespace
+
+ZapHandler::ZapHandler(zmq::context_t& context, const std::vector<AuthorizedKey>& accepted, LogFn log, std::string watchFile,
+                       Reload reload)
+    : socket_(context, zmq::socket_type::rep), log_(std::move(log)), watchFile_(std::move(watchFile)), reload_(std::move(reload)) {
+  setKeys(accepted);
+  if (!watchFile_.empty()) watchedTime_ = modified(watchFile_);
   socket_.set(zmq::sockopt::linger, 0);
   try {
     socket_.bind("inproc://zeromq.zap.01");
@@ -39,6 +46,34 @@ ZapHandler::ZapHandler(zmq::context_t& context, const std::vector<AuthorizedKey>
     throw ScaleoutError(std::string("cannot start the ZAP authentication handler: ") + e.what());
   }
   thread_ = std::thread([this] { loop(); });
+}
+
+void ZapHandler::setKeys(const std::vector<AuthorizedKey>& accepted) {
+  keys_.clear();
+  for (const auto& k : accepted) {
+    uint8_t raw[32];
+    if (!isZ85Key(k.publicKey) || !zmq_z85_decode(raw, k.publicKey.c_str())) continue;
+    keys_.emplace(std::string(reinterpret_cast<const char*>(raw), 32), k.origin);
+  }
+}
+
+bool ZapHandler::reloadIfChanged() {
+  if (watchFile_.empty() || !reload_) return false;
+  const auto now = Clock::now();
+  if (now - lastWatchCheck_ < std::chrono::milliseconds(500)) return false;  // a flood of strangers: stat twice a second at most
+  lastWatchCheck_ = now;
+  const auto t = modified(watchFile_);
+  if (t == watchedTime_) return false;
+  watchedTime_ = t;
+  try {
+    const auto accepted = reload_();
+    setKeys(accepted);
+    if (log_) log_("the allow-list " + watchFile_ + " changed: " + std::to_string(accepted.size()) + " worker key(s) accepted now");
+    return true;
+  } catch (const std::exception& e) {
+    if (log_) log_(std::string("the allow-list changed but cannot be used; the previous list stays in force: ") + e.what());
+    return false;
+  }
 }
 
 void ZapHandler::expectStranger(const std::string& publicKeyZ85) {
@@ -85,6 +120,7 @@ void ZapHandler::answer(std::vector<zmq::message_t>& request) {
   } else {
     const std::string key = frameText(request[6]);
     auto it = keys_.find(key);
+    if (it == keys_.end() && reloadIfChanged()) it = keys_.find(key);
     if (it != keys_.end()) {
       status = "200";
       text = "OK";

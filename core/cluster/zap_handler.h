@@ -7,7 +7,10 @@
 // the server socket binds, and prove it with refusesUnknownKey() once it has.
 #include <atomic>
 #include <chrono>
+#include <filesystem>
+#include <functional>
 #include <map>
+#include <optional>
 #include <mutex>
 #include <set>
 #include <string>
@@ -25,8 +28,16 @@ inline constexpr const char* kZapDomain = "scaleout";
 
 class ZapHandler {
  public:
+  // Produces the whole accepted list again; throws ScaleoutError on a bad allow-list.
+  using Reload = std::function<std::vector<AuthorizedKey>()>;
+
   // Throws ScaleoutError if the handler endpoint is taken (another handler in `context`).
-  ZapHandler(zmq::context_t& context, const std::vector<AuthorizedKey>& accepted, LogFn log);
+  // With `watchFile` and `reload`: when an unknown key knocks and the file has changed
+  // since it was last read, the list is rebuilt first (so appending a key to the
+  // allow-list admits that worker at its next attempt, without a restart). A file with
+  // bad lines keeps the previous list in force.
+  ZapHandler(zmq::context_t& context, const std::vector<AuthorizedKey>& accepted, LogFn log, std::string watchFile = "",
+             Reload reload = {});
   ~ZapHandler();
   ZapHandler(const ZapHandler&) = delete;
   ZapHandler& operator=(const ZapHandler&) = delete;
@@ -41,7 +52,14 @@ class ZapHandler {
   void answer(std::vector<zmq::message_t>& request);
 
   zmq::socket_t socket_;
-  std::map<std::string, std::string> keys_;  // raw 32-byte key -> origin
+  void setKeys(const std::vector<AuthorizedKey>& accepted);
+  bool reloadIfChanged();  // handler thread
+
+  std::map<std::string, std::string> keys_;  // raw 32-byte key -> origin; handler thread once running
+  std::string watchFile_;
+  Reload reload_;
+  std::optional<std::filesystem::file_time_type> watchedTime_;
+  std::chrono::steady_clock::time_point lastWatchCheck_;
   std::mutex strangerMutex_;
   std::string stranger_;                     // raw key of the self-test's client
   LogFn log_;
