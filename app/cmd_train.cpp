@@ -41,7 +41,10 @@ int runTrainCommand(const QStringList& args) {
   parser.addOption({"cluster", "Cluster name (ZooKeeper root /scaleout/NAME).", "NAME", "default"});
   parser.addOption({"bind", "Listen for remote workers on this ZeroMQ endpoint (default with --zk: tcp://127.0.0.1:*); "
                             "workers can then also join with `scaleout worker --connect`.", "ENDPOINT"});
-  parser.addOption({"insecure", "Remote workers without CURVE encryption or authentication (required: this build has no CURVE yet)."});
+  parser.addOption({"insecure", "Remote workers without CURVE encryption or authentication (a demo on a network you trust)."});
+  parser.addOption({"authorized-workers", "Allow-list of worker public keys (default: ~/.config/scaleout/curve/authorized_workers).", "FILE"});
+  parser.addOption({"cluster-secret", "Also accept workers holding this shared secret file (they derive their key from it).", "FILE"});
+  parser.addOption({"zk-auth", "ZooKeeper digest auth; the cluster's nodes become writable by this identity only.", "USER:PASSWORD|@FILE"});
   parser.addPositionalArgument("conf", "Conf JSON file (omit for the defaults).", "[CONF.json]");
   parser.process(args);
   if (parser.positionalArguments().size() > 1) {
@@ -109,7 +112,14 @@ int runTrainCommand(const QStringList& args) {
       if (parser.isSet("bind")) co.bind = parser.value("bind").toStdString();
       co.zkHosts = parser.value("zk").toStdString();
       co.cluster = parser.value("cluster").toStdString();
-      co.insecure = parser.isSet("insecure");
+      co.security.insecure = parser.isSet("insecure");
+      co.security.authorizedWorkers = parser.value("authorized-workers").toStdString();
+      co.security.clusterSecretFile = parser.value("cluster-secret").toStdString();
+      if (co.security.insecure && (parser.isSet("authorized-workers") || parser.isSet("cluster-secret"))) {
+        std::cerr << "error: --insecure turns CURVE off; --authorized-workers and --cluster-secret need it on\n";
+        return 2;
+      }
+      if (parser.isSet("zk-auth")) co.zkAuth = cluster::readZkAuthArgument(parser.value("zk-auth").toStdString());
       co.zkSessionTimeoutMs = static_cast<int>(conf->zooKeeperSessionTimeoutSeconds * 1000);
       co.log = [](const std::string& line) {
         std::printf("cluster: %s\n", line.c_str());

@@ -1,4 +1,4 @@
-// `scaleout worker --connect tcp://HOST:PORT | --zk HOST:PORT --cluster NAME [--threads N]`
+// `scaleout worker --connect tcp://HOST:PORT | --zk HOST:PORT --cluster NAME [--threads N] [security flags]`
 #include <csignal>
 #include <ctime>
 #include <iostream>
@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "config/conf.h"
 #include "train/trainer.h"
+#include "util/error.h"
 
 using namespace scaleout;
 
@@ -40,7 +41,13 @@ int runWorkerCommand(const QStringList& args) {
   parser.addOption({"zk", "ZooKeeper ensemble to find the master in.", "HOST:PORT[,HOST:PORT...]"});
   parser.addOption({"cluster", "Cluster name (ZooKeeper root /scaleout/NAME).", "NAME", "default"});
   parser.addOption({{"t", "threads"}, "Lanes to train in parallel (0 = hardware threads).", "N", "1"});
-  parser.addOption({"insecure", "Run without CURVE encryption and authentication (the only mode this build has)."});
+  parser.addOption({"bind", "Local address (IP or interface name) to connect to the master from; "
+                            "also the address this worker registers in ZooKeeper.", "ADDR"});
+  parser.addOption({"insecure", "Run without CURVE encryption and authentication (the master must too)."});
+  parser.addOption({"master-key", "The master's CURVE public key, or a file holding it (default with --connect: "
+                                  "~/.config/scaleout/curve/master.pub; with --zk: the key the master publishes).", "Z85|FILE"});
+  parser.addOption({"cluster-secret", "Derive this worker's key from a secret file shared with the master.", "FILE"});
+  parser.addOption({"zk-auth", "ZooKeeper digest auth (the cluster's --zk-auth).", "USER:PASSWORD|@FILE"});
   parser.process(args);
   if (!parser.positionalArguments().isEmpty()) {
     std::cerr << "error: worker takes no positional arguments\n";
@@ -50,9 +57,9 @@ int runWorkerCommand(const QStringList& args) {
     std::cerr << "error: give exactly one of --connect tcp://HOST:PORT or --zk HOST:PORT --cluster NAME\n";
     return 2;
   }
-  if (!parser.isSet("insecure")) {
-    std::cerr << "error: this build has no CURVE security for the cluster yet; pass --insecure to run an "
-                 "unencrypted, unauthenticated worker on a network you trust\n";
+  const bool insecure = parser.isSet("insecure");
+  if (insecure && (parser.isSet("master-key") || parser.isSet("cluster-secret"))) {
+    std::cerr << "error: --insecure turns CURVE off; --master-key and --cluster-secret need it on\n";
     return 2;
   }
   bool ok = false;
@@ -66,11 +73,29 @@ int runWorkerCommand(const QStringList& args) {
   options.connect = parser.value("connect").toStdString();
   options.zkHosts = parser.value("zk").toStdString();
   options.cluster = parser.value("cluster").toStdString();
+  options.bind = parser.value("bind").toStdString();
+  if (options.bind.rfind("tcp://", 0) == 0) options.bind = options.bind.substr(6);
+  if (parser.isSet("bind") && (options.bind.empty() || options.bind.find(';') != std::string::npos)) {
+    std::cerr << "error: --bind takes a local IP address or interface name, not '" << parser.value("bind").toStdString() << "'\n";
+    return 2;
+  }
   options.threads = resolveThreads(threads);
   options.heartbeatTimeoutSeconds = defaults.heartbeatTimeoutSeconds;
   options.zkSessionTimeoutMs = static_cast<int>(defaults.zooKeeperSessionTimeoutSeconds * 1000);
+  options.security.insecure = insecure;
+  options.security.masterKey = parser.value("master-key").toStdString();
+  options.security.clusterSecretFile = parser.value("cluster-secret").toStdString();
+  if (parser.isSet("zk-auth")) {
+    try {
+      options.zkAuth = cluster::readZkAuthArgument(parser.value("zk-auth").toStdString());
+    } catch (const ScaleoutError& e) {
+      std::cerr << "error: " << e.what() << "\n";
+      return 2;
+    }
+  }
   options.log = logLine;
-  logLine("INSECURE: no CURVE encryption or authentication; " + std::to_string(options.threads) + " lane(s), " +
+  logLine(std::string(insecure ? "INSECURE: no CURVE encryption or authentication; " : "") + std::to_string(options.threads) +
+          " lane(s), " +
           (options.connect.empty() ? "cluster " + options.cluster + " via ZooKeeper " + options.zkHosts : "master " + options.connect));
   cluster::WorkerNode node(options);
   activeNode = &node;

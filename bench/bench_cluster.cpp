@@ -2,7 +2,9 @@
 //  1. a parameter exchange (task out, result back) of a ~1.4M-float network between the
 //     master and K `scaleout worker` processes, against a raw ZeroMQ round trip of the
 //     same bytes (ROUTER <-> K DEALER echo threads, zero-copy);
-//  2. samples/s of 1 master + worker processes against local threads only.
+//     The exchange runs with CURVE (the default) and with --insecure, so its cost shows;
+//  2. samples/s of 1 master + worker processes (CURVE) against local threads only.
+// Keys go to a temporary XDG_CONFIG_HOME, never the user's ~/.config.
 // Usage: bench_cluster [path/to/scaleout]   (default: the build's scaleout)
 #include <signal.h>
 #include <sys/wait.h>
@@ -11,6 +13,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -32,6 +36,7 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 std::string scaleoutBinary = SCALEOUT_BENCH_BINARY;
+bool insecure = false;  // master and workers without CURVE
 
 double secondsSince(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
@@ -40,8 +45,12 @@ pid_t spawnWorker(const std::string& endpoint) {
   const pid_t pid = fork();
   if (pid == 0) {
     freopen("/dev/null", "w", stdout);
-    execl(scaleoutBinary.c_str(), scaleoutBinary.c_str(), "worker", "--insecure", "--threads", "1", "--connect", endpoint.c_str(),
-          static_cast<char*>(nullptr));
+    if (insecure)
+      execl(scaleoutBinary.c_str(), scaleoutBinary.c_str(), "worker", "--insecure", "--threads", "1", "--connect", endpoint.c_str(),
+            static_cast<char*>(nullptr));
+    else
+      execl(scaleoutBinary.c_str(), scaleoutBinary.c_str(), "worker", "--threads", "1", "--connect", endpoint.c_str(),
+            static_cast<char*>(nullptr));
     _exit(127);
   }
   return pid;
@@ -143,6 +152,7 @@ void exchangeBench(int k) {
   NetworkLayout layout(conf);
   const std::vector<Phase> phases = planPhases(conf, layout);
   ClusterMasterOptions o;
+  o.security.insecure = insecure;
   std::mutex m;
   std::vector<std::unique_ptr<Worker>> workers;
   ClusterMaster master(conf, data, o);
@@ -211,9 +221,9 @@ void exchangeBench(int k) {
   const double ex = exchange[exchange.size() / 2];
   // The same bytes through raw ZeroMQ: params + velocity out, segment + velocity back.
   const double raw = rawRoundTrip(k, p * 4, 2, 15);
-  std::printf("exchange  K=%d  P=%zu floats  %.1f MB/round  round %.2f ms  exchange (round - compute) %.2f ms  "
+  std::printf("exchange  %-6s K=%d  P=%zu floats  %.1f MB/round  round %.2f ms  exchange (round - compute) %.2f ms  "
               "raw ZeroMQ round trip of the same bytes %.2f ms  ratio %.2fx\n",
-              k, p, bytesPerRound / 1e6, wall[wall.size() / 2] * 1e3, ex * 1e3, raw * 1e3, ex / raw);
+              insecure ? "plain" : "CURVE", k, p, bytesPerRound / 1e6, wall[wall.size() / 2] * 1e3, ex * 1e3, raw * 1e3, ex / raw);
   workers.clear();
   stopWorkers(pids);
 }
@@ -259,8 +269,18 @@ int main(int argc, char** argv) {
   }
   std::printf("bench_cluster: loopback, protocol version %d, %u hardware threads\n", kProtocolVersion,
               std::thread::hardware_concurrency());
-  exchangeBench(1);
-  exchangeBench(2);
+  char configDir[] = "/tmp/bench_cluster_config.XXXXXX";
+  if (!mkdtemp(configDir)) {
+    std::perror("mkdtemp");
+    return 1;
+  }
+  setenv("XDG_CONFIG_HOME", configDir, 1);  // inherited by the worker processes
+  for (int k : {1, 2})
+    for (bool plain : {false, true}) {
+      insecure = plain;
+      exchangeBench(k);
+    }
+  insecure = false;
   TrainTestData data;
   data.train = randomData(6000, 784, 10);
   data.test = randomData(500, 784, 10);
@@ -272,5 +292,6 @@ int main(int argc, char** argv) {
               "  1 local thread + 1 worker process    %8.0f  (%.2fx of local)\n"
               "  1 local thread + 2 worker processes  %8.0f  (%.2fx of local)\n",
               local2, c11, c11 / local2, c12, c12 / local2);
+  std::filesystem::remove_all(configDir);
   return 0;
 }

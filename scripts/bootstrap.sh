@@ -7,7 +7,8 @@ packages=(
   build-essential cmake pkg-config
   qt6-base-dev libqcustomplot-dev libqcustomplot2.1-qt6
   libeigen3-dev libopenblas-dev nlohmann-json3-dev zlib1g-dev
-  cppzmq-dev libzmq3-dev libzookeeper-mt-dev zookeeper
+  cppzmq-dev libzmq3-dev libsodium-dev libzookeeper-mt-dev zookeeper
+  clang libclang-rt-14-dev
   dataset-fashion-mnist xvfb
   desktop-file-utils appstream lintian
 )

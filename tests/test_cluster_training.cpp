@@ -1,8 +1,10 @@
 // The cluster with real processes over loopback, without ZooKeeper: a master in this
 // process (ClusterMaster + Trainer) and `scaleout worker --connect` child processes
-// (SCALEOUT_BINARY). With fixed membership the cluster run is bit-identical to local
+// (SCALEOUT_BINARY), secure by default (CURVE keys in a temporary XDG_CONFIG_HOME that
+// the workers inherit). With fixed membership the cluster run is bit-identical to local
 // threads; a SIGKILLed worker, a late joiner and a stream of malformed messages leave
-// the run going and (for the malformed stream) its parameters untouched.
+// the run going and (for the malformed stream) its parameters untouched. A worker with a
+// key the master does not know, and peers without CURVE, are refused and change nothing.
 #include <csignal>
 #include <mutex>
 #include <random>
@@ -16,7 +18,9 @@
 
 #include "cluster/cluster_master.h"
 #include "cluster/protocol.h"
+#include "cluster/security.h"
 #include "data/data_source.h"
+#include "fixtures/zookeeper_server.h"  // freeLoopbackPort
 #include "train/trainer.h"
 
 using namespace scaleout;
@@ -101,9 +105,15 @@ class WorkerProcess {
       process_.waitForFinished(5000);
     }
   }
+  // Another user's config dir: another worker key pair.
+  void setConfigDir(const QString& dir) {
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert("XDG_CONFIG_HOME", dir);
+    process_.setProcessEnvironment(env);
+  }
   void start(const QStringList& args) {
     process_.setProgram(binary());
-    process_.setArguments(QStringList{"worker", "--insecure", "--threads", "1"} + args);
+    process_.setArguments(QStringList{"worker", "--threads", "1"} + args);
     process_.setProcessChannelMode(QProcess::MergedChannels);
     process_.setStandardOutputFile(logPath_);
     process_.start();
@@ -137,20 +147,21 @@ bool waitFor(Pred pred, int ms) {
 }
 
 struct MasterUnderTest {
+  std::mutex logMutex;  // before master: it logs from its constructor (keys, self-test)
+  QStringList log;
   Trainer trainer;
   ClusterMaster master;
   Recorder recorder;
-  std::mutex logMutex;
-  QStringList log;
 
-  MasterUnderTest(const Conf& conf, const TrainTestData& data)
-      : trainer(conf, data), master(conf, data.train, options(this)) {
+  MasterUnderTest(const Conf& conf, const TrainTestData& data, bool insecure = false)
+      : trainer(conf, data), master(conf, data.train, options(this, insecure)) {
     master.setJoinHandler([this](std::unique_ptr<Worker> w) { trainer.addWorker(std::move(w)); });
     trainer.addObserver(&recorder);
   }
-  static ClusterMasterOptions options(MasterUnderTest* self) {
+  static ClusterMasterOptions options(MasterUnderTest* self, bool insecure) {
     ClusterMasterOptions o;
     o.bind = "tcp://127.0.0.1:*";
+    o.security.insecure = insecure;
     o.heartbeatTimeoutSeconds = 3.0;
     o.log = [self](const std::string& line) {
       std::lock_guard lock(self->logMutex);
@@ -170,10 +181,14 @@ class TestClusterTraining : public QObject {
   Q_OBJECT
 
   TrainTestData data_;
+  QTemporaryDir config_;
 
  private slots:
   void initTestCase() {
     if (binary().isEmpty() || !QFile::exists(binary())) QSKIP("SCALEOUT_BINARY is not set to the built scaleout executable");
+    // Keys of this user (master and workers alike) live here, never in the real ~/.config.
+    QVERIFY(config_.isValid());
+    qputenv("XDG_CONFIG_HOME", config_.path().toUtf8());
     data_ = loadTrainTest(irisConf(1, 1));
     QCOMPARE(data_.train.size(), size_t{120});
   }
@@ -208,6 +223,36 @@ class TestClusterTraining : public QObject {
           double(stats.bytesReceived) / m.recorder.rounds(), run.finalEvaluation.accuracy, localRun.finalEvaluation.accuracy);
     QVERIFY(a.log().contains("connected to the master at"));
     QVERIFY(a.log().contains("received 120 training rows") || b.log().contains("received 120 training rows"));
+  }
+
+  // With momentum 0 tasks leave the velocity out (the update never reads it): about P
+  // floats fewer per task, and the run is still bit-identical to local threads.
+  void noVelocityOnTheWireWithoutMomentum() {
+    const int epochs = 30;
+    double perTask[2] = {0, 0};
+    size_t parameters = 0;
+    for (int i = 0; i < 2; ++i) {
+      Conf conf = irisConf(epochs, 3);
+      conf.momentum = i == 0 ? 0.9 : 0.0;
+      Trainer local(conf, data_);
+      QVERIFY(local.run().completed);
+      conf.threads = 1;
+      QTemporaryDir dir;
+      MasterUnderTest m(conf, data_);
+      WorkerProcess a(dir, "a"), b(dir, "b");
+      a.start({"--connect", QString::fromStdString(m.master.endpoint())});
+      b.start({"--connect", QString::fromStdString(m.master.endpoint())});
+      QVERIFY2(waitFor([&] { return m.master.connectedWorkers() == 2; }, 20000), qPrintable(m.logText()));
+      const auto before = m.master.stats();
+      const RunSummary run = m.trainer.run();
+      QVERIFY2(run.completed, run.error.c_str());
+      const auto after = m.master.stats();
+      QVERIFY2(m.trainer.parameters() == local.parameters(), qPrintable(QString("momentum %1: cluster differs from local").arg(conf.momentum)));
+      perTask[i] = double(after.bytesSent - before.bytesSent) / double(after.tasksSent - before.tasksSent);
+      parameters = static_cast<size_t>(local.parameters().size());
+    }
+    qInfo("bytes sent per task: %.0f with momentum 0.9, %.0f with momentum 0 (%zu parameters)", perTask[0], perTask[1], parameters);
+    QVERIFY(perTask[0] - perTask[1] > 0.9 * 4.0 * double(parameters));
   }
 
   void workerKilledMidRunDoesNotStopTheRun() {
@@ -249,7 +294,7 @@ class TestClusterTraining : public QObject {
     std::thread t([&] { run = m.trainer.run(); });
     const bool started = waitFor([&] { return m.recorder.rounds() >= 20; }, 20000);
     WorkerProcess a(dir, "late");
-    a.start({"--connect", QString::fromStdString(m.master.endpoint())});
+    a.start({"--connect", QString::fromStdString(m.master.endpoint()), "--bind", "127.0.0.1"});  // a chosen source address
     const bool used = waitFor([&] { return m.recorder.remoteResults() >= 20; }, 20000);
     m.trainer.control().cancel();
     t.join();
@@ -275,6 +320,10 @@ class TestClusterTraining : public QObject {
     zmq::socket_t dealer(ctx, zmq::socket_type::dealer);
     dealer.set(zmq::sockopt::linger, 0);
     dealer.set(zmq::sockopt::rcvtimeo, 5000);
+    const CurveKeyPair keys = loadOrCreateKeyPair(curveDir({}), "worker", {});  // an accepted key
+    dealer.set(zmq::sockopt::curve_serverkey, master.publicKey());
+    dealer.set(zmq::sockopt::curve_publickey, keys.publicKey);
+    dealer.set(zmq::sockopt::curve_secretkey, keys.secretKey);
     dealer.connect(master.endpoint());
     const Encoded hello = encodeWithVersion(kProtocolVersion + 1, Envelope{}, HelloMsg{1, "future", "host", 1});
     dealer.send(zmq::buffer(hello.header), zmq::send_flags::sndmore);
@@ -299,11 +348,17 @@ class TestClusterTraining : public QObject {
     QVERIFY(log.join("\n").contains("refused"));
   }
 
-  // Garbage from a test client while a real worker trains: the parameters come out exactly
-  // as in the same run without the garbage, and every bad message was dropped.
-  void malformedMessagesLeaveTrainingUntouched() {
-    const int epochs = 80;
-    auto runOnce = [&](bool attack, ClusterMasterStats& stats) {
+  // (helpers, not test functions)
+ private:
+  // Who sends the garbage: nobody, a peer holding an accepted key (so every message reaches
+  // the decoder), a stranger with its own CURVE key, or a peer without CURVE.
+  enum class Attacker { None, Authenticated, Stranger, Plain };
+
+  // One run with a real worker while `attacker` sends garbage and forged results; returns
+  // the trained parameters (empty on failure).
+  Eigen::VectorXf runUnderAttack(Attacker attacker, ClusterMasterStats& stats, int epochs) {
+    {
+      const bool attack = attacker != Attacker::None;
       QTemporaryDir dir;
       Conf conf = irisConf(epochs, 1);
       conf.balanceShares = false;  // two runs compared bit for bit: no timing-dependent shares
@@ -312,13 +367,19 @@ class TestClusterTraining : public QObject {
       a.start({"--connect", QString::fromStdString(m.master.endpoint())});
       if (!waitFor([&] { return m.master.connectedWorkers() == 1; }, 20000)) return Eigen::VectorXf();
       std::atomic<bool> done{false};
-      std::thread attacker;
+      std::thread attackThread;
       if (attack)
-        attacker = std::thread([&] {
+        attackThread = std::thread([&] {
           zmq::context_t ctx;
           zmq::socket_t d(ctx, zmq::socket_type::dealer);
           d.set(zmq::sockopt::linger, 0);
           d.set(zmq::sockopt::sndtimeo, 100);
+          if (attacker != Attacker::Plain) {
+            const CurveKeyPair keys = attacker == Attacker::Authenticated ? loadOrCreateKeyPair(curveDir({}), "worker", {}) : newKeyPair();
+            d.set(zmq::sockopt::curve_serverkey, m.master.publicKey());
+            d.set(zmq::sockopt::curve_publickey, keys.publicKey);
+            d.set(zmq::sockopt::curve_secretkey, keys.secretKey);
+          }
           d.connect(m.master.endpoint());
           std::mt19937 rng(7);
           auto sendFrames = [&](const std::vector<std::vector<uint8_t>>& frames) {
@@ -373,20 +434,253 @@ class TestClusterTraining : public QObject {
         });
       const RunSummary run = m.trainer.run();
       done = true;
-      if (attacker.joinable()) attacker.join();
+      if (attackThread.joinable()) attackThread.join();
       stats = m.master.stats();
       if (!run.completed) return Eigen::VectorXf();
       return Eigen::VectorXf(m.trainer.parameters());
-    };
+    }
+  }
+
+ private slots:
+  // Garbage from an authenticated test client while a real worker trains: the parameters
+  // come out exactly as in the same run without the garbage, and every bad message was dropped.
+  void malformedMessagesLeaveTrainingUntouched() {
+    const int epochs = 80;
     ClusterMasterStats clean, attacked;
-    const Eigen::VectorXf reference = runOnce(false, clean);
-    const Eigen::VectorXf underAttack = runOnce(true, attacked);
+    const Eigen::VectorXf reference = runUnderAttack(Attacker::None, clean, epochs);
+    const Eigen::VectorXf underAttack = runUnderAttack(Attacker::Authenticated, attacked, epochs);
     QVERIFY(reference.size() > 0);
     QVERIFY(underAttack.size() > 0);
     QVERIFY2(underAttack == reference, "malformed messages changed the trained parameters");
     QCOMPARE(clean.messagesDropped, uint64_t{0});
     QVERIFY(attacked.messagesDropped > 100);
     qInfo("%llu malformed or forged messages dropped during the run", static_cast<unsigned long long>(attacked.messagesDropped));
+  }
+
+  // The same forged results from peers that do not hold an accepted key never reach the
+  // master at all: not one message decoded, the parameters exactly those of a clean run.
+  void unauthenticatedPeerCannotSubmitParameters() {
+    const int epochs = 40;
+    ClusterMasterStats clean, stranger, plain;
+    const Eigen::VectorXf reference = runUnderAttack(Attacker::None, clean, epochs);
+    const Eigen::VectorXf withStranger = runUnderAttack(Attacker::Stranger, stranger, epochs);
+    const Eigen::VectorXf withPlain = runUnderAttack(Attacker::Plain, plain, epochs);
+    QVERIFY(reference.size() > 0);
+    QVERIFY2(withStranger == reference, "a peer with an unknown CURVE key changed the trained parameters");
+    QVERIFY2(withPlain == reference, "a peer without CURVE changed the trained parameters");
+    QCOMPARE(stranger.messagesDropped, uint64_t{0});  // nothing got as far as the decoder
+    QCOMPARE(plain.messagesDropped, uint64_t{0});
+    QVERIFY(stranger.peersRefused >= 1);
+    QVERIFY(plain.handshakeFailures >= 1);
+    QCOMPARE(stranger.workersJoined, 1);
+    QCOMPARE(plain.workersJoined, 1);
+    qInfo("stranger refused %llu time(s); plain peer failed the handshake %llu time(s)",
+          static_cast<unsigned long long>(stranger.peersRefused), static_cast<unsigned long long>(plain.handshakeFailures));
+  }
+
+  // A worker whose key is on no list of this master (another user's config dir) is refused
+  // with its key named on both sides; the accepted worker trains on and the run completes.
+  void workerWithUnknownKeyIsRefused() {
+    QTemporaryDir dir, otherUser;
+    MasterUnderTest m(irisConf(150, 1), data_);
+    WorkerProcess good(dir, "good"), bad(dir, "bad");
+    bad.setConfigDir(otherUser.path());
+    good.start({"--connect", QString::fromStdString(m.master.endpoint())});
+    bad.start({"--connect", QString::fromStdString(m.master.endpoint()), "--master-key", QString::fromStdString(m.master.publicKey())});
+    const auto t0 = Clock::now();
+    QVERIFY2(waitFor([&] { return bad.log().contains("refused this worker's key"); }, 10000), qPrintable(bad.log() + "\n" + m.logText()));
+    const double said = std::chrono::duration<double>(Clock::now() - t0).count();
+    QVERIFY2(waitFor([&] { return m.master.connectedWorkers() == 1; }, 20000), qPrintable(m.logText()));
+    const RunSummary run = m.trainer.run();
+    QVERIFY2(run.completed, run.error.c_str());
+    QVERIFY(run.finalEvaluation.accuracy >= 0.85);
+    QVERIFY(m.recorder.remoteResults() > 0);
+    QCOMPARE(m.master.stats().workersJoined, 1);
+    QVERIFY(m.master.stats().peersRefused >= 1);
+    const QRegularExpression keyRe("CURVE on: this worker's key (\\S{40})");
+    const auto match = keyRe.match(bad.log());
+    QVERIFY2(match.hasMatch(), qPrintable(bad.log()));
+    QVERIFY2(m.logText().contains("refused a connection from") && m.logText().contains(match.captured(1)), qPrintable(m.logText()));
+    qInfo("the refused worker said so %.2f s after it started", said);
+  }
+
+  // Workers of other users get in two ways: a key listed in the master's allow-list
+  // (--authorized-workers), or a key derived from the cluster secret both sides hold.
+  void allowListedAndClusterSecretWorkersAreAccepted() {
+    QTemporaryDir dir, userA, userB;
+    const CurveKeyPair keyA = loadOrCreateKeyPair(std::filesystem::path(userA.path().toStdString()) / "scaleout" / "curve", "worker", {});
+    const QString allow = dir.filePath("authorized_workers"), secret = dir.filePath("cluster.secret");
+    {
+      QFile f(allow);
+      QVERIFY(f.open(QIODevice::WriteOnly));
+      f.write(QByteArray("# lab machines\n") + QByteArray::fromStdString(keyA.publicKey) + " user-a\n");
+      QFile g(secret);
+      QVERIFY(g.open(QIODevice::WriteOnly));
+      g.write("a shared secret of the lab cluster\n");
+      g.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+    }
+    std::mutex logMutex;
+    QStringList log;
+    Trainer trainer(irisConf(100, 1), data_);
+    ClusterMasterOptions o;
+    o.security.authorizedWorkers = allow.toStdString();
+    o.security.clusterSecretFile = secret.toStdString();
+    o.log = [&](const std::string& line) {
+      std::lock_guard lock(logMutex);
+      log << QString::fromStdString(line);
+    };
+    ClusterMaster master(irisConf(100, 1), data_.train, o);
+    master.setJoinHandler([&](std::unique_ptr<Worker> w) { trainer.addWorker(std::move(w)); });
+    auto logText = [&] {
+      std::lock_guard lock(logMutex);
+      return log.join("\n");
+    };
+    QVERIFY2(logText().contains("authorized_workers line 2 (user-a)"), qPrintable(logText()));
+    WorkerProcess a(dir, "a"), b(dir, "b");
+    a.setConfigDir(userA.path());
+    b.setConfigDir(userB.path());
+    const QString key = QString::fromStdString(master.publicKey());
+    a.start({"--connect", QString::fromStdString(master.endpoint()), "--master-key", key});
+    b.start({"--connect", QString::fromStdString(master.endpoint()), "--master-key", key, "--cluster-secret", secret});
+    QVERIFY2(waitFor([&] { return master.connectedWorkers() == 2; }, 20000), qPrintable(logText() + "\n" + a.log() + "\n" + b.log()));
+    const RunSummary run = trainer.run();
+    QVERIFY2(run.completed, run.error.c_str());
+    QCOMPARE(master.stats().peersRefused, uint64_t{0});
+    QVERIFY2(b.log().contains("(--cluster-secret " + secret + ")"), qPrintable(b.log()));
+  }
+
+  // Appending a refused worker's key to the allow-list admits it at its next attempt,
+  // without restarting the master.
+  void allowListEditAdmitsAWorkerWithoutRestart() {
+    QTemporaryDir dir, otherUser;
+    const QString allow = dir.filePath("authorized_workers");
+    {
+      QFile f(allow);
+      QVERIFY(f.open(QIODevice::WriteOnly));
+      f.write("# nobody yet\n");
+    }
+    const CurveKeyPair key = loadOrCreateKeyPair(std::filesystem::path(otherUser.path().toStdString()) / "scaleout" / "curve", "worker", {});
+    std::mutex logMutex;
+    QStringList log;
+    ClusterMasterOptions o;
+    o.security.authorizedWorkers = allow.toStdString();
+    o.log = [&](const std::string& line) {
+      std::lock_guard lock(logMutex);
+      log << QString::fromStdString(line);
+    };
+    ClusterMaster master(irisConf(1, 1), data_.train, o);
+    auto logText = [&] {
+      std::lock_guard lock(logMutex);
+      return log.join("\n");
+    };
+    WorkerProcess w(dir, "w");
+    w.setConfigDir(otherUser.path());
+    w.start({"--connect", QString::fromStdString(master.endpoint()), "--master-key", QString::fromStdString(master.publicKey())});
+    QVERIFY2(waitFor([&] { return w.log().contains("refused this worker's key"); }, 10000), qPrintable(w.log()));
+    {
+      QFile f(allow);
+      QVERIFY(f.open(QIODevice::Append));
+      f.write(QByteArray::fromStdString(key.publicKey) + " added-later\n");
+    }
+    const auto t0 = Clock::now();
+    QVERIFY2(waitFor([&] { return master.connectedWorkers() == 1; }, 25000), qPrintable(logText() + "\n" + w.log()));
+    qInfo("admitted %.1f s after the allow-list edit (the worker retries every 10 s)",
+          std::chrono::duration<double>(Clock::now() - t0).count());
+    QVERIFY2(logText().contains("changed: 2 worker key(s) accepted now"), qPrintable(logText()));
+  }
+
+  // The command line end to end: `scaleout train --bind --cluster-secret` and a worker of
+  // another user holding the same secret; and the flag errors users will meet.
+  void commandLineSecurityFlags() {
+    QTemporaryDir dir, otherUser;
+    const QString secret = dir.filePath("lab.secret"), badList = dir.filePath("bad_list"), conf = dir.filePath("conf.json");
+    {
+      QFile g(secret);
+      QVERIFY(g.open(QIODevice::WriteOnly));
+      g.write("the lab's shared cluster secret\n");
+      g.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+      QFile b(badList);
+      QVERIFY(b.open(QIODevice::WriteOnly));
+      b.write("# ok\nnot-a-key label\n");
+    }
+    const QString iris = qEnvironmentVariable("SCALEOUT_SOURCE_DIR") + "/resources/confs/iris-mlp.json";
+    auto runToEnd = [&](const QStringList& args, QString& output) {
+      QProcess p;
+      p.setProgram(binary());
+      p.setArguments(args);
+      p.setProcessChannelMode(QProcess::MergedChannels);
+      p.start();
+      if (!p.waitForFinished(60000)) {
+        p.kill();
+        p.waitForFinished(5000);
+      }
+      output = QString::fromUtf8(p.readAll());
+      return p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    };
+    QString out;
+    QCOMPARE(runToEnd({"train", iris, "--out", dir.filePath("r0"), "--bind", "tcp://127.0.0.1:*", "--authorized-workers", badList}, out), 1);
+    QVERIFY2(out.contains("line 2: 'not-a-key'"), qPrintable(out));
+    QCOMPARE(runToEnd({"train", iris, "--out", dir.filePath("r1"), "--bind", "tcp://127.0.0.1:*", "--zk-auth", "nocolon"}, out), 1);
+    QVERIFY2(out.contains("user:password"), qPrintable(out));
+    QCOMPARE(runToEnd({"worker", "--connect", "tcp://127.0.0.1:1", "--insecure", "--master-key", "x"}, out), 2);
+    QVERIFY2(out.contains("--insecure turns CURVE off"), qPrintable(out));
+
+    // A master (its own process) and another user's worker that holds the cluster secret.
+    const int port = fixtures::freeLoopbackPort();
+    const QString endpoint = QString("tcp://127.0.0.1:%1").arg(port);
+    QProcess master;
+    master.setProgram(binary());
+    master.setArguments({"train", iris, "--out", dir.filePath("r2"), "--bind", endpoint, "--cluster-secret", secret, "--set",
+                         "finetuneEpochs=3000", "--interval", "100"});
+    master.setProcessChannelMode(QProcess::MergedChannels);
+    master.setStandardOutputFile(dir.filePath("master.log"));
+    master.start();
+    QVERIFY(master.waitForStarted(10000));
+    auto masterLog = [&] {
+      QFile f(dir.filePath("master.log"));
+      return f.open(QIODevice::ReadOnly) ? QString::fromUtf8(f.readAll()) : QString();
+    };
+    QVERIFY2(waitFor([&] { return masterLog().contains("listening for workers on " + endpoint); }, 20000), qPrintable(masterLog()));
+    const QRegularExpression keyRe("CURVE on: master key (\\S{40})");
+    const QString masterKey = keyRe.match(masterLog()).captured(1);
+    QVERIFY2(!masterKey.isEmpty(), qPrintable(masterLog()));
+    WorkerProcess w(dir, "w");
+    w.setConfigDir(otherUser.path());
+    w.start({"--connect", endpoint, "--master-key", masterKey, "--cluster-secret", secret});
+    const bool joined = waitFor([&] { return w.log().contains("ready: 1 lane(s) training"); }, 20000);
+    if (!master.waitForFinished(60000)) master.kill();
+    QVERIFY2(joined, qPrintable(masterLog() + "\n" + w.log()));
+    QCOMPARE(master.exitCode(), 0);
+    QVERIFY2(masterLog().contains("accepts worker key") && masterLog().contains("--cluster-secret"), qPrintable(masterLog()));
+    QVERIFY2(!masterLog().contains("INSECURE"), qPrintable(masterLog()));
+  }
+
+  // Mixed security: each side says why within a few seconds instead of hanging silently.
+  void mixedSecurityIsExplained_data() {
+    QTest::addColumn<bool>("masterInsecure");
+    QTest::addColumn<QStringList>("workerArgs");
+    QTest::addColumn<QString>("expected");
+    QTest::newRow("insecure worker, secure master") << false << QStringList{"--insecure"} << "requires CURVE and this worker runs --insecure";
+    QTest::newRow("secure worker, insecure master") << true << QStringList{} << "runs --insecure";
+    QTest::newRow("wrong master key") << false << QStringList{"--master-key", QString::fromStdString(newKeyPair().publicKey)}
+                                      << "is not that master's";
+  }
+  void mixedSecurityIsExplained() {
+    QFETCH(bool, masterInsecure);
+    QFETCH(QStringList, workerArgs);
+    QFETCH(QString, expected);
+    QTemporaryDir dir;
+    MasterUnderTest m(irisConf(1, 1), data_, masterInsecure);
+    WorkerProcess w(dir, "w");
+    const auto t0 = Clock::now();
+    w.start(QStringList{"--connect", QString::fromStdString(m.master.endpoint())} + workerArgs);
+    QVERIFY2(waitFor([&] { return w.log().contains(expected); }, 10000), qPrintable(w.log()));
+    const double seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    QVERIFY(seconds < 8.0);
+    QCOMPARE(m.master.connectedWorkers(), 0);
+    if (!QString(QTest::currentDataTag()).contains("wrong master key"))
+      QVERIFY2(waitFor([&] { return m.logText().contains("failed the handshake"); }, 5000), qPrintable(m.logText()));
+    qInfo("%s: the worker explained it after %.2f s", QTest::currentDataTag(), seconds);
   }
 
   void workerWaitsForAMasterAndStopsCleanly() {

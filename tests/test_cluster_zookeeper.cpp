@@ -1,7 +1,8 @@
 // ZooKeeper discovery against a real server (tests/fixtures/zookeeper_server.h): the
 // registry's nodes and watches, a master that finds ZooKeeper unreachable and trains on,
-// workers that find the master through ZooKeeper, and a run that survives ZooKeeper
-// being stopped in the middle.
+// workers that find the master (and its CURVE key) through ZooKeeper, a run that survives
+// ZooKeeper being stopped in the middle, and digest ACLs that keep other clients from
+// changing the cluster's nodes.
 #include <mutex>
 #include <thread>
 
@@ -10,8 +11,11 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <zookeeper/zookeeper.h>
+
 #include "cluster/master_service.h"
 #include "cluster/protocol.h"
+#include "cluster/security.h"
 #include "cluster/zk_registry.h"
 #include "data/data_source.h"
 #include "fixtures/zookeeper_server.h"
@@ -97,9 +101,13 @@ class TestClusterZooKeeper : public QObject {
 
   fixtures::ZooKeeperServer server_;
   TrainTestData data_;
+  QTemporaryDir config_;
 
  private slots:
   void initTestCase() {
+    // CURVE keys of masters and workers (which inherit the variable) live here.
+    QVERIFY(config_.isValid());
+    qputenv("XDG_CONFIG_HOME", config_.path().toUtf8());
     const QString missing = fixtures::ZooKeeperServer::unavailableReason();
     if (!missing.isEmpty()) QSKIP(qPrintable(missing));
     const QString failed = server_.start(30000);
@@ -159,7 +167,6 @@ class TestClusterZooKeeper : public QObject {
     MasterServiceOptions o;
     o.zkHosts = "127.0.0.1:" + std::to_string(fixtures::freeLoopbackPort());
     o.cluster = "nobody-home";
-    o.insecure = true;
     o.zkSessionTimeoutMs = 2000;
     o.log = log.sink();
     const auto t0 = Clock::now();
@@ -171,27 +178,130 @@ class TestClusterZooKeeper : public QObject {
     QVERIFY2(run.completed, run.error.c_str());
   }
 
-  void masterRefusesToStartWithoutInsecure() {
+  // The master publishes its CURVE key; a worker started --insecure is told at once why
+  // it will not connect (no handshake attempt that would fail silently).
+  void masterPublishesItsKeyAndAnInsecureWorkerIsTold() {
+    if (binary().isEmpty() || !QFile::exists(binary())) QSKIP("SCALEOUT_BINARY is not set to the built scaleout executable");
+    LogLines log;
     Conf conf = irisConf(1);
     Trainer trainer(conf, data_);
     MasterServiceOptions o;
     o.zkHosts = server_.hostPort().toStdString();
-    try {
-      MasterService service(conf, data_.train, trainer, o);
-      QFAIL("a cluster master started without CURVE and without --insecure");
-    } catch (const std::exception& e) {
-      QVERIFY(QString(e.what()).contains("--insecure"));
+    o.cluster = "keys";
+    o.log = log.sink();
+    MasterService service(conf, data_.train, trainer, o);
+    QVERIFY(isZ85Key(service.publicKey()));
+    QFile pub(config_.filePath("scaleout/curve/master.pub"));
+    QVERIFY(pub.open(QIODevice::ReadOnly));
+    QCOMPARE(pub.readAll().trimmed().toStdString(), service.publicKey());
+    std::mutex seenMutex;
+    nlohmann::json seen;
+    ZkRegistryOptions wo;
+    wo.hosts = o.zkHosts;
+    wo.root = clusterRoot("keys");
+    ZkRegistry observer(wo);
+    observer.watchMaster([&](std::optional<nlohmann::json> m) {
+      std::lock_guard lock(seenMutex);
+      seen = m ? *m : nlohmann::json();
+    });
+    QVERIFY(waitFor(
+        [&] {
+          std::lock_guard lock(seenMutex);
+          return seen.is_object() && seen.value("publicKey", "") == service.publicKey();
+        },
+        10000));
+    {
+      std::lock_guard lock(seenMutex);
+      QCOMPARE(seen.value("secure", false), true);
     }
+    QTemporaryDir dir;
+    QProcess w;
+    w.setProgram(binary());
+    w.setArguments({"worker", "--insecure", "--zk", server_.hostPort(), "--cluster", "keys"});
+    w.setProcessChannelMode(QProcess::MergedChannels);
+    w.setStandardOutputFile(dir.filePath("w.log"));
+    w.start();
+    QVERIFY(w.waitForStarted(10000));
+    auto readLog = [&] {
+      QFile f(dir.filePath("w.log"));
+      return f.open(QIODevice::ReadOnly) ? QString::fromUtf8(f.readAll()) : QString();
+    };
+    QVERIFY2(waitFor([&] { return readLog().contains("requires CURVE and this worker runs --insecure"); }, 10000), qPrintable(readLog()));
+    w.terminate();
+    QVERIFY(w.waitForFinished(10000));
+    QCOMPARE(service.stats().workersJoined, 0);
   }
 
-  // Workers started before the master find it through ZooKeeper; stopping ZooKeeper in
-  // the middle of the run neither stops the run nor the connected workers.
+  // --zk-auth: nodes are creator-ALL + world-READ. A client without the credentials reads
+  // the master node but can neither change nor delete it, nor add a worker; another
+  // identity cannot register either, and says why.
+  void digestAclKeepsOtherClientsOut() {
+    LogLines log;
+    ZkRegistryOptions o;
+    o.hosts = server_.hostPort().toStdString();
+    o.root = clusterRoot("acl-test");
+    o.sessionTimeoutMs = 4000;
+    o.auth = "lab:s3cret";
+    o.log = log.sink();
+    ZkRegistry master(o);
+    std::atomic<int> workerCount{-1};
+    master.watchWorkers([&](const std::vector<nlohmann::json>& w) { workerCount = static_cast<int>(w.size()); });
+    master.publishMaster({{"endpoint", "tcp://127.0.0.1:9"}, {"protocolVersion", kProtocolVersion}});
+    QVERIFY2(waitFor([&] { return log.contains("registered this master at /scaleout/acl-test/master"); }, 10000), qPrintable(log.text()));
+    {
+      ZkRegistry worker(o);  // same credentials: may register
+      worker.publishWorker("w1", {{"name", "worker"}, {"id", "w1"}});
+      QVERIFY2(waitFor([&] { return workerCount.load() == 1; }, 10000), qPrintable(log.text()));
+    }
+
+    zhandle_t* zh = zookeeper_init(o.hosts.c_str(), nullptr, 4000, nullptr, nullptr, 0);
+    QVERIFY(zh);
+    const bool connected = waitFor([&] { return zoo_state(zh) == ZOO_CONNECTED_STATE; }, 10000);
+    char buf[1024];
+    int len = sizeof buf;
+    const int getRc = zoo_get(zh, "/scaleout/acl-test/master", 0, buf, &len, nullptr);
+    const int setRc = zoo_set(zh, "/scaleout/acl-test/master", "{}", 2, -1);
+    const int deleteRc = zoo_delete(zh, "/scaleout/acl-test/master", -1);
+    const int createRc = zoo_create(zh, "/scaleout/acl-test/workers/intruder", "x", 1, &ZOO_OPEN_ACL_UNSAFE, ZOO_EPHEMERAL, nullptr, 0);
+    const int deleteRootRc = zoo_delete(zh, "/scaleout/acl-test/workers", -1);
+    struct ACL_vector acl{};
+    struct Stat stat{};
+    const int aclRc = zoo_get_acl(zh, "/scaleout/acl-test/master", &acl, &stat);
+    QStringList entries;
+    for (int i = 0; i < acl.count; ++i)
+      entries << QString("%1:%2=%3").arg(acl.data[i].id.scheme, QString(acl.data[i].id.id).section(':', 0, 0)).arg(acl.data[i].perms);
+    if (aclRc == ZOK) deallocate_ACL_vector(&acl);
+    zookeeper_close(zh);
+    QVERIFY(connected);
+    QCOMPARE(getRc, int(ZOK));
+    QVERIFY(QByteArray(buf, len).contains("tcp://127.0.0.1:9"));
+    QCOMPARE(setRc, int(ZNOAUTH));
+    QCOMPARE(deleteRc, int(ZNOAUTH));
+    QCOMPARE(createRc, int(ZNOAUTH));
+    QCOMPARE(deleteRootRc, int(ZNOAUTH));
+    QCOMPARE(aclRc, int(ZOK));
+    entries.sort();
+    QCOMPARE(entries.join(" "), QString("digest:lab=%1 world:anyone=%2").arg(ZOO_PERM_ALL).arg(ZOO_PERM_READ));
+
+    LogLines otherLog;
+    ZkRegistryOptions other = o;
+    other.auth = "mallory:guess";
+    other.log = otherLog.sink();
+    ZkRegistry intruder(other);
+    intruder.publishWorker("m1", {{"name", "worker"}, {"id", "m1"}});
+    QVERIFY2(waitFor([&] { return otherLog.contains("belong to another --zk-auth identity"); }, 10000), qPrintable(otherLog.text()));
+    QCOMPARE(workerCount.load(), 0);
+  }
+
+  // Workers started before the master find it (and its key) through ZooKeeper; stopping
+  // ZooKeeper in the middle of the run neither stops the run nor the connected workers,
+  // and with --zk-auth everyone registers again after the restart under the same ACL.
   void discoveryAndZooKeeperLossMidRun() {
     if (binary().isEmpty() || !QFile::exists(binary())) QSKIP("SCALEOUT_BINARY is not set to the built scaleout executable");
     QTemporaryDir dir;
     auto startWorker = [&](QProcess& p, const QString& name) {
       p.setProgram(binary());
-      p.setArguments({"worker", "--insecure", "--zk", server_.hostPort(), "--cluster", "discovery", "--threads", "1"});
+      p.setArguments({"worker", "--zk", server_.hostPort(), "--cluster", "discovery", "--threads", "1", "--zk-auth", "lab:pw"});
       p.setProcessChannelMode(QProcess::MergedChannels);
       p.setStandardOutputFile(dir.filePath(name));
       p.start();
@@ -216,7 +326,7 @@ class TestClusterZooKeeper : public QObject {
     MasterServiceOptions o;
     o.zkHosts = server_.hostPort().toStdString();
     o.cluster = "discovery";
-    o.insecure = true;
+    o.zkAuth = "lab:pw";  // the nodes must come back after the restart under the same ACL
     o.zkSessionTimeoutMs = 4000;
     o.log = log.sink();
     std::atomic<bool> ended{false};
@@ -263,8 +373,11 @@ class TestClusterZooKeeper : public QObject {
       QVERIFY(training);
       QVERIFY2(goesOn, qPrintable(log.text()));
       QVERIFY2(zkNoticed, qPrintable(log.text()));
-      QVERIFY2(reRegistered, qPrintable(log.text() + "\n--- a:\n" + readLog("a.log")));
+      if (!reRegistered)  // QVERIFY2 cuts long messages: print both logs whole
+        for (const QString& line : (log.text() + "\n--- a:\n" + readLog("a.log")).split('\n')) qInfo("%s", qPrintable(line));
+      QVERIFY(reRegistered);
       QCOMPARE(service.stats().workersLost, 0);  // both workers kept training
+      QVERIFY2(!log.contains("ZNOAUTH") && !log.contains("not authenticated"), qPrintable(log.text()));
     }
     QVERIFY(run.error.empty());
     // The workers outlived ZooKeeper's absence and the run.

@@ -8,6 +8,7 @@
 
 #include "cluster/protocol.h"
 #include "cluster/remote_worker.h"
+#include "cluster/zap_handler.h"
 #include "cluster/zmq_io.h"
 #include "config/conf_io.h"
 #include "nn/network.h"
@@ -86,8 +87,13 @@ struct ClusterMaster::Impl {
   std::string confJson, phasesJson;
   std::shared_ptr<const DataSet> shard;
   uint64_t shardHashValue = 0;
+  bool sendVelocity = true;  // false with momentum 0: the update never reads it
   zmq::context_t context;
+  std::unique_ptr<ZapHandler> zap;  // before router: it must answer before the first bind
   zmq::socket_t router;
+  std::unique_ptr<SocketMonitor> monitor;
+  uint64_t handshakeFailures = 0;
+  Clock::time_point lastHandshakeLog;
   WakePipe wake;
   std::shared_ptr<TaskOutbox> outbox;
   std::atomic<bool> stopping{false};
@@ -110,6 +116,7 @@ struct ClusterMaster::Impl {
         wake(context, "scaleout-master-wake") {
     NetworkLayout layout(conf);
     confJson = confToJson(conf).dump();
+    sendVelocity = conf.momentum != 0;
     phasesJson = phasesToJson(planPhases(conf, layout));
     // Borrow the caller's rows without copying them: the owner is a token that keeps
     // zero-copy sends happy; `train` itself outlives this object by contract.
@@ -310,7 +317,8 @@ struct ClusterMaster::Impl {
       Blob blobs[3];
       if (t.task.params) blobs[0] = {t.task.params, t.task.params->data(), static_cast<size_t>(t.task.params->size()) * 4};
       if (t.task.state) {
-        blobs[1] = {t.task.state, t.task.state->velocity.data(), static_cast<size_t>(t.task.state->velocity.size()) * 4};
+        if (sendVelocity)
+          blobs[1] = {t.task.state, t.task.state->velocity.data(), static_cast<size_t>(t.task.state->velocity.size()) * 4};
         blobs[2] = {t.task.state, t.task.state->adagrad.data(), static_cast<size_t>(t.task.state->adagrad.size()) * 4};
       }
       BlobCrcs crcs;
@@ -323,7 +331,7 @@ struct ClusterMaster::Impl {
         crcs.known.push_back(known);
       }
       const long long round = t.task.round;
-      TaskMsg m{t.lane, std::move(t.task)};
+      TaskMsg m{t.lane, std::move(t.task), sendVelocity};
       const SendStatus s = send(t.peer, envelopeFor(p, round), m, &crcs);
       if (s == SendStatus::Sent) {
         count([&](ClusterMasterStats& st) { ++st.tasksSent; });
@@ -351,20 +359,41 @@ struct ClusterMaster::Impl {
     for (auto& [identity, reason] : gone) peerGone(identity, reason);
   }
 
+  // Failed handshakes never reach the ROUTER as messages; the monitor sees them.
+  void monitorEvents() {
+    while (auto e = monitor->next()) {
+      if (e->event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) continue;  // the ZAP handler logged the key
+      ++handshakeFailures;
+      count([&](ClusterMasterStats& st) { ++st.handshakeFailures; });
+      const auto now = Clock::now();
+      if (handshakeFailures == 1 || now - lastHandshakeLog > std::chrono::seconds(30)) {
+        std::string hint = owner.secure() ? " (a worker started with --insecure? this master requires CURVE)"
+                                          : " (a worker using CURVE? this master runs --insecure)";
+        if (e->value != ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH) hint = "";
+        log("a peer failed the handshake on " + e->address + ": " + describeHandshakeFailure(*e) + hint + " (" +
+            std::to_string(handshakeFailures) + " so far)");
+        lastHandshakeLog = now;
+      }
+    }
+  }
+
   void loop() {
     const auto interval = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(options.heartbeatIntervalSeconds));
     auto nextBeat = Clock::now() + interval;
     std::vector<zmq::message_t> frames;
     while (!stopping.load()) {
-      zmq::pollitem_t items[] = {{router.handle(), 0, ZMQ_POLLIN, 0}, {wake.socket().handle(), 0, ZMQ_POLLIN, 0}};
+      zmq::pollitem_t items[] = {{router.handle(), 0, ZMQ_POLLIN, 0},
+                                 {wake.socket().handle(), 0, ZMQ_POLLIN, 0},
+                                 {monitor->socket().handle(), 0, ZMQ_POLLIN, 0}};
       const auto wait = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(nextBeat - Clock::now()),
                                    std::chrono::milliseconds(0), std::chrono::milliseconds(100));
       try {
-        zmq::poll(items, 2, wait);
+        zmq::poll(items, 3, wait);
       } catch (const zmq::error_t&) {
         continue;  // EINTR
       }
       if (items[1].revents & ZMQ_POLLIN) wake.drain();
+      if (items[2].revents & ZMQ_POLLIN) monitorEvents();
       sendTasks();
       for (int i = 0; i < 256 && receiveFrames(router, frames); ++i) handle(frames);
       sendTasks();
@@ -380,6 +409,7 @@ struct ClusterMaster::Impl {
     }
     peers.clear();
     router.set(zmq::sockopt::linger, 500);  // let the Byes out
+    monitor->stop(router);
     router.close();
   }
 };
@@ -396,12 +426,49 @@ ClusterMaster::ClusterMaster(const Conf& conf, const DataSet& train, ClusterMast
   // ZMTP-level pings find dead TCP peers; application heartbeats find hung processes.
   router.set(zmq::sockopt::heartbeat_ivl, 1000);
   router.set(zmq::sockopt::heartbeat_timeout, 5000);
+  const SecurityOptions& security = impl_->options.security;
+  MasterCurve curve;
+  if (!security.insecure) {
+    curve = resolveMasterCurve(security, impl_->options.log);
+    // The handler first: a CURVE server that binds without one accepts every key.
+    impl_->zap = std::make_unique<ZapHandler>(impl_->context, curve.accepted, impl_->options.log, curve.allowListFile,
+                                               [security] { return resolveMasterCurve(security, {}).accepted; });
+    router.set(zmq::sockopt::curve_server, 1);
+    router.set(zmq::sockopt::curve_secretkey, curve.server.secretKey);
+    router.set(zmq::sockopt::zap_domain, kZapDomain);
+  }
+  impl_->monitor = std::make_unique<SocketMonitor>(
+      impl_->context, router, "scaleout-master",
+      ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL);
   try {
     router.bind(impl_->options.bind);
   } catch (const zmq::error_t& e) {
     throw ScaleoutError("cannot listen for workers on " + impl_->options.bind + ": " + e.what());
   }
   endpoint_ = router.get(zmq::sockopt::last_endpoint);
+  if (!security.insecure) {
+    // Prove that the handler is in place: a stranger's key must be refused.
+    const CurveKeyPair stranger = newKeyPair();
+    impl_->zap->expectStranger(stranger.publicKey);
+    const SelfTestResult t = probeUnknownKey(impl_->context, endpoint_, curve.server.publicKey, stranger, std::chrono::milliseconds(3000));
+    if (t.outcome != SelfTestResult::Outcome::Refused || impl_->zap->denied() == 0) {
+      impl_->monitor->stop(router);
+      throw ScaleoutError("security self-test failed, refusing to start: " + t.detail +
+                          (t.outcome == SelfTestResult::Outcome::Accepted
+                               ? "; the ZAP handler is not enforcing the allow-list, so any peer could join"
+                               : "; could not prove that unknown keys are refused"));
+    }
+    selfTestSeconds_ = t.seconds;
+    publicKey_ = curve.server.publicKey;
+    if (impl_->options.log) {
+      char ms[32];
+      std::snprintf(ms, sizeof ms, "%.0f", t.seconds * 1000);
+      impl_->options.log("CURVE on: master key " + publicKey_ + " (" + curve.serverKeyFile + "), " +
+                         std::to_string(curve.accepted.size()) + " worker key(s) accepted; self-test: a stranger's key was refused in " +
+                         ms + " ms");
+      for (const auto& k : curve.accepted) impl_->options.log("accepts worker key " + k.publicKey + " from " + k.origin);
+    }
+  }
   impl_->io = std::thread([this] { impl_->loop(); });
 }
 
@@ -418,7 +485,9 @@ void ClusterMaster::setJoinHandler(JoinHandler handler) {
 
 ClusterMasterStats ClusterMaster::stats() const {
   std::lock_guard lock(impl_->statsMutex);
-  return impl_->stats;
+  ClusterMasterStats s = impl_->stats;
+  if (impl_->zap) s.peersRefused = impl_->zap->denied() - 1;  // minus the self-test's stranger
+  return s;
 }
 
 }  // namespace scaleout::cluster

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "cluster/cluster_log.h"
+#include "cluster/security.h"
 #include "config/conf.h"
 #include "data/dataset.h"
 #include "train/worker.h"
@@ -23,6 +24,9 @@ struct ClusterMasterOptions {
   double heartbeatIntervalSeconds = 1.0;
   double heartbeatTimeoutSeconds = 3.0;    // silence after which a node is dead
   int maxLanesPerWorker = 64;
+  // CURVE on by default: key pair from the user's config dir, a ZAP allow-list started
+  // before bind(), and a self-test that an unknown key is refused (docs/cluster.md).
+  SecurityOptions security;
   LogFn log;                               // one line per event
 };
 
@@ -31,6 +35,8 @@ struct ClusterMasterStats {
   uint64_t messagesDropped = 0;  // refused by the decoder or by a session check
   uint64_t tasksSent = 0, resultsReceived = 0;
   int workersJoined = 0, workersLost = 0;
+  uint64_t peersRefused = 0;       // CURVE clients whose key the ZAP handler refused
+  uint64_t handshakeFailures = 0;  // other failed handshakes (e.g. an --insecure peer)
 };
 
 class ClusterMaster {
@@ -46,6 +52,9 @@ class ClusterMaster {
   // The endpoint actually bound (the port resolved), e.g. tcp://127.0.0.1:40123.
   const std::string& endpoint() const { return endpoint_; }
   uint64_t runId() const { return runId_; }
+  bool secure() const { return !publicKey_.empty(); }
+  const std::string& publicKey() const { return publicKey_; }  // Z85; empty when insecure
+  double selfTestSeconds() const { return selfTestSeconds_; }
   // Called on the I/O thread once per lane of each node that is ready to train.
   void setJoinHandler(JoinHandler handler);
   ClusterMasterStats stats() const;
@@ -55,6 +64,8 @@ class ClusterMaster {
   struct Impl;
   std::unique_ptr<Impl> impl_;
   std::string endpoint_;
+  std::string publicKey_;
+  double selfTestSeconds_ = 0;
   uint64_t runId_ = 0;
   std::atomic<int> connected_{0};
 };

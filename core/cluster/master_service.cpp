@@ -23,18 +23,17 @@ MasterService::MasterService(const Conf& conf, const DataSet& train, Trainer& tr
   auto log = [&](const std::string& line) {
     if (options.log) options.log(line);
   };
-  if (!options.insecure)
-    throw ScaleoutError("this build has no CURVE security for the cluster yet; pass --insecure to run an "
-                        "unencrypted, unauthenticated cluster on a network you trust");
   ClusterMasterOptions mo;
   mo.bind = options.bind;
   mo.heartbeatIntervalSeconds = 1.0;
   mo.heartbeatTimeoutSeconds = conf.heartbeatTimeoutSeconds;
+  mo.security = options.security;
   mo.log = options.log;
   impl_->master = std::make_unique<ClusterMaster>(conf, train, mo);
   impl_->master->setJoinHandler([&trainer](std::unique_ptr<Worker> w) { trainer.addWorker(std::move(w)); });
-  log("INSECURE: no CURVE encryption or authentication; any peer that reaches " + impl_->master->endpoint() +
-      " can join and see the training data");
+  if (!impl_->master->secure())
+    log("INSECURE: no CURVE encryption or authentication; any peer that reaches " + impl_->master->endpoint() +
+        " can join and see the training data");
   log("listening for workers on " + impl_->master->endpoint() + " (protocol version " + std::to_string(kProtocolVersion) + ")");
   if (options.zkHosts.empty()) return;
 
@@ -42,6 +41,7 @@ MasterService::MasterService(const Conf& conf, const DataSet& train, Trainer& tr
   zo.hosts = options.zkHosts;
   zo.root = clusterRoot(options.cluster);
   zo.sessionTimeoutMs = options.zkSessionTimeoutMs;
+  zo.auth = options.zkAuth;
   zo.log = options.log;
   impl_->zk = std::make_unique<ZkRegistry>(zo);
   char host[256] = {0};
@@ -51,8 +51,8 @@ MasterService::MasterService(const Conf& conf, const DataSet& train, Trainer& tr
   const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   impl_->zk->publishMaster({{"endpoint", impl_->master->endpoint()},
                             {"protocolVersion", kProtocolVersion},
-                            {"publicKey", nullptr},
-                            {"secure", false},
+                            {"publicKey", impl_->master->secure() ? nlohmann::json(impl_->master->publicKey()) : nlohmann::json()},
+                            {"secure", impl_->master->secure()},
                             {"host", host},
                             {"pid", static_cast<int>(getpid())},
                             {"runId", runId},
@@ -74,6 +74,7 @@ MasterService::~MasterService() {
 }
 
 const std::string& MasterService::endpoint() const { return impl_->master->endpoint(); }
+const std::string& MasterService::publicKey() const { return impl_->master->publicKey(); }
 ClusterMasterStats MasterService::stats() const { return impl_->master->stats(); }
 bool MasterService::zooKeeperConnected() const { return impl_->zk && impl_->zk->connected(); }
 

@@ -9,6 +9,7 @@
 
 #include "cluster/cluster_log.h"
 #include "cluster/cluster_master.h"
+#include "cluster/security.h"
 #include "train/trainer.h"
 
 namespace scaleout::cluster {
@@ -17,7 +18,8 @@ struct MasterServiceOptions {
   std::string bind = "tcp://127.0.0.1:*";
   std::string zkHosts;  // empty: no ZooKeeper (workers use --connect)
   std::string cluster = "default";
-  bool insecure = false;  // no CURVE: the only mode this build has (see docs/cluster.md)
+  SecurityOptions security;  // CURVE on unless security.insecure (docs/cluster.md, "Security")
+  std::string zkAuth;        // "user:password": ZooKeeper digest auth; nodes get creator-ALL + world-READ
   int zkSessionTimeoutMs = 6000;
   LogFn log;
 };
@@ -28,6 +30,7 @@ class MasterService {
   MasterService(const Conf& conf, const DataSet& train, Trainer& trainer, MasterServiceOptions options);
   ~MasterService();
   const std::string& endpoint() const;
+  const std::string& publicKey() const;  // Z85; empty when insecure
   ClusterMasterStats stats() const;
   bool zooKeeperConnected() const;
 

@@ -228,12 +228,14 @@ struct BodyWriter {
     const OptimizerState* s = t.state.get();
     w.f32(s ? s->lastStep : 0.0f);
     w.u64(t.params ? static_cast<uint64_t>(t.params->size()) : 0);
-    w.u64(s ? static_cast<uint64_t>(s->velocity.size()) : 0);
+    const bool velocity = s && m.withVelocity;
+    w.u64(velocity ? static_cast<uint64_t>(s->velocity.size()) : 0);
     w.u64(s ? static_cast<uint64_t>(s->adagrad.size()) : 0);
     if (t.params) blobs.push_back(vectorBlob(t.params, t.params->data(), t.params->size()));
     else blobs.push_back({});
     if (s) {
-      blobs.push_back(vectorBlob(t.state, s->velocity.data(), s->velocity.size()));
+      if (velocity) blobs.push_back(vectorBlob(t.state, s->velocity.data(), s->velocity.size()));
+      else blobs.push_back({});
       blobs.push_back(vectorBlob(t.state, s->adagrad.data(), s->adagrad.size()));
     } else {
       blobs.push_back({});

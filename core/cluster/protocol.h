@@ -127,6 +127,10 @@ struct ReadyMsg {
 struct TaskMsg {
   uint32_t lane = 0;
   RoundTask task;  // round travels in the header
+  // Encoding only. false: the velocity goes out with count 0. With momentum 0 the update
+  // v = 0 * v - lr * g does not read v, so the worker starts from zeros and a third of
+  // the task's bytes stay home. A decoded task with count 0 has an empty velocity.
+  bool withVelocity = true;
 };
 
 struct ResultMsg {

@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "cluster/protocol.h"
+#include "cluster/zap_handler.h"
 #include "cluster/zk_registry.h"
 #include "cluster/zmq_io.h"
 #include "config/conf_io.h"
@@ -189,13 +190,21 @@ struct WorkerNode::Impl {
   WakePipe wake{context, "scaleout-worker-wake"};
   Outbox outbox{wake};
   std::unique_ptr<zmq::socket_t> socket;
+  std::unique_ptr<SocketMonitor> monitor;
   std::string endpoint;
+  std::string masterKey;  // the CURVE server key used for `endpoint` (empty: insecure)
   std::string identity;
+  bool handshakeDone = false;
+  std::optional<Clock::time_point> tcpUpSince;
+
+  // CURVE: this worker's key pair and where the master's key came from.
+  bool secure = true;
+  WorkerCurve curve;
 
   // Discovery through ZooKeeper.
   std::unique_ptr<ZkRegistry> zk;
   std::mutex discoveredMutex;
-  std::string discovered;
+  std::string discovered, discoveredKey, rejectedEndpoint;
 
   // The current session with a master.
   struct Session {
@@ -249,6 +258,8 @@ struct WorkerNode::Impl {
 
   void closeSocket() {
     if (!socket) return;
+    if (monitor) monitor->stop(*socket);
+    monitor.reset();
     socket->set(zmq::sockopt::linger, 0);
     socket->close();
     socket.reset();
@@ -269,11 +280,29 @@ struct WorkerNode::Impl {
     socket->set(zmq::sockopt::heartbeat_timeout, 5000);
     socket->set(zmq::sockopt::reconnect_ivl, 200);
     socket->set(zmq::sockopt::reconnect_ivl_max, 2000);
+    if (secure) {
+      socket->set(zmq::sockopt::curve_serverkey, masterKey);
+      socket->set(zmq::sockopt::curve_publickey, curve.client.publicKey);
+      socket->set(zmq::sockopt::curve_secretkey, curve.client.secretKey);
+    }
+    handshakeDone = false;
+    tcpUpSince.reset();
+    monitor = std::make_unique<SocketMonitor>(context, *socket, "scaleout-worker",
+                                              ZMQ_EVENT_CONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                                                  ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL);
+    // ZeroMQ's "tcp://SOURCE:PORT;DESTINATION" form connects from a chosen local address;
+    // without a port it silently never connects, so port 0 (any) is added.
+    std::string source = options.bind;
+    const bool hasPort = !source.empty() && source.back() != ']' && source.find(':') != std::string::npos &&
+                         (source[0] != '[' || source.find("]:") != std::string::npos);
+    if (!source.empty() && !hasPort) source += ":0";
+    const std::string target =
+        source.empty() || endpoint.rfind("tcp://", 0) != 0 ? endpoint : "tcp://" + source + ";" + endpoint.substr(6);
     try {
-      socket->connect(endpoint);
+      socket->connect(target);
     } catch (const zmq::error_t& e) {
       log("cannot connect to '" + endpoint + "': " + e.what() + "; waiting");
-      socket.reset();
+      closeSocket();
       retryAfter = Clock::now() + std::chrono::seconds(5);
       return;
     }
@@ -460,6 +489,12 @@ struct WorkerNode::Impl {
           send(Payload(std::move(r)), h.envelope.round);
           return;
         }
+        if (m.task.state && m.task.state->velocity.size() == 0 && m.task.phase.size() > 0) {
+          // The master leaves the velocity home when momentum is 0: start from zeros.
+          auto state = std::make_shared<OptimizerState>(*m.task.state);
+          state->velocity.setZero(static_cast<Eigen::Index>(m.task.phase.size()));
+          m.task.state = std::move(state);
+        }
         s.laneWorkers[m.lane]->post(std::move(m.task));
         return;
       }
@@ -484,10 +519,68 @@ struct WorkerNode::Impl {
     }
   }
 
-  std::string target() {
-    if (!options.connect.empty()) return options.connect;
+  // A refused or failed handshake never shows up as a message: the monitor tells why,
+  // and the worker says so and retries later instead of reconnecting silently forever.
+  void refused(const std::string& why) {
+    retryAfter = Clock::now() + std::chrono::milliseconds(static_cast<int>(options.refusedRetrySeconds * 1000));
+    restart(why + "; trying again in " + fmt1(options.refusedRetrySeconds) + " s");
+  }
+
+  void watchHandshake() {
+    while (socket && monitor) {
+      auto e = monitor->next();
+      if (!e) break;
+      switch (e->event) {
+        case ZMQ_EVENT_CONNECTED:
+          if (!tcpUpSince) tcpUpSince = Clock::now();
+          break;
+        case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
+          handshakeDone = true;
+          break;
+        case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+          refused("the master at " + endpoint + " refused this worker's key " + curve.client.publicKey + " (from " +
+                  curve.clientOrigin + ", ZAP status " + std::to_string(e->value) +
+                  "): add that key to the master's authorized_workers file, or give both the same --cluster-secret");
+          return;
+        case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
+          if (e->value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH) {
+            refused(secure ? "the master at " + endpoint +
+                                 " runs --insecure (no CURVE) and this worker requires CURVE: "
+                                 "start both with --insecure, or neither"
+                           : "the master at " + endpoint +
+                                 " requires CURVE and this worker runs --insecure: drop --insecure "
+                                 "(and give --master-key if the master is another user's)");
+            return;
+          }
+          refused("the handshake with the master at " + endpoint + " failed: " + describeHandshakeFailure(*e));
+          return;
+        default:
+          // The server just closed the connection: what a CURVE master does to a peer without
+          // CURVE, and to a client that used the wrong server key. Our own mode tells which.
+          refused("the master at " + endpoint + " closed the connection during the handshake: " +
+                  (secure ? "most likely the master key in use, " + masterKey + " (from " + curve.masterKeyOrigin +
+                                "), is not that master's, or the master runs --insecure (start both with --insecure, or neither)"
+                          : "most likely it requires CURVE and this worker runs --insecure (drop --insecure)"));
+          return;
+      }
+    }
+    if (socket && !handshakeDone && tcpUpSince &&
+        std::chrono::duration<double>(Clock::now() - *tcpUpSince).count() > options.handshakeTimeoutSeconds) {
+      refused("reached the master at " + endpoint + " but no ZeroMQ handshake completed within " +
+              fmt1(options.handshakeTimeoutSeconds) + " s: " +
+              (secure ? "the master key in use, " + masterKey + " (from " + curve.masterKeyOrigin +
+                            "), is probably not that master's, or it is not a Scaleout master"
+                      : "the master probably requires CURVE (drop --insecure), or it is not a Scaleout master"));
+    }
+  }
+
+  struct Target {
+    std::string endpoint, key;
+  };
+  Target target() {
+    if (!options.connect.empty()) return {options.connect, secure ? curve.masterKey : ""};
     std::lock_guard lock(discoveredMutex);
-    return discovered;
+    return {discovered, discoveredKey};
   }
 
   void startDiscovery() {
@@ -495,6 +588,7 @@ struct WorkerNode::Impl {
     zo.hosts = options.zkHosts;
     zo.root = clusterRoot(options.cluster);
     zo.sessionTimeoutMs = options.zkSessionTimeoutMs;
+    zo.auth = options.zkAuth;
     zo.log = options.log;
     zk = std::make_unique<ZkRegistry>(zo);
     // Curator's ServiceInstance shape, so Java tooling can list the workers.
@@ -503,11 +597,13 @@ struct WorkerNode::Impl {
     std::snprintf(id, sizeof id, "%s-%u-%08x", host.c_str(), pid, salt);
     nlohmann::json instance = {{"name", "worker"},
                                {"id", id},
-                               {"address", host},
+                               {"address", options.bind.empty() ? host : options.bind},
                                {"port", nullptr},
                                {"sslPort", nullptr},
                                {"payload", {{"threads", std::max(1, options.threads)}, {"host", host}, {"pid", pid},
-                                            {"version", SCALEOUT_VERSION}, {"protocolVersion", kProtocolVersion}}},
+                                            {"version", SCALEOUT_VERSION}, {"protocolVersion", kProtocolVersion},
+                                            {"secure", secure},
+                                            {"publicKey", secure ? nlohmann::json(curve.client.publicKey) : nlohmann::json()}}},
                                {"registrationTimeUTC", now},
                                {"serviceType", "DYNAMIC"},
                                {"uriSpec", nullptr}};
@@ -518,12 +614,34 @@ struct WorkerNode::Impl {
       if (master && master->value("protocolVersion", 0) != kProtocolVersion && !ep.empty())
         log("the registered master speaks protocol version " + std::to_string(master->value("protocolVersion", 0)) +
             ", this worker speaks " + std::to_string(kProtocolVersion) + "; trying anyway so it can refuse with its reason");
+      if (ep.empty()) return;
+      // The security of both sides must agree; say so once per master instead of failing handshakes.
+      const bool masterSecure = master->value("secure", false);
+      std::string key;
+      if (master->contains("publicKey") && (*master)["publicKey"].is_string()) key = (*master)["publicKey"].get<std::string>();
+      std::string problem;
+      if (secure && !masterSecure)
+        problem = "runs --insecure and this worker requires CURVE: start both with --insecure, or neither";
+      else if (!secure && masterSecure)
+        problem = "requires CURVE and this worker runs --insecure: drop --insecure";
+      else if (secure && !isZ85Key(key))
+        problem = "publishes no valid CURVE public key";
+      else if (secure && curve.masterKeyPinned && key != curve.masterKey)
+        problem = "publishes the key " + key + ", not the one pinned by --master-key (" + curve.masterKey +
+                  "): not connecting; check who wrote the ZooKeeper node";
       std::lock_guard lock(discoveredMutex);
       // A master that vanished from ZooKeeper is not dropped here: heartbeats decide
       // (ZooKeeper can be down while the master trains on). Only a new endpoint moves us.
-      if (!ep.empty() && ep != discovered) {
+      if (!problem.empty()) {
+        if (ep != rejectedEndpoint) log("the master of cluster " + options.cluster + " at " + ep + " " + problem);
+        rejectedEndpoint = ep;
+        return;
+      }
+      rejectedEndpoint.clear();
+      if (ep != discovered || (secure ? key : "") != discoveredKey) {
         discovered = ep;
-        log("ZooKeeper names the master of cluster " + options.cluster + ": " + ep);
+        discoveredKey = secure ? key : "";
+        log("ZooKeeper names the master of cluster " + options.cluster + ": " + ep + (secure ? " (CURVE key " + key + ")" : ""));
       }
     });
   }
@@ -536,6 +654,18 @@ struct WorkerNode::Impl {
 
   int run() {
     limitBlasThreadsToOne();  // parallelism comes from lanes, as on the master
+    secure = !options.security.insecure;
+    if (secure) {
+      try {
+        curve = resolveWorkerCurve(options.security, !options.zkHosts.empty() && options.connect.empty(), options.log);
+      } catch (const std::exception& e) {
+        log(std::string("cannot set up CURVE: ") + e.what());
+        return 1;
+      }
+      log("CURVE on: this worker's key " + curve.client.publicKey + " (" + curve.clientOrigin + ")" +
+          (curve.masterKey.empty() ? "; the master's key comes from ZooKeeper"
+                                   : "; master key " + curve.masterKey + " (" + curve.masterKeyOrigin + ")"));
+    }
     if (!options.zkHosts.empty() && options.connect.empty()) {
       startDiscovery();
       log("looking for the master of cluster " + options.cluster + " in ZooKeeper at " + options.zkHosts);
@@ -543,12 +673,14 @@ struct WorkerNode::Impl {
     nextWaitingLog = Clock::now();
     std::vector<zmq::message_t> frames;
     while (!owner.stopRequested_.load()) {
-      const std::string want = target();
-      if (!want.empty() && want != endpoint) {
-        if (session && session->welcomed) log("leaving the master at " + endpoint + " for " + want);
+      const Target want = target();
+      if (!want.endpoint.empty() && (want.endpoint != endpoint || want.key != masterKey)) {
+        if (session && session->welcomed) log("leaving the master at " + endpoint + " for " + want.endpoint);
         endSession();
         closeSocket();
-        endpoint = want;
+        endpoint = want.endpoint;
+        masterKey = want.key;
+        if (secure && options.connect.empty() && !curve.masterKeyPinned) curve.masterKeyOrigin = "ZooKeeper";
         retryAfter = Clock::now();
         openSocket();
       }
@@ -565,13 +697,17 @@ struct WorkerNode::Impl {
           continue;
         }
       }
-      zmq::pollitem_t items[] = {{socket->handle(), 0, ZMQ_POLLIN, 0}, {wake.socket().handle(), 0, ZMQ_POLLIN, 0}};
+      zmq::pollitem_t items[] = {{socket->handle(), 0, ZMQ_POLLIN, 0},
+                                 {wake.socket().handle(), 0, ZMQ_POLLIN, 0},
+                                 {monitor->socket().handle(), 0, ZMQ_POLLIN, 0}};
       try {
-        zmq::poll(items, 2, std::chrono::milliseconds(100));
+        zmq::poll(items, 3, std::chrono::milliseconds(100));
       } catch (const zmq::error_t&) {
         continue;  // EINTR from a signal: the loop condition decides
       }
       if (items[1].revents & ZMQ_POLLIN) wake.drain();
+      watchHandshake();
+      if (!socket) continue;
       for (int i = 0; i < 64 && socket && receiveFrames(*socket, frames); ++i) handle(frames);
       sendResults();
       if (!socket || !session) continue;
@@ -593,6 +729,8 @@ struct WorkerNode::Impl {
     if (session && session->welcomed) send(ByeMsg{"the worker is stopping"});
     endSession();
     if (socket) {
+      if (monitor) monitor->stop(*socket);
+      monitor.reset();
       socket->set(zmq::sockopt::linger, 500);  // let the Bye out
       socket->close();
       socket.reset();

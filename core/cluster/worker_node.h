@@ -10,6 +10,7 @@
 #include <string>
 
 #include "cluster/cluster_log.h"
+#include "cluster/security.h"
 
 namespace scaleout::cluster {
 
@@ -18,10 +19,18 @@ struct WorkerNodeOptions {
   std::string zkHosts;         // HOST:PORT[,HOST:PORT...] to discover the master of `cluster`
   std::string cluster = "default";
   int threads = 1;             // lanes offered to the master
+  std::string bind;            // local address (IP or interface) to connect from, and the
+                               // address registered in ZooKeeper; empty: the OS picks, host name
   double heartbeatIntervalSeconds = 1.0;  // until a master's Welcome says otherwise
   double heartbeatTimeoutSeconds = 3.0;
   double waitingLogSeconds = 5.0;         // how often "waiting for a master" is repeated
   int zkSessionTimeoutMs = 6000;
+  std::string zkAuth;          // "user:password": ZooKeeper digest auth (the cluster's --zk-auth)
+  // CURVE on by default: this user's worker key (or one derived from --cluster-secret),
+  // and the master's public key from ZooKeeper, --master-key or this user's master.pub.
+  SecurityOptions security;
+  double handshakeTimeoutSeconds = 3.0;  // TCP up but no ZeroMQ handshake: say why, retry later
+  double refusedRetrySeconds = 10.0;     // after the master refused the handshake
   LogFn log;
 };
 

@@ -61,6 +61,12 @@ struct ZkRegistry::Impl {
 
   ZkRegistryOptions options;
   std::string masterPath, workersPath;
+  // creator-ALL + world-READ (used when options.auth is set)
+  struct ACL protectedEntries[2] = {{ZOO_PERM_ALL, ZOO_AUTH_IDS}, {ZOO_PERM_READ, ZOO_ANYONE_ID_UNSAFE}};
+  struct ACL_vector protectedAcl = {2, protectedEntries};
+  bool rootAclChecked = false;
+  Clock::time_point lastRequestLog;
+  std::string lastRequestError;
   zhandle_t* zh = nullptr;  // registry thread only (and the destructor after joining it)
 
   mutable std::mutex mutex;
@@ -99,9 +105,44 @@ struct ZkRegistry::Impl {
     if (options.log) options.log(line);
   }
 
+  static void authDone(int rc, const void* context) {
+    // Completion thread: only a log line.
+    auto* self = static_cast<Impl*>(const_cast<void*>(context));
+    if (rc != ZOK) self->log("ZooKeeper refused the digest authentication (--zk-auth): " + rcText(rc));
+  }
+
   void openHandle() {
     zh = zookeeper_init2(options.hosts.c_str(), &Impl::watcher, options.sessionTimeoutMs, nullptr, this, 0, &zooLog);
-    if (!zh) log("cannot start a ZooKeeper client for '" + options.hosts + "': " + std::strerror(errno));
+    if (!zh) {
+      log("cannot start a ZooKeeper client for '" + options.hosts + "': " + std::strerror(errno));
+      return;
+    }
+    rootAclChecked = false;
+    // Added before the session is up, the credentials go out first thing on connecting, and
+    // the client sends them again after every reconnect of this session; a new session
+    // (after expiry) gets a new handle and comes through here again.
+    if (!options.auth.empty()) {
+      const int rc = zoo_add_auth(zh, "digest", options.auth.data(), static_cast<int>(options.auth.size()), &Impl::authDone, this);
+      if (rc != ZOK) log("cannot add the ZooKeeper digest authentication: " + rcText(rc));
+    }
+  }
+
+  const struct ACL_vector* acl() { return options.auth.empty() ? &ZOO_OPEN_ACL_UNSAFE : &protectedAcl; }
+
+  // Once per session: a ROOT created earlier without --zk-auth stays writable by anyone.
+  void checkRootAcl() {
+    if (options.auth.empty() || rootAclChecked) return;
+    struct ACL_vector current{};
+    struct Stat stat{};
+    if (zoo_get_acl(zh, options.root.c_str(), &current, &stat) != ZOK) return;
+    rootAclChecked = true;
+    bool open = false;
+    for (int i = 0; i < current.count; ++i)
+      if (std::strcmp(current.data[i].id.scheme, "world") == 0 && (current.data[i].perms & ~ZOO_PERM_READ)) open = true;
+    deallocate_ACL_vector(&current);
+    if (open)
+      log("ZooKeeper node " + options.root + " was created without --zk-auth: anyone may change or delete it. "
+          "While no run uses the cluster, remove it (zkCli.sh deleteall " + options.root + ") to have it re-created protected");
   }
 
   void closeHandle() {
@@ -124,11 +165,19 @@ struct ZkRegistry::Impl {
   }
 
   // Persistent parents; ZNODEEXISTS means another client (or our retried request) won.
+  // The top node (/scaleout) is shared by every cluster and stays open; ROOT and below get acl().
   int ensurePath(const std::string& path) {
     for (size_t pos = 1; pos <= path.size(); ++pos) {
       if (pos != path.size() && path[pos] != '/') continue;
       const std::string prefix = path.substr(0, pos);
-      const int rc = zoo_create(zh, prefix.c_str(), nullptr, -1, &ZOO_OPEN_ACL_UNSAFE, ZOO_PERSISTENT, nullptr, 0);
+      const bool shared = prefix.size() < options.root.size();
+      // Look first: under a protected root a client without the credentials may read but
+      // not create, and a create of an existing node would then fail with ZNOAUTH.
+      struct Stat stat{};
+      int rc = zoo_exists(zh, prefix.c_str(), 0, &stat);
+      if (rc == ZOK) continue;
+      if (rc != ZNONODE) return rc;
+      rc = zoo_create(zh, prefix.c_str(), nullptr, -1, shared ? &ZOO_OPEN_ACL_UNSAFE : acl(), ZOO_PERSISTENT, nullptr, 0);
       if (rc != ZOK && rc != ZNODEEXISTS) return rc;
     }
     return ZOK;
@@ -136,8 +185,7 @@ struct ZkRegistry::Impl {
 
   int registerMaster(const nlohmann::json& info) {
     const std::string data = info.dump();
-    int rc = zoo_create(zh, masterPath.c_str(), data.data(), static_cast<int>(data.size()), &ZOO_OPEN_ACL_UNSAFE,
-                        ZOO_EPHEMERAL, nullptr, 0);
+    int rc = zoo_create(zh, masterPath.c_str(), data.data(), static_cast<int>(data.size()), acl(), ZOO_EPHEMERAL, nullptr, 0);
     if (rc == ZOK) {
       if (!masterRegistered) log("registered this master at " + masterPath);
       masterRegistered = true;
@@ -188,7 +236,7 @@ struct ZkRegistry::Impl {
     if (!workerNode.empty()) return ZOK;
     const std::string data = info.dump();
     char created[512];
-    rc = zoo_create(zh, (workersPath + "/" + prefix).c_str(), data.data(), static_cast<int>(data.size()), &ZOO_OPEN_ACL_UNSAFE,
+    rc = zoo_create(zh, (workersPath + "/" + prefix).c_str(), data.data(), static_cast<int>(data.size()), acl(),
                     ZOO_EPHEMERAL_SEQUENTIAL, created, sizeof created);
     if (rc != ZOK) return rc;
     workerNode = created;
@@ -234,6 +282,20 @@ struct ZkRegistry::Impl {
     return ZOK;
   }
 
+  // Retried every second: say it when it changes, else every 30 s.
+  void logRequestError(int rc) {
+    std::string text = "ZooKeeper request under " + options.root + " failed: " + rcText(rc);
+    if (rc == ZNOAUTH)
+      text += options.auth.empty() ? ": the cluster's nodes are protected; give the cluster's --zk-auth"
+                                   : ": the cluster's nodes belong to another --zk-auth identity";
+    const auto now = Clock::now();
+    if (text != lastRequestError || now - lastRequestLog > std::chrono::seconds(30)) {
+      log(text + "; will retry");
+      lastRequestError = text;
+      lastRequestLog = now;
+    }
+  }
+
   // Brings ZooKeeper in line with what we want; safe to repeat. Returns false to retry.
   bool sync() {
     std::optional<nlohmann::json> master;
@@ -248,14 +310,23 @@ struct ZkRegistry::Impl {
       workersCb = onWorkers;
     }
     int rc = ensurePath(workersPath);
+    if (rc == ZOK) checkRootAcl();
     if (rc == ZOK && master) rc = registerMaster(*master);
-    if (rc == ZOK && worker) rc = registerWorker(worker->first, worker->second);
+    if (rc == ZOK && worker) {
+      rc = registerWorker(worker->first, worker->second);
+      // A protected cluster without our credentials: unlisted, but the master can still be
+      // found (CURVE decides who may train); registering is tried again on reconnect.
+      if (rc == ZNOAUTH) {
+        logRequestError(rc);
+        rc = ZOK;
+      }
+    }
     std::optional<nlohmann::json> current;
     if (rc == ZOK && (masterCb || master)) rc = readMaster(current);  // also re-arms the watch
     std::vector<nlohmann::json> workers;
     if (rc == ZOK && workersCb) rc = readWorkers(workers);
     if (rc != ZOK) {
-      if (!transient(rc)) log("ZooKeeper request under " + options.root + " failed: " + rcText(rc) + "; will retry");
+      if (!transient(rc)) logRequestError(rc);
       return false;
     }
     if (master && !masterRegistered && !current) return false;  // the other master left: register now

@@ -9,6 +9,8 @@
 // Layout under root = /scaleout/NAME (docs/cluster.md):
 //   ROOT/master               EPHEMERAL   {"endpoint","protocolVersion","publicKey","host","pid","runId",...}
 //   ROOT/workers/worker-ID-N  EPHEMERAL|SEQUENTIAL  Curator ServiceInstance JSON
+// With `auth` (digest "user:password") ROOT and everything below are created with the ACL
+// creator-ALL + world-READ: anyone may read the cluster, only that identity may change it.
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -27,6 +29,7 @@ struct ZkRegistryOptions {
   std::string hosts;               // HOST:PORT[,HOST:PORT...]
   std::string root;                // e.g. /scaleout/default
   int sessionTimeoutMs = 6000;     // the server clamps it to [2, 20] x tickTime
+  std::string auth;                // "user:password" for zoo_add_auth("digest"); empty: open ACLs
   LogFn log;
 };
 

@@ -1,6 +1,8 @@
 #include "cluster/zmq_io.h"
 
+#include <atomic>
 #include <cstdio>
+#include <cstring>
 
 namespace scaleout::cluster {
 namespace {
@@ -93,6 +95,68 @@ void WakePipe::notify() {
 void WakePipe::drain() {
   zmq::message_t m;
   while (reader_.recv(m, zmq::recv_flags::dontwait)) {
+  }
+}
+
+SocketMonitor::SocketMonitor(zmq::context_t& context, zmq::socket_t& socket, const std::string& name, int events)
+    : pair_(context, zmq::socket_type::pair) {
+  // A counter, not the address of this object: a monitor endpoint is released
+  // asynchronously, and the next monitor may well live at the same address.
+  static std::atomic<unsigned long> counter{0};
+  char address[160];
+  std::snprintf(address, sizeof address, "inproc://%s-monitor-%lu", name.c_str(), ++counter);
+  if (zmq_socket_monitor(socket.handle(), address, events) != 0) throw zmq::error_t();
+  pair_.set(zmq::sockopt::linger, 0);
+  pair_.connect(address);
+}
+
+std::optional<MonitorEvent> SocketMonitor::next(std::chrono::milliseconds wait) {
+  if (stopped_) return std::nullopt;
+  if (wait.count() > 0) {
+    zmq::pollitem_t items[] = {{pair_.handle(), 0, ZMQ_POLLIN, 0}};
+    try {
+      zmq::poll(items, 1, wait);
+    } catch (const zmq::error_t&) {
+      return std::nullopt;
+    }
+  }
+  zmq::message_t head, address;
+  try {
+    if (!pair_.recv(head, zmq::recv_flags::dontwait)) return std::nullopt;
+    if (head.more()) (void)pair_.recv(address, zmq::recv_flags::none);
+  } catch (const zmq::error_t&) {
+    return std::nullopt;
+  }
+  if (head.size() < 6) return std::nullopt;
+  MonitorEvent e;
+  std::memcpy(&e.event, head.data(), 2);
+  std::memcpy(&e.value, static_cast<const char*>(head.data()) + 2, 4);
+  e.address.assign(static_cast<const char*>(address.data()), address.size());
+  return e;
+}
+
+void SocketMonitor::stop(zmq::socket_t& socket) {
+  if (stopped_) return;
+  stopped_ = true;
+  if (socket) zmq_socket_monitor(socket.handle(), nullptr, 0);
+  pair_.close();
+}
+
+std::string describeHandshakeFailure(const MonitorEvent& e) {
+  switch (e.event) {
+    case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+      return "the peer refused our key (ZAP status " + std::to_string(e.value) + ")";
+    case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
+      if (e.value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH)
+        return "the two sides use different security mechanisms (one CURVE, the other --insecure)";
+      if (e.value == ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC) return "a CURVE message failed to decrypt (wrong server key?)";
+      char code[16];
+      std::snprintf(code, sizeof code, "0x%08x", e.value);
+      return std::string("ZMTP protocol error ") + code;
+    case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+      return "the handshake failed (no detail from ZeroMQ)";
+    default:
+      return "event " + std::to_string(e.event);
   }
 }
 
