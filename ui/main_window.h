@@ -15,11 +15,16 @@ class QMenu;
 class QPlainTextEdit;
 class QProgressBar;
 class QSplitter;
+class QTabWidget;
 
 namespace scaleout::ui {
 
+class ClusterPanel;
 class ConfEditor;
 class DataPanel;
+class EvaluationView;
+class FilterView;
+class RunsPanel;
 class MonitorPanel;
 class SteeringPanel;
 class TrainingSession;
@@ -34,6 +39,12 @@ class MainWindow : public QMainWindow {
   MonitorPanel* monitor() const { return monitor_; }
   DataPanel* dataPanel() const { return data_; }
   SteeringPanel* steeringPanel() const { return steering_; }
+  EvaluationView* evaluationView() const { return evaluation_; }
+  FilterView* filterView() const { return filters_; }
+  ClusterPanel* clusterPanel() const { return cluster_; }
+  RunsPanel* runsPanel() const { return runs_; }
+  QTabWidget* viewTabs() const { return viewTabs_; }  // Charts, Evaluation, Filters, Cluster
+  QTabWidget* leftTabs() const { return leftTabs_; }  // Configuration, Data, Runs
   TrainingSession* session() const { return session_; }
   QUndoStack* undoStack() { return &undo_; }
   QAction* startAction() const { return startAct_; }
@@ -49,7 +60,7 @@ class MainWindow : public QMainWindow {
   void newConf();
   QString currentFile() const { return currentFile_; }
   // Runs write conf.json, metrics.csv, checkpoint.bin and model.bin under this directory.
-  void setRunsRoot(const QString& dir) { runsRoot_ = dir; }
+  void setRunsRoot(const QString& dir);
   QStringList presetFiles() const;
   QString commandLine() const;  // `scaleout train ...` reproducing the current conf
 
@@ -80,7 +91,6 @@ class MainWindow : public QMainWindow {
   void saveModel();
   void copyCommandLine();
   void about();
-  void applyTheme(const QString& theme);
 
   void onPhaseStarted(const scaleout::PhaseInfo& info);
   void onIterations(const QVector<scaleout::IterationInfo>& batch);
@@ -89,6 +99,7 @@ class MainWindow : public QMainWindow {
   void onEvaluation(const scaleout::EvalReport& report);
   void onSteering(const scaleout::SteeringChange& change);
   void onRunEnded(bool completed, const QString& error);
+  void onDataLoaded();
 
   QUndoStack undo_;
   ConfEditor* editor_;
@@ -96,6 +107,12 @@ class MainWindow : public QMainWindow {
   DataPanel* data_;
   MonitorPanel* monitor_;
   SteeringPanel* steering_;
+  EvaluationView* evaluation_;
+  FilterView* filters_;
+  ClusterPanel* cluster_;
+  RunsPanel* runs_;
+  QTabWidget* viewTabs_;
+  QTabWidget* leftTabs_;
   QPlainTextEdit* log_;
   TrainingSession* session_;
   QSplitter* mainSplit_;

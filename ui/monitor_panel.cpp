@@ -401,6 +401,7 @@ void MonitorPanel::setSmoothing(double weight) {
   }
   QSettings().setValue("plots/smoothing", weight);
   recomputeSmoothed();
+  if (!overlayRuns_.isEmpty()) applyOverlays();
 }
 
 void MonitorPanel::recomputeSmoothed() {
@@ -422,6 +423,45 @@ void MonitorPanel::recomputeSmoothed() {
   }
   loss_->setSeriesData(smoothSeries_, keys, values);
   ema_ = ema;
+}
+
+void MonitorPanel::setRunOverlays(const QList<RunCurves>& runs) {
+  overlayRuns_ = runs;
+  applyOverlays();
+}
+
+void MonitorPanel::applyOverlays() {
+  // Overlays are for comparison, not measurement: the smoothed loss is thinned to at most
+  // kOverlayPoints points (the live run keeps every point).
+  constexpr qsizetype kOverlayPoints = 4000;
+  QVector<OverlayCurve> loss, accuracy;
+  int index = 0;
+  for (const RunCurves& run : overlayRuns_) {
+    QColor color = paletteColor(index + 3);
+    color.setAlpha(150);
+    ++index;
+    const QString label = tr("run %1").arg(run.id.left(15));
+    if (!run.lossX.isEmpty()) {
+      OverlayCurve c{label, {}, {}, color};
+      DebiasedEma ema(smoothing_);
+      const qsizetype n = run.lossX.size();
+      const qsizetype step = std::max<qsizetype>(1, n / kOverlayPoints);
+      for (qsizetype i = 0; i < n; ++i) {
+        const double v = ema.add(run.lossY[i]);
+        if (i % step == 0 || i == n - 1) {
+          c.x << run.lossX[i];
+          c.y << v;
+        }
+      }
+      loss << c;
+    }
+    if (!run.accuracyX.isEmpty()) accuracy << OverlayCurve{label, run.accuracyX, run.accuracyY, color};
+  }
+  loss_->setOverlays(loss);
+  accuracy_->setOverlays(accuracy);
+  loss_->markDirty();
+  accuracy_->markDirty();
+  replotDirty();
 }
 
 void MonitorPanel::setLogScale(bool on) {

@@ -15,6 +15,7 @@
 #include <QMap>
 
 #include "health_monitor.h"
+#include "run_history.h"
 #include "metatypes.h"
 #include "smoothing.h"
 
@@ -76,6 +77,9 @@ class MonitorPanel : public QWidget {
   void onMessage(const QString& text);
   void onFinished(const scaleout::RunSummary& summary);
   void showAlarm(const scaleout::ui::HealthAlarm& alarm);
+  // Earlier runs drawn under the live curves: smoothed loss (as the live smoothing) and
+  // test accuracy, dashed and faded, labelled with the run. Kept across clear().
+  void setRunOverlays(const QList<scaleout::ui::RunCurves>& runs);
   void hideBanner();
 
  signals:
@@ -84,6 +88,7 @@ class MonitorPanel : public QWidget {
  private:
   void replotDirty();
   void recomputeSmoothed();
+  void applyOverlays();
   void markAll(double iteration, const QString& text, const QColor& color, Qt::PenStyle style);
   int seriesFor(SeriesPlot* plot, const QString& name, int colorIndex, bool scatter = false,
                 Qt::PenStyle style = Qt::SolidLine);
@@ -114,6 +119,7 @@ class MonitorPanel : public QWidget {
   bool pretraining_ = false;
   size_t layer_ = 0;
   HealthMonitor health_;
+  QList<RunCurves> overlayRuns_;
   bool alarmShown_ = false;
 };
 

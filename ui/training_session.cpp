@@ -39,6 +39,8 @@ bool TrainingSession::start(const Conf& conf, const SessionOptions& options) {
   running_ = true;
   paused_ = false;
   runDirectory_ = options.runDirectory;
+  testSet_.reset();
+  lastModel_.reset();  // a run that fails must not leave the previous run's model as "its" model
   thread_ = std::thread(&TrainingSession::threadMain, this, conf, options);
   emit started();
   return true;
@@ -119,10 +121,14 @@ void TrainingSession::threadMain(Conf conf, SessionOptions options) {
       trainerOptions.checkpointPath = (dir / "checkpoint.bin").string();
     }
     const TrainTestData data = loadTrainTest(conf);
+    auto test = std::make_shared<const DataSet>(data.test);
     QMetaObject::invokeMethod(
         this,
-        [this, tr = qulonglong(data.train.size()), te = qulonglong(data.test.size()), f = data.train.dims(),
-         c = data.train.numClasses] { emit dataLoaded(tr, te, f, c); },
+        [this, test, tr = qulonglong(data.train.size()), te = qulonglong(data.test.size()), f = data.train.dims(),
+         c = data.train.numClasses] {
+          testSet_ = test;
+          emit dataLoaded(tr, te, f, c);
+        },
         Qt::QueuedConnection);
     Trainer trainer(conf, data, trainerOptions);
     trainer.addObserver(adapter_);

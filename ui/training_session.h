@@ -14,6 +14,7 @@
 #include <QString>
 
 #include "config/conf.h"
+#include "data/dataset.h"
 #include "io/model_file.h"
 #include "observer_adapter.h"
 
@@ -54,6 +55,9 @@ class TrainingSession : public QObject {
   // The model of the last finished run (conf, normalizer, parameters).
   const std::optional<ModelFile>& lastModel() const { return lastModel_; }
   const QString& runDirectory() const { return runDirectory_; }
+  // The test set of the current (or last) run, normalised as trained; null before its
+  // data is loaded. Shared and immutable: the evaluation view reads it on its own thread.
+  std::shared_ptr<const DataSet> testSet() const { return testSet_; }
 
  signals:
   void started();
@@ -80,6 +84,7 @@ class TrainingSession : public QObject {
   bool running_ = false;
   bool paused_ = false;
   std::optional<ModelFile> lastModel_;
+  std::shared_ptr<const DataSet> testSet_;
   QString runDirectory_;
 };
 
