@@ -220,6 +220,39 @@ class EvaluationTest : public QObject {
     std::printf("EVALUATION: iris accuracy %.4f, drill-down listed %lld rows over 9 cells\n", view->report().accuracy, listed);
   }
 
+  void duringARunTheDrillDownUsesTheLatestCheckpoint() {
+    QTemporaryDir dir;
+    MainWindow window;
+    window.setRunsRoot(dir.filePath("runs"));
+    Conf conf = irisConf();
+    conf.finetuneEpochs = 400;  // long enough to pause in the middle
+    conf.evalEvery = 1;
+    conf.checkpointEveryEpochs = 1;
+    window.confEditor()->setConf(conf);
+    QSignalSpy checkpoints(window.session()->adapter(), &ObserverAdapter::checkpoint);
+    QSignalSpy ended(window.session(), &TrainingSession::ended);
+    window.startAction()->trigger();
+    QVERIFY(checkpoints.wait(30000));
+    window.session()->pause();
+    QTRY_VERIFY_WITH_TIMEOUT(window.evaluationView()->hasReport(), 10000);
+    QVERIFY(window.session()->isRunning());
+
+    EvaluationView* view = window.evaluationView();
+    QSignalSpy shown(view, &EvaluationView::cellShown);
+    view->showCell(0, 0);
+    QVERIFY(shown.wait(20000));
+    QVERIFY2(view->drillDownText().contains("predicted by the checkpoint at iteration"), qPrintable(view->drillDownText()));
+    QVERIFY(!view->shownRows().empty());
+    for (size_t r : view->shownRows()) QCOMPARE(window.session()->testSet()->labels[r], 0);
+
+    // The run ends: the same cell is listed again with the final model.
+    shown.clear();
+    window.stopAction()->trigger();
+    QVERIFY(ended.wait(30000));
+    QTRY_VERIFY_WITH_TIMEOUT(shown.count() >= 1, 20000);
+    QVERIFY2(view->drillDownText().contains("the model when the run stopped"), qPrintable(view->drillDownText()));
+  }
+
   void imageDataShowsMisclassifiedImagesAndFilters() {
     if (!QFile::exists(QString(kFashionMnistDir) + "/t10k-images-idx3-ubyte.gz")) QSKIP("Fashion-MNIST not installed");
     QTemporaryDir dir;
