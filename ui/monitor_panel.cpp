@@ -16,7 +16,9 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 
+#include "histogram_view.h"
 #include "observer_adapter.h"
+#include "process_stats.h"
 #include "qcustomplot.h"
 #include "series_plot.h"
 
@@ -72,6 +74,9 @@ MonitorPanel::MonitorPanel(QWidget* parent)
       ratio_(new SeriesPlot(tr("Update:parameter ratio (log10)"), tr("iteration"), tr("log10 ratio"))),
       activation_(new SeriesPlot(tr("Activations (mean ± 2 std)"), tr("iteration"), tr("activation"))),
       learningRate_(new SeriesPlot(tr("Learning rate"), tr("iteration"), tr("rate"))),
+      throughput_(new SeriesPlot(tr("Throughput"), tr("iteration"), tr("samples/s (all workers)"))),
+      memory_(new SeriesPlot(tr("Process memory (resident)"), tr("iteration"), tr("MiB"))),
+      histograms_(new HistogramView),
       bannerText_(new ElidedLabel),
       bannerBox_(new QWidget(this)) {
   auto* layout = new QVBoxLayout(this);
@@ -116,6 +121,9 @@ MonitorPanel::MonitorPanel(QWidget* parent)
   addTab(tr("Reconstruction"), {reconstruction_});
   addTab(tr("Workers"), {workers_});
   addTab(tr("Model health"), {ratio_, activation_, learningRate_});
+  tabs_->addTab(histograms_, tr("Histograms"));
+  tabPlots_ << QList<SeriesPlot*>{};
+  addTab(tr("System"), {throughput_, memory_});
   connect(tabs_, &QTabWidget::currentChanged, this, [this] {
     for (auto* p : currentPlots()) p->markDirty();
     replotDirty();
@@ -200,7 +208,7 @@ QWidget* MonitorPanel::makeToolbar() {
 }
 
 QList<SeriesPlot*> MonitorPanel::allPlots() const {
-  return {loss_, accuracy_, reconstruction_, workers_, ratio_, activation_, learningRate_};
+  return {loss_, accuracy_, reconstruction_, workers_, ratio_, activation_, learningRate_, throughput_, memory_};
 }
 
 QList<SeriesPlot*> MonitorPanel::currentPlots() const { return tabPlots_.value(tabs_->currentIndex()); }
@@ -215,6 +223,7 @@ void MonitorPanel::connectAdapter(ObserverAdapter* adapter) {
   connect(adapter, &ObserverAdapter::epochFinished, this, &MonitorPanel::onEpochFinished);
   connect(adapter, &ObserverAdapter::evaluation, this, &MonitorPanel::onEvaluation);
   connect(adapter, &ObserverAdapter::modelStats, this, &MonitorPanel::onModelStats);
+  connect(adapter, &ObserverAdapter::modelStats, histograms_, &HistogramView::onModelStats);
   connect(adapter, &ObserverAdapter::steering, this, &MonitorPanel::onSteering);
   connect(adapter, &ObserverAdapter::checkpoint, this, &MonitorPanel::onCheckpoint);
   connect(adapter, &ObserverAdapter::message, this, &MonitorPanel::onMessage);
@@ -235,6 +244,8 @@ void MonitorPanel::clear() {
   smoothSeries_ = loss_->addSeries(tr("smoothed (EMA)"), smooth);
   workerSeries_.clear();
   namedSeries_.clear();
+  histograms_->clear();
+  memoryClock_.invalidate();
   phaseStarts_.clear();
   ema_ = DebiasedEma(smoothing_);
   lastIteration_ = 0;
@@ -259,7 +270,7 @@ int MonitorPanel::seriesFor(SeriesPlot* plot, const QString& name, int colorInde
 }
 
 void MonitorPanel::markAll(double iteration, const QString& text, const QColor& color, Qt::PenStyle style) {
-  for (auto* p : {loss_, workers_, ratio_, activation_, learningRate_}) p->addMarker(iteration, text, color, style);
+  for (auto* p : {loss_, workers_, ratio_, activation_, learningRate_, throughput_}) p->addMarker(iteration, text, color, style);
 }
 
 void MonitorPanel::onPhaseStarted(const PhaseInfo& info) {
@@ -285,6 +296,13 @@ void MonitorPanel::onIterations(const QVector<IterationInfo>& batch) {
 }
 
 void MonitorPanel::onRound(const RoundInfo& info) {
+  const double x = static_cast<double>(info.iteration);
+  if (info.samplesPerSecond > 0) throughput_->append(seriesFor(throughput_, tr("samples/s"), 0), x, info.samplesPerSecond);
+  if (!memoryClock_.isValid() || memoryClock_.elapsed() >= 500) {
+    memoryClock_.start();
+    const qint64 rss = residentBytes();
+    if (rss > 0) memory_->append(seriesFor(memory_, tr("resident (RSS)"), 2), x, rss / (1024.0 * 1024.0));
+  }
   for (const WorkerRoundInfo& w : info.workers) {
     if (!w.arrived || w.samples == 0) continue;
     auto it = workerSeries_.find(w.worker);
@@ -470,7 +488,7 @@ void MonitorPanel::setLogScale(bool on) {
     logBox_->setChecked(on);
   }
   // Ratio plot is already log10 and activations can be negative: they stay linear.
-  for (auto* p : {loss_, accuracy_, reconstruction_, workers_, learningRate_}) p->setLogY(on);
+  for (auto* p : {loss_, accuracy_, reconstruction_, workers_, learningRate_, throughput_}) p->setLogY(on);
   replotDirty();
 }
 
@@ -481,6 +499,7 @@ void MonitorPanel::resetViews() {
 }
 
 bool MonitorPanel::exportCurrentPng(const QString& path) {
+  if (tabs_->currentWidget() == histograms_) return histograms_->grab().save(path);
   auto plots = currentPlots();
   return !plots.isEmpty() && plots[0]->exportPng(path);
 }

@@ -8,6 +8,7 @@
 //   Model health: log10 update:parameter ratio per layer, activation mean +/- 2 std,
 //         learning rate, all vs iteration.
 // A 30 Hz timer replots only plots whose data changed. A banner shows health alarms.
+#include <QElapsedTimer>
 #include <QTimer>
 #include <QVector>
 #include <QWidget>
@@ -27,6 +28,7 @@ class QToolButton;
 
 namespace scaleout::ui {
 
+class HistogramView;
 class ObserverAdapter;
 class SeriesPlot;
 
@@ -46,6 +48,9 @@ class MonitorPanel : public QWidget {
   SeriesPlot* ratioPlot() const { return ratio_; }
   SeriesPlot* activationPlot() const { return activation_; }
   SeriesPlot* learningRatePlot() const { return learningRate_; }
+  SeriesPlot* throughputPlot() const { return throughput_; }
+  SeriesPlot* memoryPlot() const { return memory_; }
+  HistogramView* histogramView() const { return histograms_; }
   QList<SeriesPlot*> allPlots() const;
   QTabWidget* tabs() const { return tabs_; }
   // The plots of the visible tab (the toolbar's actions apply to them).
@@ -96,6 +101,9 @@ class MonitorPanel : public QWidget {
 
   QTabWidget* tabs_;
   SeriesPlot *loss_, *accuracy_, *reconstruction_, *workers_, *ratio_, *activation_, *learningRate_;
+  SeriesPlot *throughput_, *memory_;
+  HistogramView* histograms_;
+  QElapsedTimer memoryClock_;  // RSS is sampled at most twice a second
   QList<QList<SeriesPlot*>> tabPlots_;
   QLabel* bannerText_;
   QWidget* bannerBox_;
