@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include <QCheckBox>
+#include <QDir>
 #include <QSettings>
 #include <QElapsedTimer>
 #include <QLineEdit>
@@ -16,7 +17,10 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <signal.h>
+
 #include "cluster_panel.h"
+#include "main_window.h"
 #include "fixtures/zookeeper_server.h"
 #include "metatypes.h"
 #include "worker_process.h"
@@ -28,6 +32,13 @@ using namespace scaleout::ui;
 
 namespace {
 QString scaleoutBinary() { return qEnvironmentVariable("SCALEOUT_BINARY"); }
+
+QString artifactsDir() {
+  QString dir = qEnvironmentVariable("SCALEOUT_ARTIFACTS_DIR");
+  if (dir.isEmpty()) dir = QDir(QCoreApplication::applicationDirPath()).filePath("../artifacts");
+  QDir().mkpath(dir);
+  return QDir(dir).absolutePath();
+}
 
 Conf quickConf() {
   Conf c;
@@ -113,6 +124,18 @@ class ClusterPanelTest : public QObject {
     QVERIFY(panel.connectButton()->isEnabled());
     QCOMPARE(panel.workerTable()->workerCount(), 0);
 
+    // Closing a session that never connected, as the app does at quit: bounded.
+    {
+      ZkWatcher watcher;
+      watcher.connectTo(QString("127.0.0.1:%1").arg(port), "x", 2000, 2000);
+      QTest::qWait(300);
+      clock.restart();
+    }
+    const qint64 destroyMs = clock.elapsed();
+    QVERIFY2(destroyMs < 3000, qPrintable(QString("closing took %1 ms").arg(destroyMs)));
+    std::printf("CLUSTER: disconnect returned in %lld ms; destroying an unconnected watcher took %lld ms\n",
+                static_cast<long long>(disconnectMs), static_cast<long long>(destroyMs));
+
     // An empty connect string is refused at once with its reason.
     panel.zkEdit()->setText("  ");
     panel.connectButton()->click();
@@ -158,6 +181,34 @@ class ClusterPanelTest : public QObject {
     QVERIFY(panel.startWorkerButton()->isEnabled());
     std::printf("CLUSTER: worker stopped %lld ms after the request; %lld log lines\n", static_cast<long long>(stopMs),
                 static_cast<long long>(panel.workerLog().count('\n') + 1));
+  }
+
+  void quittingTheAppStopsTheLocalWorker() {
+    if (scaleoutBinary().isEmpty()) QSKIP("SCALEOUT_BINARY not set (run through ctest)");
+    MainWindow window;
+    window.setRunsRoot(QString());
+    ClusterPanel* panel = window.clusterPanel();
+    panel->workerProcess()->setProgram(scaleoutBinary());
+    panel->zkEdit()->setText(QString("127.0.0.1:%1").arg(fixtures::freeLoopbackPort()));
+    panel->securityBox()->setChecked(false);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QSignalSpy started(panel->workerProcess(), &WorkerProcess::started);
+    panel->startWorkerButton()->click();
+    QVERIFY(started.wait(10000));
+    const qint64 pid = panel->workerProcess()->processId();
+    QTRY_VERIFY_WITH_TIMEOUT(panel->workerLog().contains("INSECURE"), 10000);
+    QVERIFY(::kill(static_cast<pid_t>(pid), 0) == 0);  // alive
+    QElapsedTimer clock;
+    clock.start();
+    QVERIFY(window.close());
+    const qint64 closeMs = clock.elapsed();
+    QVERIFY(!panel->workerProcess()->isRunning());
+    // Gone and reaped: the pid no longer names our child.
+    QVERIFY(::kill(static_cast<pid_t>(pid), 0) != 0);
+    QVERIFY2(closeMs < 4000 + 1000, qPrintable(QString::number(closeMs)));
+    std::printf("CLUSTER: closing the main window stopped the worker (pid %lld) in %lld ms\n", static_cast<long long>(pid),
+                static_cast<long long>(closeMs));
   }
 
   void aWorkerThatIgnoresTerminateIsKilled() {
@@ -269,6 +320,11 @@ class ClusterPanelTest : public QObject {
     QVERIFY(panel.workerTable()->stateOf(key).contains("registered"));
     panel.workerTable()->refresh();
     QCOMPARE(panel.workerTable()->item(0, WorkerTable::kThreads)->text(), QString("2"));
+    panel.resize(1000, 700);
+    panel.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&panel));
+    QTRY_VERIFY_WITH_TIMEOUT(panel.workerLog().contains("registered this worker"), 10000);
+    QVERIFY(panel.grab().save(QDir(artifactsDir()).filePath("cluster_panel.png")));
 
     // Stopped: its ephemeral registration goes, and the table says so.
     QSignalSpy finished(panel.workerProcess(), &WorkerProcess::finished);
