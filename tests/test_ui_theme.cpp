@@ -6,12 +6,18 @@
 #include <Eigen/Core>
 #include <QAction>
 #include <QApplication>
+#include <QDir>
+#include <QLabel>
+#include <QSignalSpy>
 #include <QRegularExpression>
 #include <QSettings>
 #include <QStandardPaths>
 #include <QtTest>
 
 #include "about.h"
+#include "conf_editor.h"
+#include "series_plot.h"
+#include "training_session.h"
 #include "main_window.h"
 #include "metatypes.h"
 #include "monitor_panel.h"
@@ -70,6 +76,73 @@ class ThemeTest : public QObject {
     QCOMPARE(QApplication::palette().color(QPalette::Window), system.color(QPalette::Window));
     QCOMPARE(darkThemeActive(), paletteIsDark(system));
     QCOMPARE(storedTheme(), QString("system"));
+  }
+
+  void darkScreenshotAfterARun() {
+    MainWindow window;
+    window.setRunsRoot(QString());
+    window.resize(1400, 860);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    applyTheme("dark");
+    Conf c;
+    c.networkClass = "mlp";
+    c.dataset = "csv";
+    c.trainData = (qEnvironmentVariable("SCALEOUT_SOURCE_DIR", QDir(QCoreApplication::applicationDirPath()).absoluteFilePath("../..")) +
+                   "/resources/data/iris.csv")
+                      .toStdString();
+    c.nIn = 4;
+    c.nOut = 3;
+    c.layerSizes = {16};
+    c.finetuneEpochs = 20;
+    c.batchSize = 10;
+    c.threads = 1;
+    c.testFraction = 0.2;
+    c.normalize = "zscore";
+    c.checkpointEveryEpochs = 0;
+    window.confEditor()->setConf(c);
+    QSignalSpy ended(window.session(), &TrainingSession::ended);
+    window.startAction()->trigger();
+    QVERIFY(ended.wait(60000));
+    // Widgets styled by a style sheet (the conf editor) follow the new palette too.
+    QLabel* label = nullptr;
+    for (QLabel* l : window.confEditor()->findChildren<QLabel*>())
+      if (l->text() == "nIn") label = l;
+    QVERIFY(label);
+    const QImage labelImage = label->grab().toImage();
+    int lightest = 0;
+    for (int y = 0; y < labelImage.height(); ++y)
+      for (int x = 0; x < labelImage.width(); ++x) lightest = std::max(lightest, labelImage.pixelColor(x, y).lightness());
+    QVERIFY2(lightest > 200, qPrintable(QString("label text lightness %1 on a dark theme").arg(lightest)));
+    // ... on a dark background, and the editor's fields are dark too.
+    const QImage editorImage = window.confEditor()->grab().toImage();
+    const QPoint corner = label->mapTo(window.confEditor(), QPoint(1, 1));
+    QVERIFY2(editorImage.pixelColor(corner).lightness() < 100,
+             qPrintable(QString("background lightness %1").arg(editorImage.pixelColor(corner).lightness())));
+    QWidget* field = window.confEditor()->field("nIn");
+    QVERIFY(field);
+    QVERIFY2(field->palette().color(QPalette::Base).lightness() < 100,
+             qPrintable(QString("field base lightness %1").arg(field->palette().color(QPalette::Base).lightness())));
+    SeriesPlot* loss = window.monitor()->lossPlot();
+    loss->replotNow();
+    QApplication::processEvents();
+    // The curves stay visible on the dark background: the live curve's blue is there.
+    const QImage plot = loss->plot()->grab().toImage();
+    int curve = 0, dark = 0;
+    for (int y = 0; y < plot.height(); y += 2)
+      for (int x = 0; x < plot.width(); x += 2) {
+        const QColor px = plot.pixelColor(x, y);
+        if (px.lightness() < 64) ++dark;
+        if (px.blue() > 120 && px.red() < 120) ++curve;
+      }
+    QVERIFY2(dark > plot.width() * plot.height() / 8, qPrintable(QString::number(dark)));  // mostly dark
+    QVERIFY2(curve > 100, qPrintable(QString::number(curve)));
+    QString dir = qEnvironmentVariable("SCALEOUT_ARTIFACTS_DIR");
+    if (dir.isEmpty()) dir = QDir(QCoreApplication::applicationDirPath()).filePath("../artifacts");
+    QDir().mkpath(dir);
+    QVERIFY(window.grab().save(QDir(dir).filePath("main_window_dark.png")));
+    std::printf("THEME: dark loss plot, %d dark and %d curve-coloured sampled pixels\n", dark, curve);
+    applyTheme("system");
   }
 
   void storedThemeIsAppliedAtStart() {

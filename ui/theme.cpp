@@ -56,6 +56,14 @@ void applyTheme(const QString& theme) {
     if (QApplication::style()->name() != systemStyle) QApplication::setStyle(QStyleFactory::create(systemStyle));
     QApplication::setPalette(systemPalette);
   }
+  // Widgets under a style sheet keep the palette they were polished with: polish them
+  // again (resetting the sheet does it, for them and their children).
+  for (QWidget* w : QApplication::allWidgets()) {
+    const QString sheet = w->styleSheet();
+    if (sheet.isEmpty()) continue;
+    w->setStyleSheet(QString());
+    w->setStyleSheet(sheet);
+  }
   applyChartThemeToAll();
 }
 
