@@ -218,6 +218,34 @@ class EvaluationTest : public QObject {
     QVERIFY(rows && rows->isVisible());
     QCOMPARE(rows->columnCount(), 4 + 1);
     std::printf("EVALUATION: iris accuracy %.4f, drill-down listed %lld rows over 9 cells\n", view->report().accuracy, listed);
+
+    // The run's saved model, opened for evaluation: the same numbers, and a drill-down.
+    const double accuracy = view->report().accuracy;
+    const auto confusion = view->report().confusion;
+    const QString model = QDir(window.session()->runDirectory()).filePath("model.bin");
+    QVERIFY(QFile::exists(model));
+    QSignalSpy evaluated(&window, &MainWindow::modelEvaluated);
+    window.viewTabs()->setCurrentIndex(0);
+    QVERIFY(window.evaluateModelFile(model));
+    QVERIFY(!window.evaluateModelFile(model));  // one at a time
+    QVERIFY(evaluated.wait(30000));
+    QVERIFY2(evaluated.at(0).at(0).toBool(), qPrintable(evaluated.at(0).at(1).toString()));
+    QVERIFY2(evaluated.at(0).at(1).toString().contains(QString("test accuracy %1").arg(accuracy, 0, 'f', 4)),
+             qPrintable(evaluated.at(0).at(1).toString()));
+    QCOMPARE(window.viewTabs()->currentWidget(), view);
+    QCOMPARE(view->report().confusion, confusion);
+    QVERIFY2(view->headerText().contains("model.bin"), qPrintable(view->headerText()));
+    QSignalSpy shown(view, &EvaluationView::cellShown);
+    view->showCell(1, 1);
+    QVERIFY(shown.wait(20000));
+    QVERIFY2(view->drillDownText().contains("the model file model.bin"), qPrintable(view->drillDownText()));
+    QCOMPARE(static_cast<long long>(view->shownRows().size()), view->cellCount(1, 1));
+
+    evaluated.clear();
+    QVERIFY(window.evaluateModelFile("/nonexistent/model.bin"));
+    QVERIFY(evaluated.wait(10000));
+    QCOMPARE(evaluated.at(0).at(0).toBool(), false);
+    QVERIFY2(evaluated.at(0).at(1).toString().contains("/nonexistent/model.bin"), qPrintable(evaluated.at(0).at(1).toString()));
   }
 
   void duringARunTheDrillDownUsesTheLatestCheckpoint() {

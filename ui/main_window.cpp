@@ -23,6 +23,7 @@
 #include <QStyle>
 #include <QStyleFactory>
 #include <QTabWidget>
+#include <QThread>
 #include <QToolBar>
 #include <QVBoxLayout>
 
@@ -37,6 +38,7 @@
 #include "evaluation_view.h"
 #include "filter_view.h"
 #include "io/model_file.h"
+#include "model_evaluation.h"
 #include "monitor_panel.h"
 #include "network_summary.h"
 #include "qcustomplot.h"
@@ -200,7 +202,12 @@ MainWindow::MainWindow(QWidget* parent)
   newConf();
 }
 
-MainWindow::~MainWindow() = default;
+MainWindow::~MainWindow() {
+  if (evalJob_) {
+    evalJob_->wait();
+    delete evalJob_;
+  }
+}
 
 void MainWindow::createActions() {
   QStyle* s = style();
@@ -222,6 +229,16 @@ void MainWindow::createActions() {
   saveModelAct_ = new QAction(tr("Save &Model…"), this);
   saveModelAct_->setStatusTip(tr("Write the model of the last run"));
   connect(saveModelAct_, &QAction::triggered, this, &MainWindow::saveModel);
+  evalModelAct_ = new QAction(tr("&Evaluate Model…"), this);
+  evalModelAct_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+  evalModelAct_->setStatusTip(tr("Evaluate a saved model on its conf's test data (confusion matrix, per-class metrics)"));
+  connect(evalModelAct_, &QAction::triggered, this, [this] {
+    const QString dir = QSettings().value("paths/lastModelDir", runsRoot_).toString();
+    const QString path = QFileDialog::getOpenFileName(this, tr("Evaluate model"), dir, tr("Scaleout model (*.bin);;All files (*)"));
+    if (path.isEmpty()) return;
+    QSettings().setValue("paths/lastModelDir", QFileInfo(path).absolutePath());
+    evaluateModelFile(path);
+  });
   copyCmdAct_ = new QAction(tr("Copy as &Command Line"), this);
   copyCmdAct_->setStatusTip(tr("The `scaleout train` command that runs this conf headlessly"));
   connect(copyCmdAct_, &QAction::triggered, this, &MainWindow::copyCommandLine);
@@ -282,6 +299,7 @@ void MainWindow::createMenus() {
   file->addAction(saveAct_);
   file->addAction(saveAsAct_);
   file->addAction(saveModelAct_);
+  file->addAction(evalModelAct_);
   file->addAction(copyCmdAct_);
   file->addSeparator();
   file->addAction(quitAct_);
@@ -591,6 +609,53 @@ void MainWindow::saveModel() {
   } catch (const ScaleoutError& e) {
     QMessageBox::warning(this, tr("Save model"), QString::fromStdString(e.what()));
   }
+}
+
+bool MainWindow::evaluateModelFile(const QString& path) {
+  if (evaluatingModel_) return false;
+  evaluatingModel_ = true;
+  evalModelAct_->setEnabled(false);
+  log(tr("evaluating %1…").arg(path));
+  auto result = std::make_shared<ModelEvaluation>();
+  QThread* job = QThread::create([path, result] { *result = scaleout::ui::evaluateModelFile(path); });
+  evalJob_ = job;
+  connect(job, &QThread::finished, this, [this, job, result] {
+    job->deleteLater();
+    evalJob_ = nullptr;
+    evaluatingModel_ = false;
+    evalModelAct_->setEnabled(true);
+    if (!result->error.isEmpty()) {
+      log(tr("ERROR: cannot evaluate %1: %2").arg(result->path, result->error));
+      emit modelEvaluated(false, result->error);
+      return;
+    }
+    const QString name = QFileInfo(result->path).fileName();
+    evaluation_->clear();
+    evaluation_->setClassNames(result->model->conf.dataset == "fashion-mnist" ? fashionMnistClassNames() : QStringList{});
+    evaluation_->setTestData(result->test);
+    evaluation_->setModel(result->model, tr("the model file %1").arg(name));
+    filters_->clear();
+    filters_->setImageShape(result->test->imageRows, result->test->imageCols);
+    filters_->setFromModel(*result->model, tr("model file %1").arg(name));
+    QString text;
+    if (result->report.hasClassification) {
+      evaluation_->setReport(result->report);
+      viewTabs_->setCurrentWidget(evaluation_);
+      text = tr("%1: test accuracy %2 (macro F1 %3) on %4 samples")
+                 .arg(name)
+                 .arg(result->report.accuracy, 0, 'f', 4)
+                 .arg(result->report.macroF1, 0, 'f', 4)
+                 .arg(result->report.samples);
+    } else {
+      QStringList errors;
+      for (float e : result->report.reconstructionErrors) errors << QString::number(e, 'g', 4);
+      text = tr("%1 is not a classifier; reconstruction error per layer: %2").arg(name, errors.join(", "));
+    }
+    log(text);
+    emit modelEvaluated(true, text);
+  });
+  job->start();
+  return true;
 }
 
 void MainWindow::about() { QMessageBox::about(this, tr("About Scaleout Studio"), aboutText()); }

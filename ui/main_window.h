@@ -63,6 +63,12 @@ class MainWindow : public QMainWindow {
   void setRunsRoot(const QString& dir);
   QStringList presetFiles() const;
   QString commandLine() const;  // `scaleout train ...` reproducing the current conf
+  // Evaluates a saved model on its conf's test data off the GUI thread; modelEvaluated()
+  // tells the outcome, the Evaluation and Filters tabs show it. False while one is going.
+  bool evaluateModelFile(const QString& path);
+
+ signals:
+  void modelEvaluated(bool ok, const QString& message);
 
  public slots:
   void startTraining();
@@ -118,7 +124,7 @@ class MainWindow : public QMainWindow {
   QSplitter* mainSplit_;
   QSplitter* rightSplit_;
 
-  QAction *newAct_, *openAct_, *saveAct_, *saveAsAct_, *saveModelAct_, *copyCmdAct_, *quitAct_;
+  QAction *newAct_, *openAct_, *saveAct_, *saveAsAct_, *saveModelAct_, *evalModelAct_, *copyCmdAct_, *quitAct_;
   QAction *undoAct_, *redoAct_;
   QAction *startAct_, *pauseAct_, *stopAct_;
   QAction *logScaleAct_, *resetViewAct_;
@@ -130,6 +136,8 @@ class MainWindow : public QMainWindow {
   QElapsedTimer runClock_;
 
   QString currentFile_;
+  bool evaluatingModel_ = false;
+  class QThread* evalJob_ = nullptr;  // waited for on destruction
   QString runsRoot_;
   int phaseEpochs_ = 0;
   int phaseCount_ = 0;
