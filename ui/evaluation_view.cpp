@@ -134,6 +134,12 @@ EvaluationView::~EvaluationView() {
   }
 }
 
+void EvaluationView::showEvent(QShowEvent* event) {
+  QWidget::showEvent(event);
+  plot_->setBufferDevicePixelRatio(devicePixelRatioF());  // sharp on high-DPI screens
+  plot_->replot(QCustomPlot::rpQueuedReplot);
+}
+
 void EvaluationView::clear() {
   report_ = EvalReport{};
   test_.reset();

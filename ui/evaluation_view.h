@@ -63,6 +63,9 @@ class EvaluationView : public QWidget {
   void cellShown(int actual, int predicted, int samples);
   void predictionFailed(const QString& error);
 
+ protected:
+  void showEvent(QShowEvent* event) override;
+
  private:
   void rebuildHeatMap();
   void rebuildTable();

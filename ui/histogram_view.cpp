@@ -108,6 +108,9 @@ void HistogramView::onModelStats(const ModelStats& stats) {
 
 void HistogramView::showEvent(QShowEvent* event) {
   QWidget::showEvent(event);
+  // QCustomPlot's buffers must match the screen's scale (blurry on high-DPI otherwise).
+  params_->setBufferDevicePixelRatio(devicePixelRatioF());
+  updates_->setBufferDevicePixelRatio(devicePixelRatioF());
   if (stale_) redraw();
 }
 

@@ -203,6 +203,10 @@ MainWindow::MainWindow(QWidget* parent)
 }
 
 MainWindow::~MainWindow() {
+  // While every widget is still alive: stop the local worker and close ZooKeeper here,
+  // not from the panel's destructor (whose messages would reach a half-destroyed window).
+  cluster_->disconnect(this);
+  cluster_->shutdown();
   if (evalJob_) {
     evalJob_->wait();
     delete evalJob_;
