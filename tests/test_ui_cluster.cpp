@@ -4,6 +4,7 @@
 // request; the worker table merges ZooKeeper registrations with the master's rounds;
 // and, when a ZooKeeper server can be started here, a started worker shows up in it.
 #include <cstdio>
+#include <random>
 
 #include <QCheckBox>
 #include <QDir>
@@ -15,12 +16,15 @@
 #include <QSpinBox>
 #include <QStandardPaths>
 #include <QTemporaryDir>
+#include <QTextStream>
 #include <QtTest>
 
 #include <signal.h>
 
 #include "cluster_panel.h"
+#include "conf_editor.h"
 #include "main_window.h"
+#include "training_session.h"
 #include "fixtures/zookeeper_server.h"
 #include "metatypes.h"
 #include "worker_process.h"
@@ -38,6 +42,23 @@ QString artifactsDir() {
   if (dir.isEmpty()) dir = QDir(QCoreApplication::applicationDirPath()).filePath("../artifacts");
   QDir().mkpath(dir);
   return QDir(dir).absolutePath();
+}
+
+// Gaussian blobs, label last: enough rows for a run that lasts while a worker joins.
+QString writeBlobs(const QString& path, int rows, int features, int classes) {
+  QFile file(path);
+  if (!file.open(QIODevice::WriteOnly | QIODevice::Text)) return {};
+  QTextStream out(&file);
+  std::mt19937 rng(5);
+  std::normal_distribution<double> noise(0.0, 1.0);
+  for (int f = 0; f < features; ++f) out << "f" << f << ",";
+  out << "label\n";
+  for (int r = 0; r < rows; ++r) {
+    const int label = r % classes;
+    for (int f = 0; f < features; ++f) out << QString::number(2.0 * ((label + f) % 3) + noise(rng), 'f', 3) << ",";
+    out << label << "\n";
+  }
+  return path;
 }
 
 Conf quickConf() {
@@ -279,9 +300,18 @@ class ClusterPanelTest : public QObject {
     QCOMPARE(table.rowCount(), 2);
     // Rows sorted by key: "h1:42" then "local-0".
     QCOMPARE(table.item(0, WorkerTable::kThreads)->text(), QString("4"));
-    QCOMPARE(table.item(0, WorkerTable::kSpeed)->text(), QString("200"));  // two lanes
+    QCOMPARE(table.item(0, WorkerTable::kSpeed)->text(), QString("200"));  // two lanes (no round time: compute rate)
+    RoundInfo timed = round;
+    timed.round = 9;
+    timed.seconds = 0.5;
+    timed.workers[0].arrived = timed.workers[1].arrived = true;
+    table.addRound(timed);
+    table.refresh();
+    QCOMPARE(table.item(0, WorkerTable::kSpeed)->text(), QString("200"));  // 2 x 50 samples in 0.5 s
+    QCOMPARE(table.roundsOf("h1:42"), 2LL);
+    QCOMPARE(table.roundsOf("local-0"), 3LL);
     QCOMPARE(table.item(1, WorkerTable::kHost)->text(), QString("this process"));
-    QCOMPARE(table.item(1, WorkerTable::kRounds)->text(), QString("2"));
+    QCOMPARE(table.item(1, WorkerTable::kRounds)->text(), QString("3"));
     QVERIFY(table.item(1, WorkerTable::kLastHeard)->text().endsWith("s ago"));
 
     table.setRegistered({});
@@ -332,6 +362,83 @@ class ClusterPanelTest : public QObject {
     QVERIFY(finished.wait(10000));
     QTRY_COMPARE_WITH_TIMEOUT(panel.workerTable()->stateOf(key), QString("left the cluster"), 15000);
     panel.disconnectButton()->click();
+  }
+
+  void aRunFromTheGuiTrainsOnTheStartedWorker() {
+    const QString why = fixtures::ZooKeeperServer::unavailableReason();
+    if (!why.isEmpty()) QSKIP(qPrintable(why));
+    if (scaleoutBinary().isEmpty()) QSKIP("SCALEOUT_BINARY not set (run through ctest)");
+    fixtures::ZooKeeperServer server;
+    const QString error = server.start();
+    QVERIFY2(error.isEmpty(), qPrintable(error));
+    QTemporaryDir dir;
+    const QString csv = writeBlobs(dir.filePath("blobs.csv"), 20000, 16, 4);
+    QVERIFY(!csv.isEmpty());
+
+    MainWindow window;
+    window.setRunsRoot(QString());
+    ClusterPanel* panel = window.clusterPanel();
+    panel->setConf(quickConf());
+    panel->workerProcess()->setProgram(scaleoutBinary());
+    panel->zkEdit()->setText(server.hostPort());
+    panel->clusterEdit()->setText("guirun");
+    panel->securityBox()->setChecked(false);  // today's cluster has no CURVE
+    panel->useClusterBox()->setChecked(true);
+    panel->workerThreadsBox()->setValue(1);
+    panel->connectButton()->click();
+    QTRY_COMPARE_WITH_TIMEOUT(panel->watcher()->state(), ZkWatcher::State::Connected, 15000);
+    QSignalSpy started(panel->workerProcess(), &WorkerProcess::started);
+    panel->startWorkerButton()->click();
+    QVERIFY(started.wait(10000));
+    const QString key = QString(":%1").arg(panel->workerProcess()->processId());
+    QTRY_COMPARE_WITH_TIMEOUT(panel->workerTable()->workerCount(), 1, 20000);
+
+    Conf c;
+    c.networkClass = "mlp";
+    c.dataset = "csv";
+    c.trainData = csv.toStdString();
+    c.nIn = 16;
+    c.nOut = 4;
+    c.layerSizes = {32};
+    c.finetuneEpochs = 200;
+    c.batchSize = 20;
+    c.threads = 1;
+    c.averagingFrequency = 5;
+    c.normalize = "zscore";
+    c.evalEvery = 0;
+    c.statsEvery = 0;
+    c.checkpointEveryEpochs = 0;
+    c.checkpointEveryMinutes = 0;
+    c.zooKeeperSessionTimeoutSeconds = 2;
+    window.confEditor()->setConf(c);
+    QSignalSpy ended(window.session(), &TrainingSession::ended);
+    long long remoteRounds = 0;
+    connect(window.session()->adapter(), &ObserverAdapter::round, this, [&](const RoundInfo& r) {
+      for (const auto& w : r.workers)
+        if (w.arrived && QString::fromStdString(w.id).contains(key)) ++remoteRounds;
+    });
+    window.startAction()->trigger();
+    QVERIFY2(window.logText().contains("this run is the master of cluster guirun"), qPrintable(window.logText()));
+    // The worker finds this run's master through ZooKeeper, joins, and trains rounds.
+    QTRY_VERIFY_WITH_TIMEOUT(remoteRounds >= 3, 30000);
+    panel->workerTable()->refresh();
+    QString row;
+    for (const QString& k : panel->workerTable()->workerKeys())
+      if (k.endsWith(key)) row = k;
+    QVERIFY(!row.isEmpty());
+    QVERIFY(panel->workerTable()->roundsOf(row) >= 3);
+    QCOMPARE(panel->workerTable()->stateOf(row), QString("training"));
+    QVERIFY(panel->workerTable()->workerKeys().contains("local-0"));
+    window.resize(1400, 860);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    window.viewTabs()->setCurrentWidget(panel);
+    QTest::qWait(600);  // one refresh of the table's ages
+    QVERIFY(window.grab().save(QDir(artifactsDir()).filePath("cluster_panel_training.png")));
+    window.stopAction()->trigger();
+    QVERIFY(ended.wait(30000));
+    QVERIFY2(window.logText().contains("cluster: worker"), qPrintable(window.logText()));
+    std::printf("CLUSTER: a GUI run trained %lld round(s) on the local headless worker %s\n", remoteRounds, qPrintable(row));
   }
 };
 

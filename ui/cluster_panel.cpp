@@ -25,7 +25,9 @@ ClusterPanel::ClusterPanel(QWidget* parent)
       worker_(new WorkerProcess(this)),
       zk_(new QLineEdit),
       cluster_(new QLineEdit),
+      bind_(new QLineEdit),
       security_(new QCheckBox(tr("Security (encrypt and authenticate cluster traffic)"))),
+      useCluster_(new QCheckBox(tr("Runs use the cluster's workers (this app is their master)"))),
       threads_(new QSpinBox),
       connect_(new QPushButton(tr("&Connect"))),
       disconnect_(new QPushButton(tr("&Disconnect"))),
@@ -49,6 +51,14 @@ ClusterPanel::ClusterPanel(QWidget* parent)
   security_->setChecked(settings.value("cluster/security", true).toBool());
   security_->setToolTip(tr("On: workers use the cluster's CURVE security. Off: workers start with --insecure "
                            "(unencrypted, unauthenticated; only on a network you trust)."));
+  useCluster_->setObjectName("useCluster");
+  useCluster_->setChecked(settings.value("cluster/useInRuns", true).toBool());
+  useCluster_->setToolTip(tr("While connected, Start also opens a master endpoint and registers it in ZooKeeper; "
+                             "workers of the cluster join at the next round"));
+  bind_->setObjectName("masterBind");
+  bind_->setText(settings.value("cluster/bind", "tcp://127.0.0.1:*").toString());
+  bind_->setToolTip(tr("ZeroMQ endpoint the master listens on (port * = any free port). Use the machine's address, "
+                       "e.g. tcp://192.168.1.10:*, for workers on other machines."));
   threads_->setObjectName("workerThreads");
   threads_->setRange(0, 1024);
   threads_->setValue(settings.value("cluster/workerThreads", 1).toInt());
@@ -74,6 +84,8 @@ ClusterPanel::ClusterPanel(QWidget* parent)
   form->addRow(tr("ZooKeeper"), zk_);
   form->addRow(tr("Cluster"), cluster_);
   form->addRow(QString(), security_);
+  form->addRow(QString(), useCluster_);
+  form->addRow(tr("Master endpoint"), bind_);
   auto* buttons = new QHBoxLayout;
   buttons->addWidget(connect_);
   buttons->addWidget(disconnect_);
@@ -167,12 +179,23 @@ WorkerLaunch ClusterPanel::launchSettings() const {
   return l;
 }
 
+bool ClusterPanel::applyToRun(SessionOptions& options) const {
+  if (watcher_->state() == ZkWatcher::State::Disconnected || !useCluster_->isChecked()) return false;
+  options.clusterZk = watcher_->hosts();
+  options.clusterName = watcher_->cluster();
+  options.clusterBind = bind_->text().trimmed().isEmpty() ? QStringLiteral("tcp://127.0.0.1:*") : bind_->text().trimmed();
+  options.clusterSecurity = security_->isChecked();
+  return true;
+}
+
 void ClusterPanel::saveSettings() const {
   QSettings settings;
   settings.setValue("cluster/zk", zk_->text().trimmed());
   settings.setValue("cluster/name", cluster_->text().trimmed());
   settings.setValue("cluster/security", security_->isChecked());
   settings.setValue("cluster/workerThreads", threads_->value());
+  settings.setValue("cluster/useInRuns", useCluster_->isChecked());
+  settings.setValue("cluster/bind", bind_->text().trimmed());
 }
 
 void ClusterPanel::connectToZooKeeper() {
@@ -231,6 +254,7 @@ void ClusterPanel::updateButtons() {
   disconnect_->setEnabled(active);
   zk_->setEnabled(!active);
   cluster_->setEnabled(!active);
+  bind_->setEnabled(!active);
   const bool running = worker_->isRunning();
   startWorker_->setEnabled(!running);
   stopWorker_->setEnabled(running);

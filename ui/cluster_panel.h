@@ -8,6 +8,7 @@
 
 #include "config/conf.h"
 #include "metatypes.h"
+#include "training_session.h"
 #include "worker_process.h"
 #include "zk_watcher.h"
 
@@ -47,6 +48,11 @@ class ClusterPanel : public QWidget {
   QString workerLog() const;
 
   WorkerLaunch launchSettings() const;  // what the fields say now
+  QCheckBox* useClusterBox() const { return useCluster_; }
+  QLineEdit* bindEdit() const { return bind_; }
+  // While connected (or trying to) with "use the cluster" ticked, a run is also the
+  // cluster's master: fills the cluster fields of `options` and returns true.
+  bool applyToRun(SessionOptions& options) const;
 
  public slots:
   void connectToZooKeeper();
@@ -69,8 +75,8 @@ class ClusterPanel : public QWidget {
   ZkWatcher* watcher_;
   WorkerTable* table_;
   WorkerProcess* worker_;
-  QLineEdit *zk_, *cluster_;
-  QCheckBox* security_;
+  QLineEdit *zk_, *cluster_, *bind_;
+  QCheckBox *security_, *useCluster_;
   QSpinBox* threads_;
   QPushButton *connect_, *disconnect_, *startWorker_, *stopWorker_;
   QLabel *state_, *workerState_, *knobs_, *master_;

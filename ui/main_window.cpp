@@ -683,6 +683,9 @@ void MainWindow::startTraining() {
   etaLabel_->clear();
   progress_->setValue(0);
   steering_->setCurrent(conf.finetuneLearningRate, conf.averagingFrequency, resolveThreads(conf.threads));
+  if (cluster_->applyToRun(options))
+    log(tr("this run is the master of cluster %1 (ZooKeeper %2, %3); its workers join at the next round")
+            .arg(options.clusterName, options.clusterZk, options.clusterSecurity ? tr("secure") : tr("INSECURE")));
   runClock_.start();
   session_->start(conf, options);
   log(tr("run started%1").arg(options.runDirectory.isEmpty() ? QString() : tr(" (files in %1)").arg(options.runDirectory)));

@@ -11,6 +11,7 @@
 #include <QDir>
 #include <QMetaObject>
 
+#include "cluster/master_service.h"
 #include "config/conf_io.h"
 #include "data/data_source.h"
 #include "io/metrics_writer.h"
@@ -18,6 +19,16 @@
 #include "util/error.h"
 
 namespace scaleout::ui {
+
+namespace {
+// The security options of MasterService are being reworked (a flag today, a struct
+// with keys next): set "insecure" in whichever shape this build has.
+template <typename Options>
+void setInsecure(Options& o, bool insecure) {
+  if constexpr (requires { o.security.insecure; }) o.security.insecure = insecure;
+  else o.insecure = insecure;
+}
+}  // namespace
 
 TrainingSession::TrainingSession(QObject* parent) : QObject(parent), adapter_(new ObserverAdapter(this)) {}
 
@@ -133,6 +144,19 @@ void TrainingSession::threadMain(Conf conf, SessionOptions options) {
     Trainer trainer(conf, data, trainerOptions);
     trainer.addObserver(adapter_);
     if (metrics) trainer.addObserver(metrics.get());
+    std::unique_ptr<cluster::MasterService> master;  // destroyed before the trainer
+    if (!options.clusterZk.isEmpty()) {
+      cluster::MasterServiceOptions co;
+      co.bind = options.clusterBind.toStdString();
+      co.zkHosts = options.clusterZk.toStdString();
+      co.cluster = options.clusterName.toStdString();
+      setInsecure(co, !options.clusterSecurity);
+      co.zkSessionTimeoutMs = static_cast<int>(conf.zooKeeperSessionTimeoutSeconds * 1000);
+      // Workers joining and leaving reach the run log and the charts' annotations.
+      co.log = [adapter = adapter_](const std::string& line) { adapter->onMessage("cluster: " + line); };
+      master = std::make_unique<cluster::MasterService>(conf, data.train, trainer, co);
+      adapter_->onMessage("cluster: master of " + co.cluster + " at " + master->endpoint());
+    }
     {
       std::lock_guard lock(trainerMutex_);
       if (pendingCancel_) {
@@ -146,6 +170,7 @@ void TrainingSession::threadMain(Conf conf, SessionOptions options) {
       trainer_ = &trainer;
     }
     RunSummary summary = trainer.run();
+    master.reset();  // remote workers go back to waiting
     {
       std::lock_guard lock(trainerMutex_);
       trainer_ = nullptr;

@@ -29,6 +29,13 @@ struct SessionOptions {
   // Run the training threads at a lower CPU priority (nice +10) than the GUI thread, so
   // the event loop gets a core promptly even while every core trains.
   bool lowerPriority = true;
+  // With clusterZk set the run is also the master of a cluster (cluster::MasterService):
+  // it listens on clusterBind, registers in ZooKeeper, and the workers of clusterName
+  // join at the next round; without it nothing about the cluster is touched.
+  QString clusterZk;
+  QString clusterName = "default";
+  QString clusterBind = "tcp://127.0.0.1:*";
+  bool clusterSecurity = true;  // off: workers without CURVE (their --insecure)
 };
 
 class TrainingSession : public QObject {

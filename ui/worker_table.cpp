@@ -32,6 +32,8 @@ WorkerTable::WorkerTable(QWidget* parent) : QTableWidget(0, kColumns, parent) {
   horizontalHeaderItem(kLastHeard)
       ->setToolTip(tr("Time since the worker was last heard of: a round result reported by the master, or its "
                       "ZooKeeper registration changing"));
+  horizontalHeaderItem(kSpeed)->setToolTip(tr("Samples the worker trained in the last round per second of the round's "
+                                             "wall time (all its lanes)"));
   horizontalHeaderItem(kRounds)->setToolTip(tr("Rounds of this run the worker contributed a result to"));
   setEditTriggers(QAbstractItemView::NoEditTriggers);
   setSelectionBehavior(QAbstractItemView::SelectRows);
@@ -75,7 +77,9 @@ void WorkerTable::addRound(const RoundInfo& round) {
   for (const WorkerRoundInfo& w : round.workers) {
     const QString key = keyOf(w.id.empty() ? "local-" + std::to_string(w.worker) : w.id);
     lanes[key] += 1;
-    if (w.arrived) speed[key] += w.samplesPerSecond;
+    // Its share of the run's pace: samples over the round's wall time (the core's own
+    // samplesPerSecond counts compute time only, which overstates it when rounds are short).
+    if (w.arrived) speed[key] += round.seconds > 0 ? static_cast<double>(w.samples) / round.seconds : w.samplesPerSecond;
     arrived[key] = arrived.value(key, false) || w.arrived;
   }
   const QDateTime now = QDateTime::currentDateTimeUtc();
