@@ -3,7 +3,9 @@
 // earlier run's curves overlay the current charts and stay there across a new run.
 #include <cstdio>
 
+#include <QApplication>
 #include <QDir>
+#include <QTabWidget>
 #include <QFile>
 #include <QListWidget>
 #include <QSignalSpy>
@@ -142,8 +144,15 @@ class RunHistoryTest : public QObject {
     // The overlay is labelled with its run in the legend, and unticking removes it.
     bool labelled = false;
     for (int i = 0; i < monitor->lossPlot()->plot()->graphCount(); ++i)
-      labelled = labelled || monitor->lossPlot()->plot()->graph(i)->name() == "run " + first.left(15);
+      labelled = labelled || monitor->lossPlot()->plot()->graph(i)->name() == "run " + first;
     QVERIFY(labelled);
+    window.leftTabs()->setCurrentWidget(runs);
+    monitor->lossPlot()->replotNow();
+    QApplication::processEvents();
+    QString artifacts = qEnvironmentVariable("SCALEOUT_ARTIFACTS_DIR");
+    if (artifacts.isEmpty()) artifacts = QDir(QCoreApplication::applicationDirPath()).filePath("../artifacts");
+    QDir().mkpath(artifacts);
+    QVERIFY(window.grab().save(QDir(artifacts).filePath("run_overlay.png")));
     overlays.clear();
     QVERIFY(runs->setChecked(first, false));
     QVERIFY(overlays.count() == 1 || overlays.wait(5000));

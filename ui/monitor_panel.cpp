@@ -458,7 +458,7 @@ void MonitorPanel::applyOverlays() {
     QColor color = paletteColor(index + 3);
     color.setAlpha(150);
     ++index;
-    const QString label = tr("run %1").arg(run.id.left(15));
+    const QString label = tr("run %1").arg(run.id);
     if (!run.lossX.isEmpty()) {
       OverlayCurve c{label, {}, {}, color};
       DebiasedEma ema(smoothing_);
