@@ -164,6 +164,27 @@ class ClusterPanelTest : public QObject {
     QVERIFY2(panel.stateText().contains("no ZooKeeper connect string"), qPrintable(panel.stateText()));
   }
 
+  void anUnresolvableHostIsReported() {
+    ClusterPanel panel;
+    panel.setConf(quickConf());
+    QSignalSpy messages(&panel, &ClusterPanel::message);
+    panel.zkEdit()->setText("nonexistent.invalid:2181");
+    QElapsedTimer clock;
+    clock.start();
+    panel.connectButton()->click();
+    QVERIFY(clock.elapsed() < 200);
+    QTRY_COMPARE_WITH_TIMEOUT(panel.watcher()->state(), ZkWatcher::State::Unreachable, 8000);
+    QVERIFY2(panel.stateText().contains("cannot start a ZooKeeper client for 'nonexistent.invalid:2181'"),
+             qPrintable(panel.stateText()));
+    QVERIFY(!panel.stateText().contains("still retrying"));
+    QStringList lines;
+    for (const auto& m : messages) lines << m.at(0).toString();
+    std::printf("CLUSTER: unresolvable host -> %s\n", qPrintable(lines.join(" | ")));
+    clock.restart();
+    panel.disconnectButton()->click();
+    QVERIFY(clock.elapsed() < 200);
+  }
+
   void localWorkerLogsAndStopsOnRequest() {
     if (scaleoutBinary().isEmpty()) QSKIP("SCALEOUT_BINARY not set (run through ctest)");
     ClusterPanel panel;

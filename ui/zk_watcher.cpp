@@ -83,7 +83,16 @@ bool ZkWatcher::connectTo(const QString& hosts, const QString& cluster, int sess
   options.sessionTimeoutMs = sessionTimeoutMs;
   std::weak_ptr<Relay> weak = relay_;
   options.log = [weak](const std::string& line) {
-    if (auto r = weak.lock()) r->post([l = QString::fromStdString(line)](ZkWatcher* t) { emit t->logLine(l); });
+    if (auto r = weak.lock())
+      r->post([l = QString::fromStdString(line)](ZkWatcher* t) {
+        emit t->logLine(l);
+        // The registry does not retry a client it could not create (a host that does not
+        // resolve, a malformed string): say so now rather than "still retrying" later.
+        if (l.startsWith("cannot start a ZooKeeper client") && t->state_ != State::Connected) {
+          t->poll_.stop();
+          t->setState(State::Unreachable, tr("%1; check the connect string and connect again").arg(l));
+        }
+      });
   };
   registry_ = std::make_unique<cluster::ZkRegistry>(options);  // returns at once
   registry_->watchWorkers([weak](const std::vector<nlohmann::json>& children) {
