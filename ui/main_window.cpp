@@ -18,16 +18,13 @@
 #include <QProgressBar>
 #include <QSettings>
 #include <QSplitter>
-#include <QStandardPaths>
 #include <QStatusBar>
 #include <QStyle>
-#include <QStyleFactory>
 #include <QTabWidget>
 #include <QThread>
 #include <QToolBar>
 #include <QVBoxLayout>
 
-#include <Eigen/Core>
 
 #include "about.h"
 #include "cluster_panel.h"
