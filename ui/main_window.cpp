@@ -25,7 +25,6 @@
 #include <QToolBar>
 #include <QVBoxLayout>
 
-
 #include "about.h"
 #include "cluster_panel.h"
 #include "conf_editor.h"
