@@ -21,6 +21,7 @@
 #include "process_stats.h"
 #include "qcustomplot.h"
 #include "series_plot.h"
+#include "theme.h"
 
 namespace scaleout::ui {
 
@@ -235,7 +236,8 @@ void MonitorPanel::clear() {
   ratio_->addGuide(-2, QColor(200, 60, 60));
   ratio_->addGuide(-4, QColor(200, 60, 60));
   SeriesStyle raw;
-  raw.color = QColor(31, 119, 180, 70);  // faint: the smoothed curve carries the trend
+  // Faint: the smoothed curve carries the trend (a little stronger on a dark background).
+  raw.color = QColor(31, 119, 180, darkThemeActive() ? 120 : 70);
   rawSeries_ = loss_->addSeries(tr("raw"), raw);
   SeriesStyle smooth;
   smooth.color = QColor(31, 119, 180);
