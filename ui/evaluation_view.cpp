@@ -207,7 +207,7 @@ void EvaluationView::rebuildHeatMap() {
   if (n <= 0) {
     plot_->xAxis->setRange(-0.5, 1.5);
     plot_->yAxis->setRange(-0.5, 1.5);
-    plot_->replot(QCustomPlot::rpQueuedReplot);
+    if (plot_->isVisible()) plot_->replot(QCustomPlot::rpQueuedReplot);
     return;
   }
   map_ = new QCPColorMap(plot_->xAxis, plot_->yAxis);
@@ -255,7 +255,8 @@ void EvaluationView::rebuildHeatMap() {
     selection_->bottomRight->setCoords(cellPredicted_ + 0.5, cellActual_ + 0.5);
     selection_->setPen(QPen(QColor(230, 81, 0), 2.5));
   }
-  plot_->replot(QCustomPlot::rpQueuedReplot);
+  // A hidden heat map (another tab in front during a run) is drawn when it is shown.
+  if (plot_->isVisible()) plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 
 void EvaluationView::rebuildTable() {
