@@ -87,7 +87,6 @@ EvaluationView::EvaluationView(QWidget* parent)
   table_->setHorizontalHeaderLabels({tr("Class"), tr("Precision"), tr("Recall"), tr("F1"), tr("Support")});
   table_->verticalHeader()->hide();
   table_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
-  table_->horizontalHeader()->setStretchLastSection(true);
 
   drillHeader_->setObjectName("drillDownHeader");
   drillHeader_->setWordWrap(true);
@@ -114,6 +113,7 @@ EvaluationView::EvaluationView(QWidget* parent)
   top->addWidget(table_);
   top->setStretchFactor(0, 3);
   top->setStretchFactor(1, 2);
+  top->setSizes({600, 400});  // the heat map gets the larger share
   auto* split = new QSplitter(Qt::Vertical);
   split->addWidget(top);
   split->addWidget(drill);
