@@ -303,7 +303,7 @@ void MonitorPanel::onRound(const RoundInfo& info) {
   if (!memoryClock_.isValid() || memoryClock_.elapsed() >= 500) {
     memoryClock_.start();
     const qint64 rss = residentBytes();
-    if (rss > 0) memory_->append(seriesFor(memory_, tr("resident (RSS)"), 2), x, rss / (1024.0 * 1024.0));
+    if (rss > 0) memory_->append(seriesFor(memory_, tr("resident (RSS)"), 2, true), x, rss / (1024.0 * 1024.0));
   }
   for (const WorkerRoundInfo& w : info.workers) {
     if (!w.arrived || w.samples == 0) continue;
@@ -377,6 +377,9 @@ void MonitorPanel::onMessage(const QString& text) {
 }
 
 void MonitorPanel::onFinished(const RunSummary& summary) {
+  // A last memory sample, so even a short run shows where it ended.
+  if (const qint64 rss = residentBytes(); rss > 0 && lastIteration_ > 0)
+    memory_->append(seriesFor(memory_, tr("resident (RSS)"), 2, true), lastIteration_, rss / (1024.0 * 1024.0));
   if (!summary.error.empty())
     showAlarm(HealthAlarm{HealthAlarm::Level::Alarm, QString::fromStdString(summary.error), summary.iterations});
   for (auto* p : allPlots()) p->markDirty();
