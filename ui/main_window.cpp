@@ -18,25 +18,30 @@
 #include <QProgressBar>
 #include <QSettings>
 #include <QSplitter>
-#include <QStandardPaths>
 #include <QStatusBar>
 #include <QStyle>
-#include <QStyleFactory>
 #include <QTabWidget>
+#include <QThread>
 #include <QToolBar>
 #include <QVBoxLayout>
 
-#include <Eigen/Core>
-
+#include "about.h"
+#include "cluster_panel.h"
 #include "conf_editor.h"
 #include "config/conf_io.h"
 #include "config/knob_registry.h"
 #include "data_panel.h"
+#include "evaluation_view.h"
+#include "filter_view.h"
 #include "io/model_file.h"
+#include "model_evaluation.h"
 #include "monitor_panel.h"
 #include "network_summary.h"
 #include "qcustomplot.h"
+#include "run_history.h"
+#include "runs_panel.h"
 #include "steering_panel.h"
+#include "theme.h"
 #include "train/trainer.h"
 #include "training_session.h"
 #include "util/error.h"
@@ -69,12 +74,18 @@ MainWindow::MainWindow(QWidget* parent)
       data_(new DataPanel),
       monitor_(new MonitorPanel),
       steering_(new SteeringPanel),
+      evaluation_(new EvaluationView),
+      filters_(new FilterView),
+      cluster_(new ClusterPanel),
+      runs_(new RunsPanel),
+      viewTabs_(new QTabWidget),
+      leftTabs_(new QTabWidget),
       log_(new QPlainTextEdit),
       session_(new TrainingSession(this)),
       mainSplit_(new QSplitter(Qt::Horizontal)),
       rightSplit_(new QSplitter(Qt::Vertical)) {
   setObjectName("mainWindow");
-  runsRoot_ = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation) + "/runs";
+  runsRoot_ = defaultRunsRoot();
 
   // Left: the conf (tabs per knob group) with the network summary, and the data panel.
   auto* confPage = new QWidget;
@@ -87,9 +98,11 @@ MainWindow::MainWindow(QWidget* parent)
   summary_->setMargin(6);
   summary_->setTextInteractionFlags(Qt::TextSelectableByMouse);
   confLayout->addWidget(summary_);
-  auto* leftTabs = new QTabWidget;
-  leftTabs->addTab(confPage, tr("Configuration"));
-  leftTabs->addTab(data_, tr("Data"));
+  leftTabs_->setObjectName("leftTabs");
+  leftTabs_->addTab(confPage, tr("Configuration"));
+  leftTabs_->addTab(data_, tr("Data"));
+  leftTabs_->addTab(runs_, tr("Runs"));
+  runs_->setRoot(runsRoot_);
 
   // Right: charts above, log and steering below.
   auto* bottom = new QSplitter(Qt::Horizontal);
@@ -101,11 +114,17 @@ MainWindow::MainWindow(QWidget* parent)
   bottom->addWidget(steering_);
   bottom->setStretchFactor(0, 3);
   bottom->setStretchFactor(1, 1);
-  rightSplit_->addWidget(monitor_);
+  // Views of the run: live charts, evaluation, filters, and the cluster.
+  viewTabs_->setObjectName("viewTabs");
+  viewTabs_->addTab(monitor_, tr("Charts"));
+  viewTabs_->addTab(evaluation_, tr("Evaluation"));
+  viewTabs_->addTab(filters_, tr("Filters"));
+  viewTabs_->addTab(cluster_, tr("Cluster"));
+  rightSplit_->addWidget(viewTabs_);
   rightSplit_->addWidget(bottom);
   rightSplit_->setStretchFactor(0, 4);
   rightSplit_->setStretchFactor(1, 1);
-  mainSplit_->addWidget(leftTabs);
+  mainSplit_->addWidget(leftTabs_);
   mainSplit_->addWidget(rightSplit_);
   mainSplit_->setStretchFactor(0, 2);
   mainSplit_->setStretchFactor(1, 5);
@@ -118,6 +137,7 @@ MainWindow::MainWindow(QWidget* parent)
   connect(editor_, &ConfEditor::confChanged, this, [this] {
     updateSummary();
     data_->setConf(editor_->conf());
+    cluster_->setConf(editor_->conf());
   });
   connect(editor_, &ConfEditor::validityChanged, this, [this] { updateActions(); });
   connect(&undo_, &QUndoStack::cleanChanged, this, [this](bool clean) { setWindowModified(!clean); });
@@ -133,6 +153,10 @@ MainWindow::MainWindow(QWidget* parent)
   connect(adapter, &ObserverAdapter::epochFinished, this, &MainWindow::onEpochFinished, q);
   connect(adapter, &ObserverAdapter::evaluation, this, &MainWindow::onEvaluation, q);
   connect(adapter, &ObserverAdapter::steering, this, &MainWindow::onSteering, q);
+  connect(adapter, &ObserverAdapter::evaluation, evaluation_, &EvaluationView::setReport, q);
+  connect(adapter, &ObserverAdapter::filters, filters_, [this](const FilterSnapshot& f) { filters_->setFilters(f); }, q);
+  connect(adapter, &ObserverAdapter::checkpoint, evaluation_, &EvaluationView::setCheckpoint, q);
+  connect(adapter, &ObserverAdapter::round, cluster_, &ClusterPanel::onRound, q);
   connect(adapter, &ObserverAdapter::message, this, [this](const QString& text) { log(text); }, q);
   connect(adapter, &ObserverAdapter::checkpoint, this,
           [this](const QString& path, long long it) { log(tr("checkpoint at iteration %1: %2").arg(it).arg(path)); }, q);
@@ -143,11 +167,19 @@ MainWindow::MainWindow(QWidget* parent)
               .arg(s.finalEvaluation.macroF1, 0, 'f', 4)
               .arg(s.finalEvaluation.samples));
     log(tr("%1 iterations in %2 s").arg(s.iterations).arg(s.seconds, 0, 'f', 1));
+    if (s.finalEvaluation.hasClassification) {
+      EvalReport report = s.finalEvaluation;
+      if (report.phase.empty()) report.phase = "end of run";
+      evaluation_->setReport(report);
+    }
   }, q);
   connect(session_, &TrainingSession::dataLoaded, this, [this](qulonglong tr_, qulonglong te, int f, int c) {
     log(tr("data: %1 train, %2 test samples, %3 features, %4 classes").arg(tr_).arg(te).arg(f).arg(c));
   });
   connect(session_, &TrainingSession::ended, this, &MainWindow::onRunEnded);
+  connect(session_, &TrainingSession::dataLoaded, this, &MainWindow::onDataLoaded);
+  connect(runs_, &RunsPanel::overlaysChanged, monitor_, &MonitorPanel::setRunOverlays);
+  connect(cluster_, &ClusterPanel::message, this, [this](const QString& text) { log(text); });
   connect(monitor_, &MonitorPanel::alarmRaised, this, [this](const QString& text) { log(tr("HEALTH: %1").arg(text)); });
   connect(steering_, &SteeringPanel::learningRateRequested, this, [this](float r) {
     session_->steerLearningRate(r);
@@ -166,7 +198,16 @@ MainWindow::MainWindow(QWidget* parent)
   newConf();
 }
 
-MainWindow::~MainWindow() = default;
+MainWindow::~MainWindow() {
+  // While every widget is still alive: stop the local worker and close ZooKeeper here,
+  // not from the panel's destructor (whose messages would reach a half-destroyed window).
+  cluster_->disconnect(this);
+  cluster_->shutdown();
+  if (evalJob_) {
+    evalJob_->wait();
+    delete evalJob_;
+  }
+}
 
 void MainWindow::createActions() {
   QStyle* s = style();
@@ -188,6 +229,16 @@ void MainWindow::createActions() {
   saveModelAct_ = new QAction(tr("Save &Model…"), this);
   saveModelAct_->setStatusTip(tr("Write the model of the last run"));
   connect(saveModelAct_, &QAction::triggered, this, &MainWindow::saveModel);
+  evalModelAct_ = new QAction(tr("&Evaluate Model…"), this);
+  evalModelAct_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+  evalModelAct_->setStatusTip(tr("Evaluate a saved model on its conf's test data (confusion matrix, per-class metrics)"));
+  connect(evalModelAct_, &QAction::triggered, this, [this] {
+    const QString dir = QSettings().value("paths/lastModelDir", runsRoot_).toString();
+    const QString path = QFileDialog::getOpenFileName(this, tr("Evaluate model"), dir, tr("Scaleout model (*.bin);;All files (*)"));
+    if (path.isEmpty()) return;
+    QSettings().setValue("paths/lastModelDir", QFileInfo(path).absolutePath());
+    evaluateModelFile(path);
+  });
   copyCmdAct_ = new QAction(tr("Copy as &Command Line"), this);
   copyCmdAct_->setStatusTip(tr("The `scaleout train` command that runs this conf headlessly"));
   connect(copyCmdAct_, &QAction::triggered, this, &MainWindow::copyCommandLine);
@@ -248,6 +299,7 @@ void MainWindow::createMenus() {
   file->addAction(saveAct_);
   file->addAction(saveAsAct_);
   file->addAction(saveModelAct_);
+  file->addAction(evalModelAct_);
   file->addAction(copyCmdAct_);
   file->addSeparator();
   file->addAction(quitAct_);
@@ -267,14 +319,26 @@ void MainWindow::createMenus() {
   view->addAction(resetViewAct_);
   QMenu* theme = view->addMenu(tr("&Theme"));
   auto* group = new QActionGroup(this);
-  const QString current = QSettings().value("view/theme", "system").toString();
+  const QString current = storedTheme();
   for (const auto& [key, label] : {std::pair{"system", tr("System")}, {"light", tr("Light")}, {"dark", tr("Dark")}}) {
     QAction* a = theme->addAction(label);
     a->setCheckable(true);
     a->setChecked(current == key);
     group->addAction(a);
-    connect(a, &QAction::triggered, this, [this, k = QString(key)] { applyTheme(k); });
+    a->setObjectName(QStringLiteral("theme_%1").arg(key));
+    connect(a, &QAction::triggered, this, [k = QString(key)] { applyTheme(k); });
   }
+  view->addSeparator();
+  const QStringList tabNames{tr("&Charts"), tr("&Evaluation"), tr("&Filters"), tr("C&luster")};
+  for (int i = 0; i < tabNames.size(); ++i) {
+    QAction* a = view->addAction(tabNames[i], this, [this, i] { viewTabs_->setCurrentIndex(i); });
+    a->setShortcut(QKeySequence(Qt::CTRL | static_cast<Qt::Key>(Qt::Key_1 + i)));
+  }
+  QAction* runsAct = view->addAction(tr("&Runs (overlay earlier runs)"), this, [this] {
+    leftTabs_->setCurrentWidget(runs_);
+    runs_->refresh();
+  });
+  runsAct->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R));
 
   QMenu* help = menuBar()->addMenu(tr("&Help"));
   help->addAction(tr("&About"), this, &MainWindow::about);
@@ -330,7 +394,7 @@ void MainWindow::readSettings() {
   restoreState(settings.value("window/state").toByteArray());
   mainSplit_->restoreState(settings.value("window/mainSplit").toByteArray());
   rightSplit_->restoreState(settings.value("window/rightSplit").toByteArray());
-  const QString theme = settings.value("view/theme", "system").toString();
+  const QString theme = storedTheme();
   if (theme != "system") applyTheme(theme);
 }
 
@@ -340,37 +404,6 @@ void MainWindow::writeSettings() {
   settings.setValue("window/state", saveState());
   settings.setValue("window/mainSplit", mainSplit_->saveState());
   settings.setValue("window/rightSplit", rightSplit_->saveState());
-}
-
-void MainWindow::applyTheme(const QString& theme) {
-  // Qt 6.4 has no colour-scheme API: Light/Dark set a Fusion palette, System restores the
-  // platform's; chart colours stay readable on both.
-  QSettings().setValue("view/theme", theme);
-  static const QPalette systemPalette = QApplication::palette();
-  if (theme == "dark") {
-    QApplication::setStyle(QStyleFactory::create("Fusion"));
-    QPalette p;
-    p.setColor(QPalette::Window, QColor(45, 45, 48));
-    p.setColor(QPalette::WindowText, Qt::white);
-    p.setColor(QPalette::Base, QColor(30, 30, 30));
-    p.setColor(QPalette::AlternateBase, QColor(45, 45, 48));
-    p.setColor(QPalette::Text, Qt::white);
-    p.setColor(QPalette::Button, QColor(55, 55, 58));
-    p.setColor(QPalette::ButtonText, Qt::white);
-    p.setColor(QPalette::Highlight, QColor(42, 130, 218));
-    p.setColor(QPalette::HighlightedText, Qt::black);
-    p.setColor(QPalette::ToolTipBase, QColor(60, 60, 60));
-    p.setColor(QPalette::ToolTipText, Qt::white);
-    p.setColor(QPalette::PlaceholderText, QColor(150, 150, 150));
-    p.setColor(QPalette::Disabled, QPalette::Text, QColor(120, 120, 120));
-    p.setColor(QPalette::Disabled, QPalette::ButtonText, QColor(120, 120, 120));
-    QApplication::setPalette(p);
-  } else if (theme == "light") {
-    QApplication::setStyle(QStyleFactory::create("Fusion"));
-    QApplication::setPalette(QApplication::style()->standardPalette());
-  } else {
-    QApplication::setPalette(systemPalette);
-  }
 }
 
 void MainWindow::updateTitle() {
@@ -578,16 +611,54 @@ void MainWindow::saveModel() {
   }
 }
 
-void MainWindow::about() {
-  QMessageBox::about(this, tr("About Scaleout Studio"),
-                     tr("<h3>Scaleout Studio %1</h3><p>Train neural networks by iterative reduce.</p>"
-                        "<p>Qt %2 (runtime %3)<br>Eigen %4.%5.%6<br>QCustomPlot %7</p>")
-                         .arg(QStringLiteral(SCALEOUT_VERSION), QStringLiteral(QT_VERSION_STR), QString(qVersion()))
-                         .arg(EIGEN_WORLD_VERSION)
-                         .arg(EIGEN_MAJOR_VERSION)
-                         .arg(EIGEN_MINOR_VERSION)
-                         .arg(QStringLiteral(QCUSTOMPLOT_VERSION_STR)));
+bool MainWindow::evaluateModelFile(const QString& path) {
+  if (evaluatingModel_) return false;
+  evaluatingModel_ = true;
+  evalModelAct_->setEnabled(false);
+  log(tr("evaluating %1…").arg(path));
+  auto result = std::make_shared<ModelEvaluation>();
+  QThread* job = QThread::create([path, result] { *result = scaleout::ui::evaluateModelFile(path); });
+  evalJob_ = job;
+  connect(job, &QThread::finished, this, [this, job, result] {
+    job->deleteLater();
+    evalJob_ = nullptr;
+    evaluatingModel_ = false;
+    evalModelAct_->setEnabled(true);
+    if (!result->error.isEmpty()) {
+      log(tr("ERROR: cannot evaluate %1: %2").arg(result->path, result->error));
+      emit modelEvaluated(false, result->error);
+      return;
+    }
+    const QString name = QFileInfo(result->path).fileName();
+    evaluation_->clear();
+    evaluation_->setClassNames(result->model->conf.dataset == "fashion-mnist" ? fashionMnistClassNames() : QStringList{});
+    evaluation_->setTestData(result->test);
+    evaluation_->setModel(result->model, tr("the model file %1").arg(name));
+    filters_->clear();
+    filters_->setImageShape(result->test->imageRows, result->test->imageCols);
+    filters_->setFromModel(*result->model, tr("model file %1").arg(name));
+    QString text;
+    if (result->report.hasClassification) {
+      evaluation_->setReport(result->report);
+      viewTabs_->setCurrentWidget(evaluation_);
+      text = tr("%1: test accuracy %2 (macro F1 %3) on %4 samples")
+                 .arg(name)
+                 .arg(result->report.accuracy, 0, 'f', 4)
+                 .arg(result->report.macroF1, 0, 'f', 4)
+                 .arg(result->report.samples);
+    } else {
+      QStringList errors;
+      for (float e : result->report.reconstructionErrors) errors << QString::number(e, 'g', 4);
+      text = tr("%1 is not a classifier; reconstruction error per layer: %2").arg(name, errors.join(", "));
+    }
+    log(text);
+    emit modelEvaluated(true, text);
+  });
+  job->start();
+  return true;
 }
+
+void MainWindow::about() { QMessageBox::about(this, tr("About Scaleout Studio"), aboutText()); }
 
 // ---- training
 
@@ -598,6 +669,9 @@ void MainWindow::startTraining() {
   if (!runsRoot_.isEmpty())
     options.runDirectory = QDir(runsRoot_).filePath(QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss-zzz"));
   monitor_->clear();
+  evaluation_->clear();
+  filters_->clear();
+  cluster_->onRunStarted();
   phaseLabel_->setText(tr("loading data…"));
   epochLabel_->clear();
   iterationLabel_->clear();
@@ -605,10 +679,14 @@ void MainWindow::startTraining() {
   etaLabel_->clear();
   progress_->setValue(0);
   steering_->setCurrent(conf.finetuneLearningRate, conf.averagingFrequency, resolveThreads(conf.threads));
+  if (cluster_->applyToRun(options))
+    log(tr("this run is the master of cluster %1 (ZooKeeper %2, %3); its workers join at the next round")
+            .arg(options.clusterName, options.clusterZk, options.clusterSecurity ? tr("secure") : tr("INSECURE")));
   runClock_.start();
   session_->start(conf, options);
   log(tr("run started%1").arg(options.runDirectory.isEmpty() ? QString() : tr(" (files in %1)").arg(options.runDirectory)));
   updateActions();
+  runs_->refresh();
 }
 
 void MainWindow::togglePause() {
@@ -671,7 +749,26 @@ void MainWindow::onSteering(const SteeringChange& change) {
           .arg(QString::fromStdString(change.knob), QString::fromStdString(change.from), QString::fromStdString(change.to)));
 }
 
+void MainWindow::setRunsRoot(const QString& dir) {
+  runsRoot_ = dir;
+  runs_->setRoot(dir);
+}
+
+void MainWindow::onDataLoaded() {
+  const auto test = session_->testSet();
+  if (!test) return;
+  evaluation_->setTestData(test);
+  evaluation_->setClassNames(editor_->conf().dataset == "fashion-mnist" ? fashionMnistClassNames() : QStringList{});
+  filters_->setImageShape(test->imageRows, test->imageCols);
+}
+
 void MainWindow::onRunEnded(bool completed, const QString& error) {
+  if (session_->lastModel()) {
+    // The drill-down predicts with the final model; the filters show its first layer.
+    auto model = std::make_shared<const ModelFile>(*session_->lastModel());
+    evaluation_->setModel(model, completed ? tr("the final model") : tr("the model when the run stopped"));
+    filters_->setFromModel(*model, completed ? tr("final model") : tr("model when the run stopped"));
+  }
   if (completed) {
     phaseLabel_->setText(tr("finished"));
     progress_->setValue(1000);
@@ -703,6 +800,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
     return;
   }
   writeSettings();
+  cluster_->shutdown();  // the local worker is stopped (bounded wait), ZooKeeper closed
   event->accept();
 }
 

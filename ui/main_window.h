@@ -15,11 +15,16 @@ class QMenu;
 class QPlainTextEdit;
 class QProgressBar;
 class QSplitter;
+class QTabWidget;
 
 namespace scaleout::ui {
 
+class ClusterPanel;
 class ConfEditor;
 class DataPanel;
+class EvaluationView;
+class FilterView;
+class RunsPanel;
 class MonitorPanel;
 class SteeringPanel;
 class TrainingSession;
@@ -34,6 +39,12 @@ class MainWindow : public QMainWindow {
   MonitorPanel* monitor() const { return monitor_; }
   DataPanel* dataPanel() const { return data_; }
   SteeringPanel* steeringPanel() const { return steering_; }
+  EvaluationView* evaluationView() const { return evaluation_; }
+  FilterView* filterView() const { return filters_; }
+  ClusterPanel* clusterPanel() const { return cluster_; }
+  RunsPanel* runsPanel() const { return runs_; }
+  QTabWidget* viewTabs() const { return viewTabs_; }  // Charts, Evaluation, Filters, Cluster
+  QTabWidget* leftTabs() const { return leftTabs_; }  // Configuration, Data, Runs
   TrainingSession* session() const { return session_; }
   QUndoStack* undoStack() { return &undo_; }
   QAction* startAction() const { return startAct_; }
@@ -49,9 +60,15 @@ class MainWindow : public QMainWindow {
   void newConf();
   QString currentFile() const { return currentFile_; }
   // Runs write conf.json, metrics.csv, checkpoint.bin and model.bin under this directory.
-  void setRunsRoot(const QString& dir) { runsRoot_ = dir; }
+  void setRunsRoot(const QString& dir);
   QStringList presetFiles() const;
   QString commandLine() const;  // `scaleout train ...` reproducing the current conf
+  // Evaluates a saved model on its conf's test data off the GUI thread; modelEvaluated()
+  // tells the outcome, the Evaluation and Filters tabs show it. False while one is going.
+  bool evaluateModelFile(const QString& path);
+
+ signals:
+  void modelEvaluated(bool ok, const QString& message);
 
  public slots:
   void startTraining();
@@ -80,7 +97,6 @@ class MainWindow : public QMainWindow {
   void saveModel();
   void copyCommandLine();
   void about();
-  void applyTheme(const QString& theme);
 
   void onPhaseStarted(const scaleout::PhaseInfo& info);
   void onIterations(const QVector<scaleout::IterationInfo>& batch);
@@ -89,6 +105,7 @@ class MainWindow : public QMainWindow {
   void onEvaluation(const scaleout::EvalReport& report);
   void onSteering(const scaleout::SteeringChange& change);
   void onRunEnded(bool completed, const QString& error);
+  void onDataLoaded();
 
   QUndoStack undo_;
   ConfEditor* editor_;
@@ -96,12 +113,18 @@ class MainWindow : public QMainWindow {
   DataPanel* data_;
   MonitorPanel* monitor_;
   SteeringPanel* steering_;
+  EvaluationView* evaluation_;
+  FilterView* filters_;
+  ClusterPanel* cluster_;
+  RunsPanel* runs_;
+  QTabWidget* viewTabs_;
+  QTabWidget* leftTabs_;
   QPlainTextEdit* log_;
   TrainingSession* session_;
   QSplitter* mainSplit_;
   QSplitter* rightSplit_;
 
-  QAction *newAct_, *openAct_, *saveAct_, *saveAsAct_, *saveModelAct_, *copyCmdAct_, *quitAct_;
+  QAction *newAct_, *openAct_, *saveAct_, *saveAsAct_, *saveModelAct_, *evalModelAct_, *copyCmdAct_, *quitAct_;
   QAction *undoAct_, *redoAct_;
   QAction *startAct_, *pauseAct_, *stopAct_;
   QAction *logScaleAct_, *resetViewAct_;
@@ -113,6 +136,8 @@ class MainWindow : public QMainWindow {
   QElapsedTimer runClock_;
 
   QString currentFile_;
+  bool evaluatingModel_ = false;
+  class QThread* evalJob_ = nullptr;  // waited for on destruction
   QString runsRoot_;
   int phaseEpochs_ = 0;
   int phaseCount_ = 0;

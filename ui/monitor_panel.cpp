@@ -16,9 +16,12 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 
+#include "histogram_view.h"
 #include "observer_adapter.h"
+#include "process_stats.h"
 #include "qcustomplot.h"
 #include "series_plot.h"
+#include "theme.h"
 
 namespace scaleout::ui {
 
@@ -72,6 +75,9 @@ MonitorPanel::MonitorPanel(QWidget* parent)
       ratio_(new SeriesPlot(tr("Update:parameter ratio (log10)"), tr("iteration"), tr("log10 ratio"))),
       activation_(new SeriesPlot(tr("Activations (mean ± 2 std)"), tr("iteration"), tr("activation"))),
       learningRate_(new SeriesPlot(tr("Learning rate"), tr("iteration"), tr("rate"))),
+      throughput_(new SeriesPlot(tr("Throughput"), tr("iteration"), tr("samples/s (all workers)"))),
+      memory_(new SeriesPlot(tr("Process memory (resident)"), tr("iteration"), tr("MiB"))),
+      histograms_(new HistogramView),
       bannerText_(new ElidedLabel),
       bannerBox_(new QWidget(this)) {
   auto* layout = new QVBoxLayout(this);
@@ -116,6 +122,9 @@ MonitorPanel::MonitorPanel(QWidget* parent)
   addTab(tr("Reconstruction"), {reconstruction_});
   addTab(tr("Workers"), {workers_});
   addTab(tr("Model health"), {ratio_, activation_, learningRate_});
+  tabs_->addTab(histograms_, tr("Histograms"));
+  tabPlots_ << QList<SeriesPlot*>{};
+  addTab(tr("System"), {throughput_, memory_});
   connect(tabs_, &QTabWidget::currentChanged, this, [this] {
     for (auto* p : currentPlots()) p->markDirty();
     replotDirty();
@@ -200,7 +209,7 @@ QWidget* MonitorPanel::makeToolbar() {
 }
 
 QList<SeriesPlot*> MonitorPanel::allPlots() const {
-  return {loss_, accuracy_, reconstruction_, workers_, ratio_, activation_, learningRate_};
+  return {loss_, accuracy_, reconstruction_, workers_, ratio_, activation_, learningRate_, throughput_, memory_};
 }
 
 QList<SeriesPlot*> MonitorPanel::currentPlots() const { return tabPlots_.value(tabs_->currentIndex()); }
@@ -215,6 +224,7 @@ void MonitorPanel::connectAdapter(ObserverAdapter* adapter) {
   connect(adapter, &ObserverAdapter::epochFinished, this, &MonitorPanel::onEpochFinished);
   connect(adapter, &ObserverAdapter::evaluation, this, &MonitorPanel::onEvaluation);
   connect(adapter, &ObserverAdapter::modelStats, this, &MonitorPanel::onModelStats);
+  connect(adapter, &ObserverAdapter::modelStats, histograms_, &HistogramView::onModelStats);
   connect(adapter, &ObserverAdapter::steering, this, &MonitorPanel::onSteering);
   connect(adapter, &ObserverAdapter::checkpoint, this, &MonitorPanel::onCheckpoint);
   connect(adapter, &ObserverAdapter::message, this, &MonitorPanel::onMessage);
@@ -226,7 +236,8 @@ void MonitorPanel::clear() {
   ratio_->addGuide(-2, QColor(200, 60, 60));
   ratio_->addGuide(-4, QColor(200, 60, 60));
   SeriesStyle raw;
-  raw.color = QColor(31, 119, 180, 70);  // faint: the smoothed curve carries the trend
+  // Faint: the smoothed curve carries the trend (a little stronger on a dark background).
+  raw.color = QColor(31, 119, 180, darkThemeActive() ? 120 : 70);
   rawSeries_ = loss_->addSeries(tr("raw"), raw);
   SeriesStyle smooth;
   smooth.color = QColor(31, 119, 180);
@@ -235,6 +246,8 @@ void MonitorPanel::clear() {
   smoothSeries_ = loss_->addSeries(tr("smoothed (EMA)"), smooth);
   workerSeries_.clear();
   namedSeries_.clear();
+  histograms_->clear();
+  memoryClock_.invalidate();
   phaseStarts_.clear();
   ema_ = DebiasedEma(smoothing_);
   lastIteration_ = 0;
@@ -259,7 +272,7 @@ int MonitorPanel::seriesFor(SeriesPlot* plot, const QString& name, int colorInde
 }
 
 void MonitorPanel::markAll(double iteration, const QString& text, const QColor& color, Qt::PenStyle style) {
-  for (auto* p : {loss_, workers_, ratio_, activation_, learningRate_}) p->addMarker(iteration, text, color, style);
+  for (auto* p : {loss_, workers_, ratio_, activation_, learningRate_, throughput_}) p->addMarker(iteration, text, color, style);
 }
 
 void MonitorPanel::onPhaseStarted(const PhaseInfo& info) {
@@ -285,6 +298,13 @@ void MonitorPanel::onIterations(const QVector<IterationInfo>& batch) {
 }
 
 void MonitorPanel::onRound(const RoundInfo& info) {
+  const double x = static_cast<double>(info.iteration);
+  if (info.samplesPerSecond > 0) throughput_->append(seriesFor(throughput_, tr("samples/s"), 0), x, info.samplesPerSecond);
+  if (!memoryClock_.isValid() || memoryClock_.elapsed() >= 500) {
+    memoryClock_.start();
+    const qint64 rss = residentBytes();
+    if (rss > 0) memory_->append(seriesFor(memory_, tr("resident (RSS)"), 2, true), x, rss / (1024.0 * 1024.0));
+  }
   for (const WorkerRoundInfo& w : info.workers) {
     if (!w.arrived || w.samples == 0) continue;
     auto it = workerSeries_.find(w.worker);
@@ -357,6 +377,9 @@ void MonitorPanel::onMessage(const QString& text) {
 }
 
 void MonitorPanel::onFinished(const RunSummary& summary) {
+  // A last memory sample, so even a short run shows where it ended.
+  if (const qint64 rss = residentBytes(); rss > 0 && lastIteration_ > 0)
+    memory_->append(seriesFor(memory_, tr("resident (RSS)"), 2, true), lastIteration_, rss / (1024.0 * 1024.0));
   if (!summary.error.empty())
     showAlarm(HealthAlarm{HealthAlarm::Level::Alarm, QString::fromStdString(summary.error), summary.iterations});
   for (auto* p : allPlots()) p->markDirty();
@@ -401,6 +424,7 @@ void MonitorPanel::setSmoothing(double weight) {
   }
   QSettings().setValue("plots/smoothing", weight);
   recomputeSmoothed();
+  if (!overlayRuns_.isEmpty()) applyOverlays();
 }
 
 void MonitorPanel::recomputeSmoothed() {
@@ -424,13 +448,52 @@ void MonitorPanel::recomputeSmoothed() {
   ema_ = ema;
 }
 
+void MonitorPanel::setRunOverlays(const QList<RunCurves>& runs) {
+  overlayRuns_ = runs;
+  applyOverlays();
+}
+
+void MonitorPanel::applyOverlays() {
+  // Overlays are for comparison, not measurement: the smoothed loss is thinned to at most
+  // kOverlayPoints points (the live run keeps every point).
+  constexpr qsizetype kOverlayPoints = 4000;
+  QVector<OverlayCurve> loss, accuracy;
+  int index = 0;
+  for (const RunCurves& run : overlayRuns_) {
+    QColor color = paletteColor(index + 3);
+    color.setAlpha(150);
+    ++index;
+    const QString label = tr("run %1").arg(run.id);
+    if (!run.lossX.isEmpty()) {
+      OverlayCurve c{label, {}, {}, color};
+      DebiasedEma ema(smoothing_);
+      const qsizetype n = run.lossX.size();
+      const qsizetype step = std::max<qsizetype>(1, n / kOverlayPoints);
+      for (qsizetype i = 0; i < n; ++i) {
+        const double v = ema.add(run.lossY[i]);
+        if (i % step == 0 || i == n - 1) {
+          c.x << run.lossX[i];
+          c.y << v;
+        }
+      }
+      loss << c;
+    }
+    if (!run.accuracyX.isEmpty()) accuracy << OverlayCurve{label, run.accuracyX, run.accuracyY, color};
+  }
+  loss_->setOverlays(loss);
+  accuracy_->setOverlays(accuracy);
+  loss_->markDirty();
+  accuracy_->markDirty();
+  replotDirty();
+}
+
 void MonitorPanel::setLogScale(bool on) {
   if (logBox_->isChecked() != on) {
     QSignalBlocker block(logBox_);
     logBox_->setChecked(on);
   }
   // Ratio plot is already log10 and activations can be negative: they stay linear.
-  for (auto* p : {loss_, accuracy_, reconstruction_, workers_, learningRate_}) p->setLogY(on);
+  for (auto* p : {loss_, accuracy_, reconstruction_, workers_, learningRate_, throughput_}) p->setLogY(on);
   replotDirty();
 }
 
@@ -441,6 +504,7 @@ void MonitorPanel::resetViews() {
 }
 
 bool MonitorPanel::exportCurrentPng(const QString& path) {
+  if (tabs_->currentWidget() == histograms_) return histograms_->grab().save(path);
   auto plots = currentPlots();
   return !plots.isEmpty() && plots[0]->exportPng(path);
 }

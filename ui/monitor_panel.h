@@ -8,6 +8,7 @@
 //   Model health: log10 update:parameter ratio per layer, activation mean +/- 2 std,
 //         learning rate, all vs iteration.
 // A 30 Hz timer replots only plots whose data changed. A banner shows health alarms.
+#include <QElapsedTimer>
 #include <QTimer>
 #include <QVector>
 #include <QWidget>
@@ -15,6 +16,7 @@
 #include <QMap>
 
 #include "health_monitor.h"
+#include "run_history.h"
 #include "metatypes.h"
 #include "smoothing.h"
 
@@ -26,6 +28,7 @@ class QToolButton;
 
 namespace scaleout::ui {
 
+class HistogramView;
 class ObserverAdapter;
 class SeriesPlot;
 
@@ -45,6 +48,9 @@ class MonitorPanel : public QWidget {
   SeriesPlot* ratioPlot() const { return ratio_; }
   SeriesPlot* activationPlot() const { return activation_; }
   SeriesPlot* learningRatePlot() const { return learningRate_; }
+  SeriesPlot* throughputPlot() const { return throughput_; }
+  SeriesPlot* memoryPlot() const { return memory_; }
+  HistogramView* histogramView() const { return histograms_; }
   QList<SeriesPlot*> allPlots() const;
   QTabWidget* tabs() const { return tabs_; }
   // The plots of the visible tab (the toolbar's actions apply to them).
@@ -76,6 +82,9 @@ class MonitorPanel : public QWidget {
   void onMessage(const QString& text);
   void onFinished(const scaleout::RunSummary& summary);
   void showAlarm(const scaleout::ui::HealthAlarm& alarm);
+  // Earlier runs drawn under the live curves: smoothed loss (as the live smoothing) and
+  // test accuracy, dashed and faded, labelled with the run. Kept across clear().
+  void setRunOverlays(const QList<scaleout::ui::RunCurves>& runs);
   void hideBanner();
 
  signals:
@@ -84,6 +93,7 @@ class MonitorPanel : public QWidget {
  private:
   void replotDirty();
   void recomputeSmoothed();
+  void applyOverlays();
   void markAll(double iteration, const QString& text, const QColor& color, Qt::PenStyle style);
   int seriesFor(SeriesPlot* plot, const QString& name, int colorIndex, bool scatter = false,
                 Qt::PenStyle style = Qt::SolidLine);
@@ -91,6 +101,9 @@ class MonitorPanel : public QWidget {
 
   QTabWidget* tabs_;
   SeriesPlot *loss_, *accuracy_, *reconstruction_, *workers_, *ratio_, *activation_, *learningRate_;
+  SeriesPlot *throughput_, *memory_;
+  HistogramView* histograms_;
+  QElapsedTimer memoryClock_;  // RSS is sampled at most twice a second
   QList<QList<SeriesPlot*>> tabPlots_;
   QLabel* bannerText_;
   QWidget* bannerBox_;
@@ -114,6 +127,7 @@ class MonitorPanel : public QWidget {
   bool pretraining_ = false;
   size_t layer_ = 0;
   HealthMonitor health_;
+  QList<RunCurves> overlayRuns_;
   bool alarmShown_ = false;
 };
 

@@ -11,6 +11,7 @@
 #include <QWindow>
 
 #include "qcustomplot.h"
+#include "theme.h"
 
 namespace scaleout::ui {
 
@@ -52,6 +53,7 @@ SeriesPlot::SeriesPlot(const QString& title, const QString& xLabel, const QStrin
   plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
   plot_->xAxis->setRange(0, 1);
   plot_->yAxis->setRange(0, 1);
+  applyChartTheme(plot_, darkThemeActive());
 
   // Any drag or wheel means the user chose a view: stop following new data.
   connect(plot_, &QCustomPlot::mousePress, this, [this](QMouseEvent*) { userTookView(); });
@@ -146,6 +148,40 @@ void SeriesPlot::appendWithError(int series, double x, double y, double error) {
   track(s, x, y + error, false);
 }
 
+void SeriesPlot::setOverlays(const QVector<OverlayCurve>& overlays) {
+  for (const Series& t : overlayTracks_)
+    if (t.graph) plot_->removeGraph(t.graph);
+  overlayTracks_.clear();
+  overlays_ = overlays;
+  addOverlayGraphs();
+  dirty_ = true;
+}
+
+void SeriesPlot::addOverlayGraphs() {
+  overlayTracks_.clear();
+  for (const OverlayCurve& o : overlays_) {
+    QCPGraph* g = plot_->addGraph();
+    g->setName(o.name);
+    QPen pen(o.color);
+    pen.setStyle(Qt::DashLine);
+    pen.setCosmetic(true);
+    g->setPen(pen);
+    g->setLayer("grid");  // under the live curves
+    g->setData(o.x, o.y, true);
+    Series t;
+    t.graph = g;
+    t.derived = true;
+    for (qsizetype i = 0; i < o.x.size() && i < o.y.size(); ++i) track(t, o.x[i], o.y[i], false);
+    overlayTracks_.push_back(t);
+  }
+}
+
+qsizetype SeriesPlot::overlayPoints() const {
+  qsizetype n = 0;
+  for (const OverlayCurve& o : overlays_) n += o.x.size();
+  return n;
+}
+
 qsizetype SeriesPlot::pointCount(int series) const { return series_[series].graph->dataCount(); }
 
 qsizetype SeriesPlot::totalPoints(bool includeDerived) const {
@@ -160,6 +196,7 @@ void SeriesPlot::clear() {
   plot_->clearPlottables();
   plot_->clearItems();
   series_.clear();
+  addOverlayGraphs();  // other runs stay for comparison
   markers_ = 0;
   follow_ = true;
   dirty_ = true;
@@ -186,12 +223,13 @@ void SeriesPlot::addMarker(double x, const QString& text, const QColor& color, Q
     label->position->setCoords(x, 0.02 + 0.06 * (markers_ % 4));
     label->setPositionAlignment(Qt::AlignLeft | Qt::AlignTop);
     label->setText(text);
-    label->setColor(color.darker(120));
+    const bool dark = plot_->property("scaleoutDark").toBool();
+    label->setColor(dark ? color.lighter(140) : color.darker(120));
     QFont f = font();
     f.setPointSizeF(std::max(6.0, f.pointSizeF() - 1.5));
     label->setFont(f);
     label->setPadding(QMargins(3, 1, 3, 1));
-    label->setBrush(QColor(255, 255, 255, 170));
+    label->setBrush(chartColors(dark).labelBackground);
   }
   ++markers_;
   dirty_ = true;
@@ -248,7 +286,7 @@ void SeriesPlot::setLogY(bool on) {
 void SeriesPlot::fitRanges() {
   bool any = false, anyPositive = false;
   double xmin = 0, xmax = 1, ymin = 0, ymax = 1, yminPos = 0;
-  for (const Series& s : series_) {
+  for (const Series& s : series_ + overlayTracks_) {
     if (!s.hasData) continue;
     if (!any) {
       xmin = s.xmin, xmax = s.xmax, ymin = s.ymin, ymax = s.ymax;

@@ -25,6 +25,13 @@ struct SeriesStyle {
   Qt::PenStyle style = Qt::SolidLine;
 };
 
+// A curve of another run, drawn faded and dashed under the live series.
+struct OverlayCurve {
+  QString name;
+  QVector<double> x, y;
+  QColor color = Qt::gray;
+};
+
 class SeriesPlot : public QWidget {
   Q_OBJECT
  public:
@@ -45,6 +52,12 @@ class SeriesPlot : public QWidget {
   // Error bars (e.g. +/- 2 std) drawn around a series, one per point, appended in step.
   void enableErrorBars(int series);
   void appendWithError(int series, double x, double y, double error);
+
+  // Overlays are not series (no index, never exported, not counted), survive clear(),
+  // and are included when the view is fitted to the data.
+  void setOverlays(const QVector<OverlayCurve>& overlays);
+  int overlayCount() const { return static_cast<int>(overlays_.size()); }
+  qsizetype overlayPoints() const;
 
   qsizetype pointCount(int series) const;
   qsizetype totalPoints(bool includeDerived = true) const;
@@ -93,6 +106,7 @@ class SeriesPlot : public QWidget {
     qsizetype nonPositive = 0;
   };
   void track(Series& s, double x, double y, bool count = true);
+  void addOverlayGraphs();
   void retrack(Series& s);
   void fitRanges();
   void updateLogNote();
@@ -103,6 +117,8 @@ class SeriesPlot : public QWidget {
   QCustomPlot* plot_;
   QLabel* note_;
   QVector<Series> series_;
+  QVector<OverlayCurve> overlays_;
+  QVector<Series> overlayTracks_;  // ranges of the overlays (graph: the drawn QCPGraph)
   int markers_ = 0;
   bool logY_ = false;
   bool fixedY_ = false;

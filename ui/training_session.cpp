@@ -11,6 +11,7 @@
 #include <QDir>
 #include <QMetaObject>
 
+#include "cluster/master_service.h"
 #include "config/conf_io.h"
 #include "data/data_source.h"
 #include "io/metrics_writer.h"
@@ -18,6 +19,7 @@
 #include "util/error.h"
 
 namespace scaleout::ui {
+
 
 TrainingSession::TrainingSession(QObject* parent) : QObject(parent), adapter_(new ObserverAdapter(this)) {}
 
@@ -39,6 +41,8 @@ bool TrainingSession::start(const Conf& conf, const SessionOptions& options) {
   running_ = true;
   paused_ = false;
   runDirectory_ = options.runDirectory;
+  testSet_.reset();
+  lastModel_.reset();  // a run that fails must not leave the previous run's model as "its" model
   thread_ = std::thread(&TrainingSession::threadMain, this, conf, options);
   emit started();
   return true;
@@ -119,14 +123,31 @@ void TrainingSession::threadMain(Conf conf, SessionOptions options) {
       trainerOptions.checkpointPath = (dir / "checkpoint.bin").string();
     }
     const TrainTestData data = loadTrainTest(conf);
+    auto test = std::make_shared<const DataSet>(data.test);
     QMetaObject::invokeMethod(
         this,
-        [this, tr = qulonglong(data.train.size()), te = qulonglong(data.test.size()), f = data.train.dims(),
-         c = data.train.numClasses] { emit dataLoaded(tr, te, f, c); },
+        [this, test, tr = qulonglong(data.train.size()), te = qulonglong(data.test.size()), f = data.train.dims(),
+         c = data.train.numClasses] {
+          testSet_ = test;
+          emit dataLoaded(tr, te, f, c);
+        },
         Qt::QueuedConnection);
     Trainer trainer(conf, data, trainerOptions);
     trainer.addObserver(adapter_);
     if (metrics) trainer.addObserver(metrics.get());
+    std::unique_ptr<cluster::MasterService> master;  // destroyed before the trainer
+    if (!options.clusterZk.isEmpty()) {
+      cluster::MasterServiceOptions co;
+      co.bind = options.clusterBind.toStdString();
+      co.zkHosts = options.clusterZk.toStdString();
+      co.cluster = options.clusterName.toStdString();
+      co.security.insecure = !options.clusterSecurity;
+      co.zkSessionTimeoutMs = static_cast<int>(conf.zooKeeperSessionTimeoutSeconds * 1000);
+      // Workers joining and leaving reach the run log and the charts' annotations.
+      co.log = [adapter = adapter_](const std::string& line) { adapter->onMessage("cluster: " + line); };
+      master = std::make_unique<cluster::MasterService>(conf, data.train, trainer, co);
+      adapter_->onMessage("cluster: master of " + co.cluster + " at " + master->endpoint());
+    }
     {
       std::lock_guard lock(trainerMutex_);
       if (pendingCancel_) {
@@ -140,6 +161,7 @@ void TrainingSession::threadMain(Conf conf, SessionOptions options) {
       trainer_ = &trainer;
     }
     RunSummary summary = trainer.run();
+    master.reset();  // remote workers go back to waiting
     {
       std::lock_guard lock(trainerMutex_);
       trainer_ = nullptr;

@@ -14,6 +14,7 @@
 #include <QString>
 
 #include "config/conf.h"
+#include "data/dataset.h"
 #include "io/model_file.h"
 #include "observer_adapter.h"
 
@@ -28,6 +29,13 @@ struct SessionOptions {
   // Run the training threads at a lower CPU priority (nice +10) than the GUI thread, so
   // the event loop gets a core promptly even while every core trains.
   bool lowerPriority = true;
+  // With clusterZk set the run is also the master of a cluster (cluster::MasterService):
+  // it listens on clusterBind, registers in ZooKeeper, and the workers of clusterName
+  // join at the next round; without it nothing about the cluster is touched.
+  QString clusterZk;
+  QString clusterName = "default";
+  QString clusterBind = "tcp://127.0.0.1:*";
+  bool clusterSecurity = true;  // off: workers without CURVE (their --insecure)
 };
 
 class TrainingSession : public QObject {
@@ -54,6 +62,9 @@ class TrainingSession : public QObject {
   // The model of the last finished run (conf, normalizer, parameters).
   const std::optional<ModelFile>& lastModel() const { return lastModel_; }
   const QString& runDirectory() const { return runDirectory_; }
+  // The test set of the current (or last) run, normalised as trained; null before its
+  // data is loaded. Shared and immutable: the evaluation view reads it on its own thread.
+  std::shared_ptr<const DataSet> testSet() const { return testSet_; }
 
  signals:
   void started();
@@ -80,6 +91,7 @@ class TrainingSession : public QObject {
   bool running_ = false;
   bool paused_ = false;
   std::optional<ModelFile> lastModel_;
+  std::shared_ptr<const DataSet> testSet_;
   QString runDirectory_;
 };
 

@@ -1,0 +1,372 @@
+// The evaluation view and the filter view: the confusion matrix is drawn with its counts,
+// the per-class table holds the report's numbers, a click on a cell lists exactly that
+// cell's test samples (predicted off the GUI thread), as images for image data and as
+// rows for CSV data; first-layer filters are drawn as normalised tiles.
+#include <cmath>
+#include <cstdio>
+
+#include <QApplication>
+#include <QDir>
+#include <QFile>
+#include <QListWidget>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTabWidget>
+#include <QTableWidget>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include "conf_editor.h"
+#include "data/data_source.h"
+#include "evaluation_view.h"
+#include "filter_view.h"
+#include "main_window.h"
+#include "qcustomplot.h"
+#include "training_session.h"
+
+using namespace scaleout;
+using namespace scaleout::ui;
+
+namespace {
+
+QString sourceDir() {
+  const QString env = qEnvironmentVariable("SCALEOUT_SOURCE_DIR");
+  return env.isEmpty() ? QDir(QCoreApplication::applicationDirPath()).absoluteFilePath("../..") : env;
+}
+
+QString artifactsDir() {
+  QString dir = qEnvironmentVariable("SCALEOUT_ARTIFACTS_DIR");
+  if (dir.isEmpty()) dir = QDir(QCoreApplication::applicationDirPath()).filePath("../artifacts");
+  QDir().mkpath(dir);
+  return QDir(dir).absolutePath();
+}
+
+EvalReport threeClassReport() {
+  EvalReport r;
+  r.phase = "finetune";
+  r.epoch = 3;
+  r.iteration = 120;
+  r.hasClassification = true;
+  r.classes = 3;
+  r.confusion = {{8, 2, 0}, {1, 6, 3}, {0, 0, 10}};
+  r.samples = 30;
+  r.accuracy = 24.0 / 30.0;
+  // precision: col sums 9, 8, 13; recall: row sums 10, 10, 10
+  r.precision = {8.0 / 9, 6.0 / 8, 10.0 / 13};
+  r.recall = {0.8, 0.6, 1.0};
+  for (int c = 0; c < 3; ++c) {
+    const double p = r.precision[static_cast<size_t>(c)], q = r.recall[static_cast<size_t>(c)];
+    r.f1.push_back(2 * p * q / (p + q));
+  }
+  r.macroF1 = (r.f1[0] + r.f1[1] + r.f1[2]) / 3;
+  return r;
+}
+
+Conf irisConf() {
+  Conf c;
+  c.networkClass = "mlp";
+  c.dataset = "csv";
+  c.trainData = (sourceDir() + "/resources/data/iris.csv").toStdString();
+  c.nIn = 4;
+  c.nOut = 3;
+  c.layerSizes = {16};
+  c.activation = "tanh";
+  c.finetuneEpochs = 30;
+  c.finetuneLearningRate = 0.05;
+  c.batchSize = 10;
+  c.threads = 1;
+  c.averagingFrequency = 1;
+  c.testFraction = 0.2;
+  c.normalize = "zscore";
+  c.evalEvery = 5;
+  c.statsEvery = 0;
+  c.checkpointEveryEpochs = 0;
+  c.checkpointEveryMinutes = 0;
+  return c;
+}
+
+Conf fashionConf() {
+  Conf c;
+  c.networkClass = "mlp";
+  c.dataset = "fashion-mnist";
+  c.nIn = 784;
+  c.nOut = 10;
+  c.layerSizes = {64};
+  c.activation = "relu";
+  c.finetuneEpochs = 3;
+  c.finetuneLearningRate = 0.05;
+  c.batchSize = 50;
+  c.maxTrainSamples = 3000;
+  c.threads = 2;
+  c.averagingFrequency = 5;
+  c.evalEvery = 1;
+  c.statsEvery = 0;
+  c.renderWeightEpochs = 1;  // filters after every epoch
+  c.checkpointEveryEpochs = 0;
+  c.checkpointEveryMinutes = 0;
+  return c;
+}
+
+// Counts the heat map's cell labels (text items without a background box).
+QStringList cellTexts(QCustomPlot* plot) {
+  QStringList out;
+  for (int i = 0; i < plot->itemCount(); ++i)
+    if (auto* t = qobject_cast<QCPItemText*>(plot->item(i))) out << t->text();
+  return out;
+}
+
+}  // namespace
+
+class EvaluationTest : public QObject {
+  Q_OBJECT
+
+ private slots:
+  void initTestCase() {
+    QStandardPaths::setTestModeEnabled(true);
+    QCoreApplication::setOrganizationName("ScaleoutTest");
+    QCoreApplication::setApplicationName("test_ui_evaluation");
+    registerMetaTypes();
+  }
+
+  void heatMapAndTableShowTheReport() {
+    EvaluationView view;
+    view.resize(900, 700);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    view.setReport(threeClassReport());
+    QVERIFY(view.hasReport());
+    QCOMPARE(view.cellCount(1, 2), 3LL);
+    QCOMPARE(view.cellCount(2, 2), 10LL);
+
+    // One colour cell per pair, coloured by the share of the actual class.
+    auto* map = qobject_cast<QCPColorMap*>(view.heatMap()->plottable(0));
+    QVERIFY(map);
+    QCOMPARE(map->data()->keySize(), 3);
+    QCOMPARE(map->data()->valueSize(), 3);
+    QCOMPARE(map->data()->cell(2, 1), 0.3);  // key = predicted 2, value = actual 1: 3 of 10
+    QCOMPARE(map->data()->cell(0, 0), 0.8);
+    // Every count written in its cell.
+    const QStringList texts = cellTexts(view.heatMap());
+    QCOMPARE(texts.size(), 9);
+    QCOMPARE(texts, (QStringList{"8", "2", "0", "1", "6", "3", "0", "0", "10"}));
+
+    QTableWidget* t = view.metricsTable();
+    QCOMPARE(t->rowCount(), 3 + 2);  // classes, macro average, accuracy
+    QCOMPARE(t->item(0, 1)->text(), QString("0.8889"));  // precision of class 0: 8/9
+    QCOMPARE(t->item(1, 2)->text(), QString("0.6000"));  // recall of class 1
+    QCOMPARE(t->item(2, 4)->text(), QString("10"));      // support of class 2
+    QCOMPARE(t->item(3, 0)->text(), QString("macro average"));
+    QCOMPARE(t->item(3, 2)->text(), QString("0.8000"));  // mean recall
+    QCOMPARE(t->item(4, 0)->text(), QString("accuracy"));
+    QCOMPARE(t->item(4, 3)->text(), QString("0.8000"));
+    QVERIFY2(view.headerText().contains("accuracy <b>0.8000</b>"), qPrintable(view.headerText()));
+
+    // A report without classification (pretraining) leaves the matrix as it was.
+    EvalReport pretrain;
+    pretrain.reconstructionErrors = {0.1f};
+    view.setReport(pretrain);
+    QCOMPARE(view.cellCount(1, 2), 3LL);
+
+    // Without data or model, a click explains what is missing instead of listing.
+    view.heatMap()->replot();
+    QTest::mouseClick(view.heatMap(), Qt::LeftButton, Qt::NoModifier, view.cellCenter(1, 2));
+    QVERIFY2(view.drillDownText().contains("Actual 1, predicted 2"), qPrintable(view.drillDownText()));
+    QVERIFY2(view.drillDownText().contains("not loaded"), qPrintable(view.drillDownText()));
+  }
+
+  void clickingACellListsItsCsvRows() {
+    QTemporaryDir dir;
+    MainWindow window;
+    window.setRunsRoot(dir.filePath("runs"));
+    window.resize(1400, 900);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    window.confEditor()->setConf(irisConf());
+    QSignalSpy ended(window.session(), &TrainingSession::ended);
+    QSignalSpy evaluations(window.session()->adapter(), &ObserverAdapter::evaluation);
+    window.startAction()->trigger();
+    QVERIFY(ended.wait(60000));
+    QVERIFY(ended.at(0).at(0).toBool());
+    QCOMPARE(evaluations.count(), 30 / 5);
+
+    EvaluationView* view = window.evaluationView();
+    window.viewTabs()->setCurrentWidget(view);
+    QVERIFY(view->hasReport());
+    QCOMPARE(view->report().samples, size_t(30));
+    view->heatMap()->replot();
+
+    // Every cell: the listed rows are exactly the matrix count (same final model), all
+    // of the cell's actual class.
+    const auto test = window.session()->testSet();
+    QVERIFY(test);
+    long long listed = 0;
+    for (int a = 0; a < 3; ++a)
+      for (int p = 0; p < 3; ++p) {
+        QSignalSpy shown(view, &EvaluationView::cellShown);
+        QTest::mouseClick(view->heatMap(), Qt::LeftButton, Qt::NoModifier, view->cellCenter(a, p));
+        if (shown.isEmpty()) QVERIFY(shown.wait(20000));
+        QCOMPARE(shown.at(0).at(0).toInt(), a);
+        QCOMPARE(shown.at(0).at(1).toInt(), p);
+        QCOMPARE(static_cast<long long>(shown.at(0).at(2).toInt()), view->cellCount(a, p));
+        QCOMPARE(static_cast<long long>(view->shownRows().size()), view->cellCount(a, p));
+        for (size_t r : view->shownRows()) QCOMPARE(test->labels[r], a);
+        listed += static_cast<long long>(view->shownRows().size());
+      }
+    QCOMPARE(listed, 30LL);
+    // Tabular data: feature rows, the test row index first.
+    auto* rows = view->findChild<QTableWidget*>("drillDownRows");
+    QVERIFY(rows && rows->isVisible());
+    QCOMPARE(rows->columnCount(), 4 + 1);
+    std::printf("EVALUATION: iris accuracy %.4f, drill-down listed %lld rows over 9 cells\n", view->report().accuracy, listed);
+
+    // The run's saved model, opened for evaluation: the same numbers, and a drill-down.
+    const double accuracy = view->report().accuracy;
+    const auto confusion = view->report().confusion;
+    const QString model = QDir(window.session()->runDirectory()).filePath("model.bin");
+    QVERIFY(QFile::exists(model));
+    QSignalSpy evaluated(&window, &MainWindow::modelEvaluated);
+    window.viewTabs()->setCurrentIndex(0);
+    QVERIFY(window.evaluateModelFile(model));
+    QVERIFY(!window.evaluateModelFile(model));  // one at a time
+    QVERIFY(evaluated.wait(30000));
+    QVERIFY2(evaluated.at(0).at(0).toBool(), qPrintable(evaluated.at(0).at(1).toString()));
+    QVERIFY2(evaluated.at(0).at(1).toString().contains(QString("test accuracy %1").arg(accuracy, 0, 'f', 4)),
+             qPrintable(evaluated.at(0).at(1).toString()));
+    QCOMPARE(window.viewTabs()->currentWidget(), view);
+    QCOMPARE(view->report().confusion, confusion);
+    QVERIFY2(view->headerText().contains("model.bin"), qPrintable(view->headerText()));
+    QSignalSpy shown(view, &EvaluationView::cellShown);
+    view->showCell(1, 1);
+    QVERIFY(shown.wait(20000));
+    QVERIFY2(view->drillDownText().contains("the model file model.bin"), qPrintable(view->drillDownText()));
+    QCOMPARE(static_cast<long long>(view->shownRows().size()), view->cellCount(1, 1));
+
+    evaluated.clear();
+    QVERIFY(window.evaluateModelFile("/nonexistent/model.bin"));
+    QVERIFY(evaluated.wait(10000));
+    QCOMPARE(evaluated.at(0).at(0).toBool(), false);
+    QVERIFY2(evaluated.at(0).at(1).toString().contains("/nonexistent/model.bin"), qPrintable(evaluated.at(0).at(1).toString()));
+  }
+
+  void duringARunTheDrillDownUsesTheLatestCheckpoint() {
+    QTemporaryDir dir;
+    MainWindow window;
+    window.setRunsRoot(dir.filePath("runs"));
+    Conf conf = irisConf();
+    conf.finetuneEpochs = 400;  // long enough to pause in the middle
+    conf.evalEvery = 1;
+    conf.checkpointEveryEpochs = 1;
+    window.confEditor()->setConf(conf);
+    QSignalSpy checkpoints(window.session()->adapter(), &ObserverAdapter::checkpoint);
+    QSignalSpy ended(window.session(), &TrainingSession::ended);
+    window.startAction()->trigger();
+    QVERIFY(checkpoints.wait(30000));
+    window.session()->pause();
+    QTRY_VERIFY_WITH_TIMEOUT(window.evaluationView()->hasReport(), 10000);
+    QVERIFY(window.session()->isRunning());
+
+    EvaluationView* view = window.evaluationView();
+    QSignalSpy shown(view, &EvaluationView::cellShown);
+    view->showCell(0, 0);
+    QVERIFY(shown.wait(20000));
+    QVERIFY2(view->drillDownText().contains("predicted by the checkpoint at iteration"), qPrintable(view->drillDownText()));
+    QVERIFY(!view->shownRows().empty());
+    for (size_t r : view->shownRows()) QCOMPARE(window.session()->testSet()->labels[r], 0);
+
+    // The run ends: the same cell is listed again with the final model.
+    shown.clear();
+    window.stopAction()->trigger();
+    QVERIFY(ended.wait(30000));
+    QTRY_VERIFY_WITH_TIMEOUT(shown.count() >= 1, 20000);
+    QVERIFY2(view->drillDownText().contains("the model when the run stopped"), qPrintable(view->drillDownText()));
+  }
+
+  void imageDataShowsMisclassifiedImagesAndFilters() {
+    if (!QFile::exists(QString(kFashionMnistDir) + "/t10k-images-idx3-ubyte.gz")) QSKIP("Fashion-MNIST not installed");
+    QTemporaryDir dir;
+    MainWindow window;
+    window.setRunsRoot(dir.filePath("runs"));
+    window.resize(1400, 900);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    window.confEditor()->setConf(fashionConf());
+    QSignalSpy ended(window.session(), &TrainingSession::ended);
+    QSignalSpy filters(window.session()->adapter(), &ObserverAdapter::filters);
+    window.startAction()->trigger();
+    QVERIFY(ended.wait(120000));
+    QVERIFY2(ended.at(0).at(0).toBool(), qPrintable(ended.at(0).at(1).toString()));
+
+    // Filters: one snapshot per epoch arrived and was drawn, then the final model's.
+    QCOMPARE(filters.count(), 3);
+    FilterView* fv = window.filterView();
+    QCOMPARE(fv->updates(), 3 + 1);
+    // 64 units in an 8 x 8 grid of 28 x 28 tiles at 2 px per weight, 2 px gaps.
+    QCOMPARE(fv->image().size(), QSize(2 + 8 * (56 + 2), 2 + 8 * (56 + 2)));
+    QVERIFY2(fv->captionText().contains("64 of 64 hidden units, 28 x 28"), qPrintable(fv->captionText()));
+
+    EvaluationView* view = window.evaluationView();
+    QVERIFY(view->hasReport());
+    QCOMPARE(view->report().samples, size_t(10000));
+    QCOMPARE(view->metricsTable()->item(0, 0)->text(), QString("0 T-shirt/top"));
+    window.viewTabs()->setCurrentWidget(view);
+    view->heatMap()->replot();
+
+    // The most confused off-diagonal pair (shirts vs T-shirts, typically).
+    int ba = 0, bp = 1;
+    for (int a = 0; a < 10; ++a)
+      for (int p = 0; p < 10; ++p)
+        if (a != p && view->cellCount(a, p) > view->cellCount(ba, bp)) ba = a, bp = p;
+    QVERIFY(view->cellCount(ba, bp) > 0);
+    QSignalSpy shown(view, &EvaluationView::cellShown);
+    view->showCell(ba, bp);
+    QVERIFY(view->isPredicting());  // the 10000 predictions run off the GUI thread
+    QVERIFY(shown.wait(30000));
+    const long long count = view->cellCount(ba, bp);
+    QCOMPARE(static_cast<long long>(shown.at(0).at(2).toInt()), count);
+    auto* images = view->findChild<QListWidget*>("drillDownImages");
+    QVERIFY(images && images->isVisible());
+    QCOMPARE(static_cast<long long>(images->count()), std::min<long long>(count, EvaluationView::kMaxListed));
+    QVERIFY(!images->item(0)->icon().isNull());
+    QVERIFY2(view->drillDownText().contains("misclassified"), qPrintable(view->drillDownText()));
+    std::printf("EVALUATION: fashion accuracy %.4f; cell (%d, %d) holds %lld misclassified samples\n",
+                view->report().accuracy, ba, bp, count);
+
+    QApplication::processEvents();
+    QVERIFY(window.viewTabs()->grab().save(QDir(artifactsDir()).filePath("evaluation_view.png")));
+    window.viewTabs()->setCurrentWidget(fv);
+    QApplication::processEvents();
+    QVERIFY(window.viewTabs()->grab().save(QDir(artifactsDir()).filePath("filter_view.png")));
+  }
+
+  void filterTilesAreNormalisedAndNonImagesAreNoted() {
+    FilterSnapshot f;
+    f.rows = 16;  // a 4 x 4 input
+    f.cols = 3;
+    f.epoch = 2;
+    for (int unit = 0; unit < 3; ++unit)
+      for (int i = 0; i < 16; ++i) f.weights.push_back(static_cast<float>((unit + 1) * (i - 5)));
+    const QImage image = FilterView::render(f, 0, 0, 400, 1);
+    // 3 tiles in a 2 x 2 grid of 4 x 4 tiles, 2 px gaps.
+    QCOMPARE(image.size(), QSize(2 + 2 * 6, 2 + 2 * 6));
+    // Each tile spans black..white whatever its scale: unit 0's lowest weight, unit 1's highest.
+    QCOMPARE(image.pixel(2, 2), qRgb(0, 0, 0));
+    QCOMPARE(image.pixel(2 + 6 + 3, 2 + 3), qRgb(255, 255, 255));
+    QCOMPARE(image.pixel(0, 0), QColor(70, 110, 160).rgb());  // the gap colour
+
+    FilterView view;
+    f.rows = 5;  // not a square, no image shape known
+    f.weights.assign(15, 0.5f);
+    view.setFilters(f);
+    QVERIFY(view.image().isNull());
+    QVERIFY2(view.captionText().contains("5 inputs, which are not an image"), qPrintable(view.captionText()));
+    // A known image shape wins over the square guess.
+    f.rows = 6;
+    f.weights.assign(18, 0.5f);
+    view.setImageShape(2, 3);
+    view.setFilters(f);
+    QCOMPARE(view.image().size(), QSize(2 + 2 * (6 + 2), 2 + 2 * (4 + 2)));
+  }
+};
+
+QTEST_MAIN(EvaluationTest)
+#include "test_ui_evaluation.moc"
