@@ -86,8 +86,9 @@ bool ZkWatcher::connectTo(const QString& hosts, const QString& cluster, int sess
     if (auto r = weak.lock())
       r->post([l = QString::fromStdString(line)](ZkWatcher* t) {
         emit t->logLine(l);
-        // The registry does not retry a client it could not create (a host that does not
-        // resolve, a malformed string): say so now rather than "still retrying" later.
+        // A client that cannot even be created (a host that does not resolve, a malformed
+        // string) is most often a typo: the registry retries with backoff, but the panel
+        // says so now and lets the user fix the string rather than wait.
         if (l.startsWith("cannot start a ZooKeeper client") && t->state_ != State::Connected) {
           t->poll_.stop();
           t->setState(State::Unreachable, tr("%1; check the connect string and connect again").arg(l));

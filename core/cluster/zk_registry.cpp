@@ -89,6 +89,8 @@ struct ZkRegistry::Impl {
   Clock::time_point disconnectedSince = Clock::now();
   Clock::time_point nextUnreachableLog;
   double unreachableBackoff = 5;
+  double openBackoff = 1;          // seconds until the next zookeeper_init after one failed
+  Clock::time_point nextOpen{};
   std::thread thread;
 
   static void watcher(zhandle_t*, int type, int state, const char* path, void* context) {
@@ -114,9 +116,15 @@ struct ZkRegistry::Impl {
   void openHandle() {
     zh = zookeeper_init2(options.hosts.c_str(), &Impl::watcher, options.sessionTimeoutMs, nullptr, this, 0, &zooLog);
     if (!zh) {
-      log("cannot start a ZooKeeper client for '" + options.hosts + "': " + std::strerror(errno));
+      // A host that does not resolve fails here, before any connection; DNS or the
+      // network may come back, so try again with backoff instead of giving up.
+      log("cannot start a ZooKeeper client for '" + options.hosts + "': " + std::strerror(errno) + "; retrying in " +
+          std::to_string(static_cast<int>(openBackoff)) + " s");
+      nextOpen = Clock::now() + std::chrono::seconds(static_cast<int>(openBackoff));
+      openBackoff = std::min(60.0, openBackoff * 2);
       return;
     }
+    openBackoff = 1;
     rootAclChecked = false;
     // Added before the session is up, the credentials go out first thing on connecting, and
     // the client sends them again after every reconnect of this session; a new session
@@ -391,6 +399,7 @@ struct ZkRegistry::Impl {
         batch.swap(events);
       }
       for (const Event& e : batch) handle(e);
+      if (!zh && Clock::now() >= nextOpen) openHandle();
       bool connectedNow;
       {
         std::lock_guard lock(mutex);
