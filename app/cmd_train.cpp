@@ -138,6 +138,12 @@ int runTrainCommand(const QStringList& args) {
     std::cout << "\nfinal evaluation on " << summary.finalEvaluation.samples << " test samples:\n"
               << summary.finalEvaluation.format();
     std::cout << "model: " << modelPath << "\nmetrics: " << (out / "metrics.csv").string() << "\n";
+    if (auto best = trainer.bestModel()) {
+      const std::string bestPath = (out / "best-model.bin").string();
+      writeModelFile(bestPath, *best);
+      std::printf("best model: %s (test accuracy %.4f after finetune epoch %d)\n", bestPath.c_str(), summary.bestAccuracy,
+                  summary.bestEpoch);
+    }
     std::printf("trained %lld iterations in %.1f s (model statistics every %d iterations took %.2f s, %.2f%%)\n",
                 summary.iterations, summary.seconds, conf->statsEvery, printer.statsSeconds(),
                 summary.seconds > 0 ? 100.0 * printer.statsSeconds() / summary.seconds : 0.0);

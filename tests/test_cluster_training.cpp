@@ -234,6 +234,7 @@ class TestClusterTraining : public QObject {
     for (int i = 0; i < 2; ++i) {
       Conf conf = irisConf(epochs, 3);
       conf.momentum = i == 0 ? 0.9 : 0.0;
+      conf.balanceShares = false;  // compared bit for bit with local threads
       Trainer local(conf, data_);
       QVERIFY(local.run().completed);
       conf.threads = 1;

@@ -115,6 +115,7 @@ class TestTrainer : public QObject {
   void resumeEqualsUninterrupted();
   void divergenceIsReported();
   void evaluationMatchesHandCount();
+  void bestModelIsKept();
   void evaluationOfClassNeverSeen();
   void evaluationOfSingleLayerIsReconstruction();
 };
@@ -402,6 +403,42 @@ void TestTrainer::evaluationOfSingleLayerIsReconstruction() {
   QCOMPARE(r.reconstructionErrors.size(), size_t(1));
   const Eigen::MatrixXf first50 = test.features.topRows(50);
   QCOMPARE(r.reconstructionErrors[0], layerReconstructionError(conf, layout, params, 0, first50));
+}
+
+// The best finetuning evaluation's parameters are kept beside the last ones: with a rate
+// high enough to make test accuracy wander, best and last differ, and the kept model
+// really scores the reported best accuracy.
+void TestTrainer::bestModelIsKept() {
+  Conf conf = trainerConf("mlp");
+  conf.layerSizes = {16};
+  conf.finetuneEpochs = 8;
+  conf.finetuneLearningRate = 2.0;  // noisy on purpose
+  conf.momentum = 0.9;
+  Trainer trainer(conf, clusterData());
+  Recorder recorder;
+  trainer.addObserver(&recorder);
+  const RunSummary summary = trainer.run();
+  QVERIFY2(summary.completed, qPrintable(describeRun(summary)));
+  QCOMPARE(recorder.evaluations.size(), size_t(8));
+  double best = -1;
+  int bestEpoch = 0;
+  for (const EvalReport& r : recorder.evaluations)
+    if (r.accuracy > best) {
+      best = r.accuracy;
+      bestEpoch = r.epoch;
+    }
+  QCOMPARE(summary.bestAccuracy, best);
+  QCOMPARE(summary.bestEpoch, bestEpoch);
+  const std::optional<ModelFile> kept = trainer.bestModel();
+  QVERIFY(kept.has_value());
+  const EvalReport again = evaluate(conf, NetworkLayout(conf), kept->params, clusterData().test);
+  QCOMPARE(again.accuracy, best);
+  if (bestEpoch != conf.finetuneEpochs) QVERIFY(kept->params != trainer.parameters());
+
+  // Nothing to keep before a finetuning evaluation.
+  Trainer single(trainerConf("rbm"), clusterData());
+  single.run();
+  QVERIFY(!single.bestModel().has_value());
 }
 
 QTEST_APPLESS_MAIN(TestTrainer)

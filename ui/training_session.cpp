@@ -170,6 +170,9 @@ void TrainingSession::threadMain(Conf conf, SessionOptions options) {
     if (!options.runDirectory.isEmpty()) {
       try {
         writeModelFile((std::filesystem::path(options.runDirectory.toStdString()) / "model.bin").string(), *model);
+        // Stop keeps both: the last model above and the best one seen at an evaluation.
+        if (auto best = trainer.bestModel())
+          writeModelFile((std::filesystem::path(options.runDirectory.toStdString()) / "best-model.bin").string(), *best);
       } catch (const ScaleoutError&) {
         // The model is still offered through lastModel(); saving it elsewhere can work.
       }

@@ -103,6 +103,10 @@ struct RunSummary {
   double seconds = 0;
   EvalReport finalEvaluation;
   std::vector<float> reconstructionErrors;  // per pretrained layer, on the test set
+  // The best test accuracy seen at a finetuning evaluation (-1: none), kept as
+  // Trainer::bestModel() so that stopping or overfitting late does not lose it.
+  double bestAccuracy = -1;
+  int bestEpoch = 0;
 };
 
 class TrainingObserver {

@@ -304,6 +304,13 @@ void Trainer::resumeFrom(const ModelFile& checkpoint) {
   resume_ = checkpoint.state;
 }
 
+std::optional<ModelFile> Trainer::bestModel() const {
+  if (bestParams_.size() == 0) return std::nullopt;
+  ModelFile m = model();
+  m.params = bestParams_;
+  return m;
+}
+
 ModelFile Trainer::model() const {
   ModelFile m;
   m.conf = conf_;
@@ -361,6 +368,8 @@ RunSummary Trainer::Impl::run() {
   summary.finalEvaluation.phase = "final";
   summary.finalEvaluation.iteration = iteration;
   summary.reconstructionErrors = summary.finalEvaluation.reconstructionErrors;
+  summary.bestAccuracy = t.bestAccuracy_;
+  summary.bestEpoch = t.bestEpoch_;
   notify([&](TrainingObserver& o) { o.onFinished(summary); });
   return summary;
 }
@@ -646,6 +655,11 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
       if (phase.kind == PhaseKind::Pretrain) report.hasClassification = false;
       report.epoch = epoch + 1;
       report.iteration = iteration;
+      if (report.hasClassification && phase.kind == PhaseKind::Finetune && report.accuracy > t.bestAccuracy_) {
+        t.bestAccuracy_ = report.accuracy;
+        t.bestEpoch_ = epoch + 1;
+        t.bestParams_ = t.params_;
+      }
       notify([&](TrainingObserver& o) { o.onEvaluation(report); });
     }
     const bool phaseDone = lastEpoch;

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,9 @@ class Trainer {
   const NetworkLayout& layout() const { return layout_; }
   const Conf& conf() const { return conf_; }
   ModelFile model() const;  // conf, normalizer and parameters of the run
+  // The parameters at the finetuning evaluation with the best test accuracy so far
+  // (empty before one): what "keep the best model" saves next to the last one.
+  std::optional<ModelFile> bestModel() const;
 
  private:
   struct Impl;
@@ -72,6 +76,9 @@ class Trainer {
   std::mutex pendingMutex_;  // guards extraWorkers_: addWorker may run on another thread
   std::vector<std::unique_ptr<Worker>> extraWorkers_;
   std::optional<TrainingState> resume_;
+  Eigen::VectorXf bestParams_;
+  double bestAccuracy_ = -1;
+  int bestEpoch_ = 0;
 };
 
 }  // namespace scaleout
