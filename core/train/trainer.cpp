@@ -62,6 +62,7 @@ struct Trainer::Impl {
     Clock::time_point posted;  // when its current task went out
     double speed = 0;          // samples/s from post to result (network included), smoothed
     int share = 1;             // slices per round: more for a worker faster than the slowest
+    Clock::time_point shareLogged{};  // share changes are logged at most every 10 s per worker
   };
   std::vector<Slot> slots;
   WorkerContext context;
@@ -213,10 +214,17 @@ struct Trainer::Impl {
     const bool balance = t.conf_.balanceShares && remote && slowest > 0;
     for (auto& s : slots) {
       int share = 1;
-      if (balance && s.speed > 0) share = std::clamp(static_cast<int>(s.speed / slowest + 0.25), 1, 8);
-      if (share != s.share && !s.dead)
+      if (balance && s.speed > 0) {
+        // Hysteresis: speeds measured over a few rounds jitter; move only on a clear change.
+        const double ideal = s.speed / slowest;
+        share = s.share;
+        if (ideal > s.share * 1.3 + 0.2 || ideal < s.share / 1.3 - 0.2) share = std::clamp(static_cast<int>(std::lround(ideal)), 1, 8);
+      }
+      if (share != s.share && !s.dead && Clock::now() - s.shareLogged >= std::chrono::seconds(10)) {
+        s.shareLogged = Clock::now();
         message("worker " + s.worker->id() + " now takes " + std::to_string(share) + " slice(s) per round (" +
                 formatFloat(std::round(s.speed)) + " samples/s)");
+      }
       s.share = share;
     }
   }
@@ -502,7 +510,7 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
         if (r->samples > 0 && !r->error) {
           const double wall = std::chrono::duration<double>(r->finished - s.posted).count();
           const double speed = wall > 0 ? static_cast<double>(r->samples) / wall : 0;
-          if (speed > 0) s.speed = s.speed > 0 ? 0.7 * s.speed + 0.3 * speed : speed;
+          if (speed > 0) s.speed = s.speed > 0 ? 0.8 * s.speed + 0.2 * speed : speed;
         }
         got[static_cast<size_t>(r->worker)] = std::move(*r);
         ++arrived;
