@@ -84,10 +84,19 @@ bool waitFor(Pred pred, double seconds) {
 
 // Raw ZeroMQ: master ROUTER sends `frames` blobs of `bytes` to each of K DEALER echo
 // threads, which send the same bytes back; the time of one such round trip, median of n.
-double rawRoundTrip(int k, size_t bytes, int frames, int n) {
+// With `curve`, both ends encrypt (CURVE keys, no ZAP handler: the cost of the cipher
+// alone), which is the fair reference for a CURVE exchange.
+double rawRoundTrip(int k, size_t bytes, int frames, int n, bool curve = false) {
   zmq::context_t ctx(1);
   zmq::socket_t router(ctx, zmq::socket_type::router);
   router.set(zmq::sockopt::router_mandatory, 1);
+  char serverPublic[41] = {0}, serverSecret[41] = {0}, clientPublic[41] = {0}, clientSecret[41] = {0};
+  if (curve) {
+    zmq_curve_keypair(serverPublic, serverSecret);
+    zmq_curve_keypair(clientPublic, clientSecret);
+    router.set(zmq::sockopt::curve_server, 1);
+    router.set(zmq::sockopt::curve_secretkey, std::string(serverSecret));
+  }
   router.bind("tcp://127.0.0.1:*");
   const std::string ep = router.get(zmq::sockopt::last_endpoint);
   auto buffer = std::make_shared<std::vector<float>>(bytes / 4, 0.5f);
@@ -96,6 +105,11 @@ double rawRoundTrip(int k, size_t bytes, int frames, int n) {
     echo.emplace_back([&, i] {
       zmq::socket_t d(ctx, zmq::socket_type::dealer);
       d.set(zmq::sockopt::routing_id, "echo" + std::to_string(i));
+      if (curve) {
+        d.set(zmq::sockopt::curve_serverkey, std::string(serverPublic));
+        d.set(zmq::sockopt::curve_publickey, std::string(clientPublic));
+        d.set(zmq::sockopt::curve_secretkey, std::string(clientSecret));
+      }
       d.connect(ep);
       d.send(zmq::str_buffer("hi"), zmq::send_flags::none);
       auto reply = std::make_shared<std::vector<float>>(bytes / 4, 0.25f);
@@ -224,6 +238,11 @@ void exchangeBench(int k) {
   std::printf("exchange  %-6s K=%d  P=%zu floats  %.1f MB/round  round %.2f ms  exchange (round - compute) %.2f ms  "
               "raw ZeroMQ round trip of the same bytes %.2f ms  ratio %.2fx\n",
               insecure ? "plain" : "CURVE", k, p, bytesPerRound / 1e6, wall[wall.size() / 2] * 1e3, ex * 1e3, raw * 1e3, ex / raw);
+  if (!insecure) {
+    const double rawCurve = rawRoundTrip(k, p * 4, 2, 15, true);
+    std::printf("exchange  CURVE  K=%d  raw ZeroMQ round trip of the same bytes with CURVE %.2f ms  ratio %.2fx\n", k,
+                rawCurve * 1e3, ex / rawCurve);
+  }
   workers.clear();
   stopWorkers(pids);
 }
