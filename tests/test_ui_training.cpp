@@ -31,6 +31,8 @@
 #include "series_plot.h"
 #include "steering_panel.h"
 #include "training_session.h"
+#include "data/data_source.h"
+#include "train/trainer.h"
 
 using namespace scaleout;
 using namespace scaleout::ui;
@@ -340,6 +342,64 @@ class TrainingTest : public QObject {
                              ? qEnvironmentVariable("SCALEOUT_STALL_BOUND_MS").toDouble()
                              : 50.0;
     QVERIFY2(meter.maxGapMs() < bound, qPrintable(QString("longest stall %1 ms >= %2 ms").arg(meter.maxGapMs()).arg(bound)));
+  }
+
+  // Resume from a checkpoint in the window continues the run exactly: its final model is
+  // bit-identical to an uninterrupted run's; both runs keep a best model too.
+  void resumeFromCheckpointEqualsUninterrupted() {
+    QTemporaryDir dir;
+    Conf conf = irisConf();
+    conf.finetuneEpochs = 6;
+    conf.evalEvery = 1;
+    conf.checkpointEveryEpochs = 1;
+    TrainingSession whole;
+    QSignalSpy wholeEnded(&whole, &TrainingSession::ended);
+    SessionOptions options;
+    options.runDirectory = dir.filePath("whole");
+    QVERIFY(whole.start(conf, options));
+    QVERIFY(wholeEnded.wait(60000));
+    QVERIFY(wholeEnded.at(0).at(0).toBool());
+    QVERIFY(whole.lastModel().has_value());
+    QVERIFY(whole.bestModel().has_value());
+    QVERIFY(QFile::exists(dir.filePath("whole/best-model.bin")));
+
+    // A run stopped right after epoch 3 and its checkpoint (made with the core, so the
+    // stop lands exactly there).
+    const std::string checkpoint = dir.filePath("part-checkpoint.bin").toStdString();
+    {
+      const TrainTestData data = loadTrainTest(conf);
+      TrainerOptions trainerOptions;
+      trainerOptions.checkpointPath = checkpoint;
+      Trainer part(conf, data, trainerOptions);
+      struct StopAfterEpoch3 : TrainingObserver {
+        Trainer* trainer = nullptr;
+        void onEpochFinished(const EpochInfo& e) override {
+          if (e.epoch == 3) trainer->control().cancel();
+        }
+      } stopper;
+      stopper.trainer = &part;
+      part.addObserver(&stopper);
+      QVERIFY(part.run().cancelled);
+    }
+
+    MainWindow window;
+    window.setRunsRoot(dir.filePath("runs"));
+    QSignalSpy ended(window.session(), &TrainingSession::ended);
+    QSignalSpy minibatches(window.session()->adapter(), &ObserverAdapter::iteration);
+    QString error;
+    QVERIFY2(window.resumeFromCheckpoint(QString::fromStdString(checkpoint), &error), qPrintable(error));
+    QVERIFY(ended.wait(60000));
+    QVERIFY2(ended.at(0).at(0).toBool(), qPrintable(ended.at(0).at(1).toString()));
+    QVERIFY(window.session()->lastModel().has_value());
+    QCOMPARE(minibatches.count(), 3 * 12);  // only epochs 4-6 were trained (12 minibatches each)
+    QVERIFY(window.session()->lastModel()->params == whole.lastModel()->params);
+    QVERIFY2(window.logText().contains("resuming from"), qPrintable(window.logText()));
+    QCOMPARE(window.confEditor()->conf().finetuneEpochs, 6);  // the checkpoint's conf was loaded
+
+    // A model file is not a checkpoint: refused with the reason, nothing started.
+    QVERIFY(!window.resumeFromCheckpoint(dir.filePath("whole/model.bin"), &error));
+    QVERIFY2(error.contains("not a checkpoint"), qPrintable(error));
+    QVERIFY(!window.session()->isRunning());
   }
 
   void screenshotAfterARunShowsTheLossCurve() {

@@ -229,6 +229,20 @@ void MainWindow::createActions() {
   saveModelAct_ = new QAction(tr("Save &Model…"), this);
   saveModelAct_->setStatusTip(tr("Write the model of the last run"));
   connect(saveModelAct_, &QAction::triggered, this, &MainWindow::saveModel);
+  saveBestModelAct_ = new QAction(tr("Save &Best Model…"), this);
+  saveBestModelAct_->setStatusTip(tr("Write the last run's parameters at its best test accuracy"));
+  connect(saveBestModelAct_, &QAction::triggered, this, &MainWindow::saveBestModel);
+  resumeAct_ = new QAction(tr("Res&ume from Checkpoint…"), this);
+  resumeAct_->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O));
+  resumeAct_->setStatusTip(tr("Continue a run from its checkpoint.bin, with optimizer and random state restored"));
+  connect(resumeAct_, &QAction::triggered, this, [this] {
+    const QString dir = QSettings().value("paths/lastModelDir", runsRoot_).toString();
+    const QString path = QFileDialog::getOpenFileName(this, tr("Resume from checkpoint"), dir, tr("Scaleout checkpoint (*.bin);;All files (*)"));
+    if (path.isEmpty()) return;
+    QSettings().setValue("paths/lastModelDir", QFileInfo(path).absolutePath());
+    QString error;
+    if (!resumeFromCheckpoint(path, &error) && !error.isEmpty()) QMessageBox::warning(this, tr("Resume from checkpoint"), error);
+  });
   evalModelAct_ = new QAction(tr("&Evaluate Model…"), this);
   evalModelAct_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
   evalModelAct_->setStatusTip(tr("Evaluate a saved model on its conf's test data (confusion matrix, per-class metrics)"));
@@ -299,6 +313,8 @@ void MainWindow::createMenus() {
   file->addAction(saveAct_);
   file->addAction(saveAsAct_);
   file->addAction(saveModelAct_);
+  file->addAction(saveBestModelAct_);
+  file->addAction(resumeAct_);
   file->addAction(evalModelAct_);
   file->addAction(copyCmdAct_);
   file->addSeparator();
@@ -422,6 +438,8 @@ void MainWindow::updateActions() {
   pauseAct_->setIcon(style()->standardIcon(session_->isPaused() ? QStyle::SP_MediaPlay : QStyle::SP_MediaPause));
   stopAct_->setEnabled(running);
   saveModelAct_->setEnabled(session_->lastModel().has_value());
+  saveBestModelAct_->setEnabled(session_->bestModel().has_value());
+  resumeAct_->setEnabled(!running);
   steering_->setRunning(running);
 }
 
@@ -658,14 +676,52 @@ bool MainWindow::evaluateModelFile(const QString& path) {
   return true;
 }
 
+void MainWindow::saveBestModel() {
+  if (!session_->bestModel()) return;
+  const QString path = QFileDialog::getSaveFileName(this, tr("Save best model"), "best-model.bin", tr("Scaleout model (*.bin)"));
+  if (path.isEmpty()) return;
+  try {
+    writeModelFile(path.toStdString(), *session_->bestModel());
+    log(tr("best model saved to %1").arg(path));
+  } catch (const ScaleoutError& e) {
+    QMessageBox::warning(this, tr("Save best model"), QString::fromStdString(e.what()));
+  }
+}
+
+bool MainWindow::resumeFromCheckpoint(const QString& path, QString* error) {
+  if (session_->isRunning()) return false;
+  ModelFile file;
+  try {
+    file = readModelFile(path.toStdString());
+  } catch (const ScaleoutError& e) {
+    if (error) *error = QString::fromStdString(e.what());
+    return false;
+  }
+  if (!file.state) {
+    if (error) *error = tr("%1 is a model, not a checkpoint: it holds no training state to continue from").arg(path);
+    return false;
+  }
+  if (!maybeSave()) return false;
+  editor_->setConf(file.conf);  // the checkpoint's own conf builds its network
+  undo_.clear();
+  currentFile_.clear();
+  updateTitle();
+  log(tr("resuming from %1 (iteration %2)").arg(path).arg(file.state->iteration));
+  startRun(path);
+  return session_->isRunning();
+}
+
 void MainWindow::about() { QMessageBox::about(this, tr("About Scaleout Studio"), aboutText()); }
 
 // ---- training
 
-void MainWindow::startTraining() {
+void MainWindow::startTraining() { startRun(QString()); }
+
+void MainWindow::startRun(const QString& resumeCheckpoint) {
   if (session_->isRunning() || !editor_->isValid()) return;
   const Conf conf = editor_->conf();
   SessionOptions options;
+  options.resumeCheckpoint = resumeCheckpoint;
   if (!runsRoot_.isEmpty())
     options.runDirectory = QDir(runsRoot_).filePath(QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss-zzz"));
   monitor_->clear();

@@ -66,6 +66,9 @@ class MainWindow : public QMainWindow {
   // Evaluates a saved model on its conf's test data off the GUI thread; modelEvaluated()
   // tells the outcome, the Evaluation and Filters tabs show it. False while one is going.
   bool evaluateModelFile(const QString& path);
+  // Loads the checkpoint's conf into the editor and continues its run (optimizer and
+  // random state restored). False, with the reason, for a file that is not a checkpoint.
+  bool resumeFromCheckpoint(const QString& path, QString* error = nullptr);
 
  signals:
   void modelEvaluated(bool ok, const QString& message);
@@ -95,6 +98,8 @@ class MainWindow : public QMainWindow {
   bool save();
   bool saveAs();
   void saveModel();
+  void saveBestModel();
+  void startRun(const QString& resumeCheckpoint);
   void copyCommandLine();
   void about();
 
@@ -124,7 +129,7 @@ class MainWindow : public QMainWindow {
   QSplitter* mainSplit_;
   QSplitter* rightSplit_;
 
-  QAction *newAct_, *openAct_, *saveAct_, *saveAsAct_, *saveModelAct_, *evalModelAct_, *copyCmdAct_, *quitAct_;
+  QAction *newAct_, *openAct_, *saveAct_, *saveAsAct_, *saveModelAct_, *saveBestModelAct_, *resumeAct_, *evalModelAct_, *copyCmdAct_, *quitAct_;
   QAction *undoAct_, *redoAct_;
   QAction *startAct_, *pauseAct_, *stopAct_;
   QAction *logScaleAct_, *resetViewAct_;

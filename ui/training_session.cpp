@@ -43,6 +43,7 @@ bool TrainingSession::start(const Conf& conf, const SessionOptions& options) {
   runDirectory_ = options.runDirectory;
   testSet_.reset();
   lastModel_.reset();  // a run that fails must not leave the previous run's model as "its" model
+  bestModel_.reset();
   thread_ = std::thread(&TrainingSession::threadMain, this, conf, options);
   emit started();
   return true;
@@ -103,9 +104,10 @@ void TrainingSession::steerThreads(int workers) {
 
 // Runs on the training thread. Everything it tells the GUI goes through queued calls.
 void TrainingSession::threadMain(Conf conf, SessionOptions options) {
-  auto done = [this](bool completed, const QString& error, std::shared_ptr<ModelFile> model) {
+  auto done = [this](bool completed, const QString& error, std::shared_ptr<ModelFile> model,
+                     std::shared_ptr<ModelFile> best = nullptr) {
     QMetaObject::invokeMethod(
-        this, [this, completed, error, model] { onThreadDone(completed, error, model); }, Qt::QueuedConnection);
+        this, [this, completed, error, model, best] { onThreadDone(completed, error, model, best); }, Qt::QueuedConnection);
   };
 #if defined(__linux__)
   // Nice is per thread on Linux and inherited by threads created later, so the Trainer's
@@ -133,6 +135,7 @@ void TrainingSession::threadMain(Conf conf, SessionOptions options) {
         },
         Qt::QueuedConnection);
     Trainer trainer(conf, data, trainerOptions);
+    if (!options.resumeCheckpoint.isEmpty()) trainer.resumeFrom(readModelFile(options.resumeCheckpoint.toStdString()));
     trainer.addObserver(adapter_);
     if (metrics) trainer.addObserver(metrics.get());
     std::unique_ptr<cluster::MasterService> master;  // destroyed before the trainer
@@ -171,13 +174,15 @@ void TrainingSession::threadMain(Conf conf, SessionOptions options) {
       try {
         writeModelFile((std::filesystem::path(options.runDirectory.toStdString()) / "model.bin").string(), *model);
         // Stop keeps both: the last model above and the best one seen at an evaluation.
-        if (auto best = trainer.bestModel())
-          writeModelFile((std::filesystem::path(options.runDirectory.toStdString()) / "best-model.bin").string(), *best);
+        if (auto kept = trainer.bestModel())
+          writeModelFile((std::filesystem::path(options.runDirectory.toStdString()) / "best-model.bin").string(), *kept);
       } catch (const ScaleoutError&) {
         // The model is still offered through lastModel(); saving it elsewhere can work.
       }
     }
-    done(summary.completed, QString::fromStdString(summary.error), model);
+    std::shared_ptr<ModelFile> best;
+    if (auto kept = trainer.bestModel()) best = std::make_shared<ModelFile>(std::move(*kept));
+    done(summary.completed, QString::fromStdString(summary.error), model, best);
   } catch (const std::exception& e) {
     {
       std::lock_guard lock(trainerMutex_);
@@ -187,11 +192,13 @@ void TrainingSession::threadMain(Conf conf, SessionOptions options) {
   }
 }
 
-void TrainingSession::onThreadDone(bool completed, const QString& error, std::shared_ptr<ModelFile> model) {
+void TrainingSession::onThreadDone(bool completed, const QString& error, std::shared_ptr<ModelFile> model,
+                                   std::shared_ptr<ModelFile> best) {
   if (thread_.joinable()) thread_.join();  // the thread has returned or is unwinding its locals
   running_ = false;
   paused_ = false;
   if (model) lastModel_ = *model;
+  if (best) bestModel_ = *best;
   emit ended(completed, error);
 }
 

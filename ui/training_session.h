@@ -36,6 +36,9 @@ struct SessionOptions {
   QString clusterName = "default";
   QString clusterBind = "tcp://127.0.0.1:*";
   bool clusterSecurity = true;  // off: workers without CURVE (their --insecure)
+  // Continue from this checkpoint (optimizer and random state restored); the conf must
+  // build the checkpoint's network ("" = a fresh run).
+  QString resumeCheckpoint;
 };
 
 class TrainingSession : public QObject {
@@ -61,6 +64,8 @@ class TrainingSession : public QObject {
 
   // The model of the last finished run (conf, normalizer, parameters).
   const std::optional<ModelFile>& lastModel() const { return lastModel_; }
+  // The last run's parameters at its best finetuning evaluation (none without one).
+  const std::optional<ModelFile>& bestModel() const { return bestModel_; }
   const QString& runDirectory() const { return runDirectory_; }
   // The test set of the current (or last) run, normalised as trained; null before its
   // data is loaded. Shared and immutable: the evaluation view reads it on its own thread.
@@ -75,7 +80,8 @@ class TrainingSession : public QObject {
 
  private:
   void threadMain(Conf conf, SessionOptions options);
-  void onThreadDone(bool completed, const QString& error, std::shared_ptr<ModelFile> model);
+  void onThreadDone(bool completed, const QString& error, std::shared_ptr<ModelFile> model,
+                    std::shared_ptr<ModelFile> best);
   template <typename F>
   void withTrainer(F&& f);
 
@@ -91,6 +97,7 @@ class TrainingSession : public QObject {
   bool running_ = false;
   bool paused_ = false;
   std::optional<ModelFile> lastModel_;
+  std::optional<ModelFile> bestModel_;
   std::shared_ptr<const DataSet> testSet_;
   QString runDirectory_;
 };
