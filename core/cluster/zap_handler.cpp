@@ -36,7 +36,7 @@ std::optional<std::filesystem::file_time_type> modified(const std::string& file)
 
 ZapHandler::ZapHandler(zmq::context_t& context, const std::vector<AuthorizedKey>& accepted, LogFn log, std::string watchFile,
                        Reload reload)
-    : socket_(context, zmq::socket_type::rep), log_(std::move(log)), watchFile_(std::move(watchFile)), reload_(std::move(reload)) {
+    : socket_(context, zmq::socket_type::rep), watchFile_(std::move(watchFile)), reload_(std::move(reload)), log_(std::move(log)) {
   setKeys(accepted);
   if (!watchFile_.empty()) watchedTime_ = modified(watchFile_);
   socket_.set(zmq::sockopt::linger, 0);
