@@ -39,7 +39,8 @@ int runTrainCommand(const QStringList& args) {
   parser.addOption({"interval", "Seconds between progress lines.", "SECONDS", "2"});
   parser.addOption({"zk", "Also train with the remote workers of --cluster, found through this ZooKeeper ensemble.", "HOST:PORT[,...]"});
   parser.addOption({"cluster", "Cluster name (ZooKeeper root /scaleout/NAME).", "NAME", "default"});
-  parser.addOption({"bind", "Listen for remote workers on this ZeroMQ endpoint (default with --zk: tcp://127.0.0.1:*); "
+  parser.addOption({"bind", "Listen for remote workers on this ZeroMQ endpoint (default with --zk: the address of the interface "
+                            "that reaches ZooKeeper, any free port); "
                             "workers can then also join with `scaleout worker --connect`.", "ENDPOINT"});
   parser.addOption({"insecure", "Remote workers without CURVE encryption or authentication (a demo on a network you trust)."});
   parser.addOption({"authorized-workers", "Allow-list of worker public keys (default: ~/.config/scaleout/curve/authorized_workers).", "FILE"});

@@ -48,6 +48,8 @@ int runWorkerCommand(const QStringList& args) {
                                   "~/.config/scaleout/curve/master.pub; with --zk: the key the master publishes).", "Z85|FILE"});
   parser.addOption({"cluster-secret", "Derive this worker's key from a secret file shared with the master.", "FILE"});
   parser.addOption({"zk-auth", "ZooKeeper digest auth (the cluster's --zk-auth).", "USER:PASSWORD|@FILE"});
+  parser.addOption({"download-data", "Always fetch the training rows from the master: ignore this machine's copy of the "
+                                     "data and the shard cache (~/.cache/scaleout/shards)."});
   parser.process(args);
   if (!parser.positionalArguments().isEmpty()) {
     std::cerr << "error: worker takes no positional arguments\n";
@@ -74,6 +76,7 @@ int runWorkerCommand(const QStringList& args) {
   options.zkHosts = parser.value("zk").toStdString();
   options.cluster = parser.value("cluster").toStdString();
   options.bind = parser.value("bind").toStdString();
+  options.useLocalData = !parser.isSet("download-data");
   if (options.bind.rfind("tcp://", 0) == 0) options.bind = options.bind.substr(6);
   if (parser.isSet("bind") && (options.bind.empty() || options.bind.find(';') != std::string::npos)) {
     std::cerr << "error: --bind takes a local IP address or interface name, not '" << parser.value("bind").toStdString() << "'\n";

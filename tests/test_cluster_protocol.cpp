@@ -8,7 +8,10 @@
 #include <QtTest>
 #include <zlib.h>
 
+#include "cluster/parameter_broadcast.h"
 #include "cluster/protocol.h"
+#include "cluster/shard_stream.h"
+#include "cluster/vector_codec.h"
 
 using namespace scaleout;
 using namespace scaleout::cluster;
@@ -66,33 +69,62 @@ RoundTask sampleTask() {
   t.phase.begin = 2;
   t.phase.end = 10;
   t.phase.rates = {{2, 6, 0.1f}, {6, 10, 0.05f}};
-  auto params = std::make_shared<Eigen::VectorXf>(Eigen::VectorXf::LinSpaced(10, -1.0f, 1.0f));
-  t.params = params;
-  auto state = std::make_shared<OptimizerState>();
-  state->velocity = Eigen::VectorXf::Constant(8, 0.25f);
-  state->adagrad = Eigen::VectorXf::Constant(8, 2.0f);
-  state->lastStep = 0.5f;
-  t.state = state;
   t.indices = {5, 3, 9, 0};
   t.batchSize = 2;
   t.seed = 0xDEADBEEFCAFEull;
   return t;
 }
 
-// Results are encoded from a Payload that outlives the Encoded (their blobs are borrowed).
+ByteBlob bytesOf(const std::vector<uint8_t>& v) { return ByteBlob::copyOf(v); }
+
+// All 10 parameters of the sample task, whole.
+ParamsUpdate fullParams() {
+  const Eigen::VectorXf p = Eigen::VectorXf::LinSpaced(10, -1.0f, 1.0f);
+  std::vector<uint8_t> bytes;
+  encodeVector(Codec::Float32, p.data(), 10, nullptr, bytes);
+  ParamsUpdate u;
+  u.kind = ParamsKind::Full;
+  u.version = 4;
+  u.total = 10;
+  u.count = 10;
+  u.bytes = bytesOf(bytes);
+  return u;
+}
+
+// A trained segment of 8 values sent as an int8 change.
 ResultMsg sampleResult() {
   ResultMsg m;
   m.lane = 3;
-  m.result.segment = Eigen::VectorXf::LinSpaced(8, 0.0f, 7.0f);
-  m.result.state.velocity = Eigen::VectorXf::Constant(8, -0.5f);
-  m.result.state.lastStep = 0.125f;
   m.result.samples = 40;
   m.result.losses = {0.9f, 0.7f};
   m.result.computeSeconds = 0.25;
+  const Eigen::VectorXf change = Eigen::VectorXf::LinSpaced(8, -0.5f, 0.5f);
+  std::vector<uint8_t> bytes;
+  encodeVector(Codec::Int8, change.data(), 8, nullptr, bytes);
+  m.codec = Codec::Int8;
+  m.delta = true;
+  m.count = 8;
+  m.values = bytesOf(bytes);
   return m;
 }
 
-Encoded taskMessage() { return encode(env(12), TaskMsg{1, sampleTask()}); }
+Encoded taskMessage() { return encode(env(12), TaskMsg{1, sampleTask(), fullParams()}); }
+
+DataSet imageRows(int rows, int dims, uint32_t seed) {
+  std::mt19937 rng(seed);
+  DataSet d;
+  d.features.resize(rows, dims);
+  // Pixels 0..255 scaled the way the IDX reader does: at most 256 values per column.
+  for (int i = 0; i < rows; ++i)
+    for (int j = 0; j < dims; ++j) d.features(i, j) = static_cast<float>(rng() % 256) / 255.0f;
+  d.labels.resize(static_cast<size_t>(rows));
+  for (auto& l : d.labels) l = static_cast<int>(rng() % 10);
+  d.numClasses = 10;
+  d.imageRows = 2;
+  d.imageCols = dims / 2;
+  d.source = "synthetic images";
+  return d;
+}
 
 }  // namespace
 
@@ -152,17 +184,7 @@ class TestClusterProtocol : public QObject {
   }
 
   void confRoundTrip() {
-    std::vector<Phase> phases(2);
-    phases[0].kind = PhaseKind::Pretrain;
-    phases[0].begin = 0;
-    phases[0].end = 30;
-    phases[0].epochs = 2;
-    phases[0].rates = {{0, 30, 0.01f}};
-    phases[1].begin = 0;
-    phases[1].end = 50;
-    phases[1].layer = 1;
-    phases[1].rates = {{0, 30, 0.1f}, {30, 50, 0.2f}};
-    ConfMsg c{"{\"nIn\":4}", phasesToJson(phases), 99, 150, 4};
+    ConfMsg c{"{\"nIn\":4}", 99, 150, 4};
     auto out = decodeFrames(framesOf(encode(env(), c)));
     QVERIFY2(out, out.error.c_str());
     const auto& m = std::get<ConfMsg>(out.message->payload);
@@ -170,41 +192,85 @@ class TestClusterProtocol : public QObject {
     QCOMPARE(m.shardHash, uint64_t{99});
     QCOMPARE(m.shardRows, uint64_t{150});
     QCOMPARE(m.shardDims, 4u);
-    std::string error;
-    auto back = phasesFromJson(m.phasesJson, 50, error);
-    QVERIFY2(back, error.c_str());
-    QCOMPARE(back->size(), size_t{2});
-    QCOMPARE((*back)[0].kind, PhaseKind::Pretrain);
-    QCOMPARE((*back)[1].rates[1].rate, 0.2f);
-    QVERIFY(!phasesFromJson(m.phasesJson, 40, error));  // the range must fit the network
-    QVERIFY(QString::fromStdString(error).contains("does not fit"));
   }
 
-  void shardRoundTrip() {
-    auto d = std::make_shared<DataSet>();
-    d->features = RowMatrix::Random(5, 3);
-    d->labels = {0, 1, 2, 1, 0};
-    d->numClasses = 3;
-    d->source = "test rows";
-    const uint64_t hash = shardHash(*d);
-    auto out = decodeFrames(framesOf(encode(env(), ShardMsg{hash, d})));
+  // Image data travels as one byte per value and comes back bit for bit (same hash).
+  void imageShardTravelsAsBytesAndComesBackExact() {
+    const DataSet d = imageRows(600, 20, 7);
+    const EncodedShard e = encodeShard(d);
+    QCOMPARE(e.layout.encoding, ShardEncoding::Table8);
+    QCOMPARE(e.layout.streamBytes, uint64_t{20 * 256 * 4 + 600 * 20 + 600 * 4});
+    QCOMPARE(static_cast<uint64_t>(e.bytes->size()), e.layout.streamBytes);
+    std::string error;
+    auto back = decodeShard(e.layout, *e.bytes, error);
+    QVERIFY2(back, error.c_str());
+    QVERIFY(back->features == d.features);
+    QCOMPARE(back->labels, d.labels);
+    QCOMPARE(back->source, d.source);
+    QCOMPARE(shardHash(*back), shardHash(d));
+  }
+
+  void continuousShardTravelsAsFloats() {
+    DataSet d;
+    d.features = RowMatrix::Random(300, 3);  // hundreds of distinct values per column
+    d.labels.assign(300, 1);
+    d.numClasses = 2;
+    const EncodedShard e = encodeShard(d);
+    QCOMPARE(e.layout.encoding, ShardEncoding::Float32);
+    std::string error;
+    auto back = decodeShard(e.layout, *e.bytes, error);
+    QVERIFY2(back, error.c_str());
+    QVERIFY(back->features == d.features);
+  }
+
+  void shardChunkRoundTrip() {
+    const DataSet d = imageRows(600, 20, 8);
+    const EncodedShard e = encodeShard(d);
+    ShardMsg chunk;
+    chunk.shardHash = 42;
+    chunk.layout = e.layout;
+    chunk.offset = 1000;
+    chunk.chunk = ByteBlob::copyOf(std::span<const uint8_t>(e.bytes->data() + 1000, 5000));
+    auto out = decodeFrames(framesOf(encode(env(), chunk)));
     QVERIFY2(out, out.error.c_str());
     const auto& m = std::get<ShardMsg>(out.message->payload);
-    QCOMPARE(m.data->size(), size_t{5});
-    QCOMPARE(m.data->dims(), 3);
-    QVERIFY(m.data->features == d->features);
-    QCOMPARE(m.data->labels, d->labels);
-    QCOMPARE(m.data->source, d->source);
-    QCOMPARE(shardHash(*m.data), hash);
-    auto changed = std::make_shared<DataSet>(*d);
-    changed->labels[4] = 2;
-    QVERIFY(shardHash(*changed) != hash);  // the cache key follows the content
+    QCOMPARE(m.offset, uint64_t{1000});
+    QCOMPARE(m.layout.streamBytes, e.layout.streamBytes);
+    QCOMPARE(m.layout.encoding, ShardEncoding::Table8);
+    QCOMPARE(m.chunk.size, size_t{5000});
+    QCOMPARE(std::memcmp(m.chunk.data, e.bytes->data() + 1000, 5000), 0);
+  }
+
+  void shardCacheKeepsRowsUnderTheirHash() {
+    QTemporaryDir dir;
+    const DataSet d = imageRows(600, 20, 9);
+    const EncodedShard e = encodeShard(d);
+    const uint64_t hash = shardHash(d);
+    std::string error;
+    QVERIFY(!readCachedShard(dir.path().toStdString(), hash, error));  // nothing cached yet
+    QVERIFY(error.empty());
+    QVERIFY2(writeCachedShard(dir.path().toStdString(), hash, e.layout, *e.bytes, error), error.c_str());
+    auto back = readCachedShard(dir.path().toStdString(), hash, error);
+    QVERIFY2(back, error.c_str());
+    QVERIFY(back->features == d.features);
+    // A damaged file is refused and named, never used.
+    char name[40];
+    std::snprintf(name, sizeof name, "%016llx.shard", static_cast<unsigned long long>(hash));
+    QFile f(dir.filePath(name));
+    QVERIFY(f.open(QIODevice::ReadWrite));
+    f.seek(f.size() - 5000);
+    f.write("xxxx");
+    f.close();
+    QVERIFY(!readCachedShard(dir.path().toStdString(), hash, error));
+    QVERIFY2(QString::fromStdString(error).contains(name), error.c_str());
   }
 
   void smallMessagesRoundTrip() {
-    auto a = decodeFrames(framesOf(encode(env(), ShardRequestMsg{77})));
+    auto a = decodeFrames(framesOf(encode(env(), ShardRequestMsg{77, 2048, 1024})));
     QVERIFY2(a, a.error.c_str());
     QCOMPARE(std::get<ShardRequestMsg>(a.message->payload).shardHash, uint64_t{77});
+    QCOMPARE(std::get<ShardRequestMsg>(a.message->payload).offset, uint64_t{2048});
+    QCOMPARE(std::get<ShardRequestMsg>(a.message->payload).length, 1024u);
     auto b = decodeFrames(framesOf(encode(env(), ReadyMsg{78})));
     QVERIFY2(b, b.error.c_str());
     QCOMPARE(std::get<ReadyMsg>(b.message->payload).shardHash, uint64_t{78});
@@ -232,10 +298,13 @@ class TestClusterProtocol : public QObject {
     QCOMPARE(m.task.phase.end, size_t{10});
     QCOMPARE(m.task.phase.rates.size(), size_t{2});
     QCOMPARE(m.task.phase.rates[1].rate, 0.05f);
-    QVERIFY(*m.task.params == *t.params);
-    QVERIFY(m.task.state->velocity == t.state->velocity);
-    QVERIFY(m.task.state->adagrad == t.state->adagrad);
-    QCOMPARE(m.task.state->lastStep, 0.5f);
+    QCOMPARE(m.params.kind, ParamsKind::Full);
+    QCOMPARE(m.params.version, uint64_t{4});
+    Eigen::VectorXf p(10);
+    std::string error;
+    QVERIFY(decodeVector(Codec::Float32, m.params.bytes.span(), 10, p.data(), error));
+    QVERIFY(p == Eigen::VectorXf::LinSpaced(10, -1.0f, 1.0f));
+    QVERIFY(!m.task.state);  // optimizer state never travels
     QCOMPARE(m.task.indices, t.indices);
     QCOMPARE(m.task.batchSize, 2);
     QCOMPARE(m.task.seed, t.seed);
@@ -243,14 +312,15 @@ class TestClusterProtocol : public QObject {
 
   void resultRoundTrip() {
     const ResultMsg r = sampleResult();
-    const Payload payload = r;
-    auto out = decodeFrames(framesOf(encode(env(12), payload)));
+    auto out = decodeFrames(framesOf(encode(env(12), r)));
     QVERIFY2(out, out.error.c_str());
     const auto& m = std::get<ResultMsg>(out.message->payload);
     QCOMPARE(m.lane, 3u);
-    QVERIFY(m.result.segment == r.result.segment);
-    QVERIFY(m.result.state.velocity == r.result.state.velocity);
-    QCOMPARE(m.result.state.adagrad.size(), Eigen::Index{0});
+    QCOMPARE(m.codec, Codec::Int8);
+    QVERIFY(m.delta);
+    QCOMPARE(m.count, uint64_t{8});
+    QCOMPARE(m.values.size, r.values.size);
+    QCOMPARE(std::memcmp(m.values.data, r.values.data, r.values.size), 0);
     QCOMPARE(m.result.samples, size_t{40});
     QCOMPARE(m.result.losses, r.result.losses);
     QCOMPARE(m.result.computeSeconds, 0.25);
@@ -258,12 +328,118 @@ class TestClusterProtocol : public QObject {
   }
 
   void crcMemoGivesTheSameMessage() {
-    const RoundTask t = sampleTask();
+    const TaskMsg m{1, sampleTask(), fullParams()};
     BlobCrcs crcs;
-    crcs.known = {blobCrc({t.params, t.params->data(), static_cast<size_t>(t.params->size()) * 4}), std::nullopt, std::nullopt};
-    const Encoded a = encode(env(12), TaskMsg{1, t});
-    const Encoded b = encode(env(12), TaskMsg{1, t}, &crcs);
+    crcs.known = {blobCrc({m.params.bytes.owner, m.params.bytes.data, m.params.bytes.size})};
+    const Encoded a = encode(env(12), m);
+    const Encoded b = encode(env(12), m, &crcs);
     QCOMPARE(std::memcmp(a.header.data(), b.header.data(), kHeaderBytes), 0);
+  }
+
+  // ---- the codecs of light rounds
+
+  void codecsRoundTripWithinTheirPrecision() {
+    std::mt19937 rng(3);
+    std::normal_distribution<float> normal(0.0f, 0.01f);
+    Eigen::VectorXf v(1000);
+    for (auto& x : v) x = normal(rng);
+    for (Codec c : {Codec::Float32, Codec::BFloat16, Codec::Int8}) {
+      std::vector<uint8_t> bytes;
+      encodeVector(c, v.data(), 1000, nullptr, bytes);
+      QCOMPARE(bytes.size(), encodedBytes(c, 1000));
+      Eigen::VectorXf back(1000);
+      std::string error;
+      QVERIFY2(decodeVector(c, bytes, 1000, back.data(), error), error.c_str());
+      const float worst = (back - v).cwiseAbs().maxCoeff();
+      const float bound = c == Codec::Float32 ? 0.0f : c == Codec::BFloat16 ? 0.01f * 0.008f * 5 : v.cwiseAbs().maxCoeff() / 127.0f;
+      QVERIFY2(worst <= bound, qPrintable(QString("%1: error %2 > %3").arg(codecName(c)).arg(worst).arg(bound)));
+    }
+    QCOMPARE(encodedBytes(Codec::Int8, 1413260), size_t{1413260 + 4 * 5521});  // a quarter of float32, plus scales
+  }
+
+  // Error feedback: what rounding drops is carried, so the sum of what was sent tracks the
+  // sum of the true changes to within one message's rounding, however many rounds pass.
+  void errorFeedbackKeepsTheSumExact() {
+    std::mt19937 rng(5);
+    std::normal_distribution<float> normal(0.0f, 0.001f);
+    const size_t n = 512;
+    Eigen::VectorXf truth = Eigen::VectorXf::Zero(n), sent = Eigen::VectorXf::Zero(n), residual = Eigen::VectorXf::Zero(n),
+                    noFeedback = Eigen::VectorXf::Zero(n);
+    for (int round = 0; round < 200; ++round) {
+      Eigen::VectorXf change(n);
+      for (auto& x : change) x = normal(rng) + 0.0002f;  // a small steady drift rounding would lose
+      truth += change;
+      std::vector<uint8_t> bytes;
+      encodeVector(Codec::Int8, change.data(), n, residual.data(), bytes);
+      std::string error;
+      QVERIFY(addDecoded(Codec::Int8, bytes, n, sent.data(), error));
+      encodeVector(Codec::Int8, change.data(), n, nullptr, bytes);
+      QVERIFY(addDecoded(Codec::Int8, bytes, n, noFeedback.data(), error));
+    }
+    const float withFeedback = (sent + residual - truth).cwiseAbs().maxCoeff();
+    QVERIFY2(withFeedback < 1e-5f, qPrintable(QString::number(withFeedback)));
+    QVERIFY((sent - truth).cwiseAbs().maxCoeff() < (noFeedback - truth).cwiseAbs().maxCoeff());
+  }
+
+  void codecRefusesNonFiniteAndWrongSizes() {
+    std::vector<uint8_t> bytes;
+    const float v[2] = {1.0f, std::nanf("")};
+    encodeVector(Codec::Float32, v, 2, nullptr, bytes);
+    float out[2];
+    std::string error;
+    QVERIFY(!decodeVector(Codec::Float32, bytes, 2, out, error));
+    QVERIFY2(QString::fromStdString(error).contains("not finite"), error.c_str());
+    QVERIFY(!decodeVector(Codec::Float32, bytes, 3, out, error));
+    QVERIFY2(QString::fromStdString(error).contains("must be"), error.c_str());
+    std::vector<uint8_t> int8(encodedBytes(Codec::Int8, 2), 0);
+    const float inf = std::numeric_limits<float>::infinity();
+    std::memcpy(int8.data(), &inf, 4);  // the block's scale
+    QVERIFY(!decodeVector(Codec::Int8, int8, 2, out, error));
+    QVERIFY2(QString::fromStdString(error).contains("scale"), error.c_str());
+  }
+
+  // A node that follows every round's change holds bit for bit the master's base; one that
+  // missed a round gets the whole base; outside the phase nothing is ever approximated.
+  void broadcastKeepsNodesInStep() {
+    std::mt19937 rng(11);
+    std::normal_distribution<float> normal(0.0f, 0.01f);
+    Eigen::VectorXf params = Eigen::VectorXf::Random(3000);
+    Phase phase;
+    phase.begin = 1000;
+    phase.end = 3000;
+    ParameterBroadcast b;
+    uint64_t follower = 0, skipper = 0;
+    Eigen::VectorXf node(3000);
+    std::string error;
+    for (long long round = 1; round <= 30; ++round) {
+      for (Eigen::Index i = 1000; i < 3000; ++i) params[i] += normal(rng);
+      const uint64_t before = follower;
+      ParamsUpdate u = b.updateFor(params, phase, round, Codec::Int8, follower);
+      QCOMPARE(follower, b.version());
+      if (round == 1) {
+        QCOMPARE(u.kind, ParamsKind::Full);
+        QVERIFY(decodeVector(Codec::Float32, u.bytes.span(), 3000, node.data(), error));
+      } else {
+        QCOMPARE(u.kind, ParamsKind::Delta);
+        QCOMPARE(u.version, before + 1);
+        QCOMPARE(u.bytes.size, encodedBytes(Codec::Int8, 2000));
+        QVERIFY(addDecoded(u.codec, u.bytes.span(), 2000, node.data() + 1000, error));
+      }
+      QVERIFY(node == b.base());
+      QVERIFY(node.head(1000) == params.head(1000));
+      // Error feedback on the master's side: the base stays within one rounding of the parameters.
+      QVERIFY((node - params).cwiseAbs().maxCoeff() < 0.01f);
+      if (round % 10 == 0) {
+        QCOMPARE(b.updateFor(params, phase, round, Codec::Int8, follower).kind, ParamsKind::Same);  // a second lane
+        QCOMPARE(b.updateFor(params, phase, round, Codec::Int8, skipper).kind, ParamsKind::Full);    // missed rounds
+        QCOMPARE(skipper, b.version());
+      }
+    }
+    // Exact mode sends the parameters themselves.
+    uint64_t exact = b.version();
+    ParamsUpdate u = b.updateFor(params, phase, 31, Codec::Float32, exact);
+    QCOMPARE(u.kind, ParamsKind::Full);
+    QVERIFY(b.base() == params);
   }
 
   // ---- damage, one kind per test
@@ -424,58 +600,70 @@ class TestClusterProtocol : public QObject {
     reseal(frames);
     auto out = decodeFrames(frames);
     QCOMPARE(out.failure, DecodeFailure::BadField);
-    QVERIFY2(QString::fromStdString(out.error).contains("params"), out.error.c_str());
+    QVERIFY2(QString::fromStdString(out.error).contains("do not fit 10 parameters"), out.error.c_str());
   }
 
   void refusesTaskPhaseOutsideItsParameters() {
     RoundTask t = sampleTask();
     t.phase.end = 11;  // 10 parameters
     t.phase.rates = {{2, 11, 0.1f}};
-    auto state = std::make_shared<OptimizerState>();
-    state->velocity = Eigen::VectorXf::Zero(9);
-    t.state = state;
-    auto out = decodeFrames(framesOf(encode(env(1), TaskMsg{0, t})));
+    auto out = decodeFrames(framesOf(encode(env(1), TaskMsg{0, t, fullParams()})));
     QCOMPARE(out.failure, DecodeFailure::BadField);
-    QVERIFY(QString::fromStdString(out.error).contains("outside its 10 parameters"));
+    QVERIFY2(QString::fromStdString(out.error).contains("does not fit its 10 parameters"), out.error.c_str());
+  }
+
+  void refusesTaskDeltaOutsideItsParameters() {
+    ParamsUpdate u;
+    u.kind = ParamsKind::Delta;
+    u.version = 5;
+    u.total = 10;
+    u.codec = Codec::Int8;
+    u.begin = 6;
+    u.count = 8;  // [6, 14) of 10
+    u.bytes = ByteBlob::copyOf(std::vector<uint8_t>(encodedBytes(Codec::Int8, 8), 0));
+    auto out = decodeFrames(framesOf(encode(env(1), TaskMsg{0, sampleTask(), u})));
+    QCOMPARE(out.failure, DecodeFailure::BadField);
+    QVERIFY2(QString::fromStdString(out.error).contains("do not fit"), out.error.c_str());
   }
 
   void refusesTaskWithBadBatchSize() {
     RoundTask t = sampleTask();
     t.batchSize = 0;
-    QCOMPARE(decodeFrames(framesOf(encode(env(1), TaskMsg{0, t}))).failure, DecodeFailure::BadField);
+    QCOMPARE(decodeFrames(framesOf(encode(env(1), TaskMsg{0, t, fullParams()}))).failure, DecodeFailure::BadField);
   }
 
-  void refusesResultWithNaNThatIsNotMarkedDiverged() {
-    Payload payload = sampleResult();
-    auto& r = std::get<ResultMsg>(payload);
-    r.result.segment[3] = std::nanf("");
-    auto out = decodeFrames(framesOf(encode(env(1), payload)));
+  void refusesResultValuesOfTheWrongSize() {
+    ResultMsg r = sampleResult();
+    r.count = 9;  // 8 values encoded
+    auto out = decodeFrames(framesOf(encode(env(1), r)));
     QCOMPARE(out.failure, DecodeFailure::BadField);
-    QVERIFY(QString::fromStdString(out.error).contains("NaN"));
-    r.result.diverged = true;  // a diverged result may carry NaN: the master stops on it
-    QVERIFY(decodeFrames(framesOf(encode(env(1), payload))));
+    QVERIFY2(QString::fromStdString(out.error).contains("expected"), out.error.c_str());
   }
 
   void refusesShardLabelOutsideItsClasses() {
-    auto d = std::make_shared<DataSet>();
-    d->features = RowMatrix::Zero(2, 2);
-    d->labels = {0, 5};
-    d->numClasses = 3;
-    auto out = decodeFrames(framesOf(encode(env(), ShardMsg{1, d})));
-    QCOMPARE(out.failure, DecodeFailure::BadField);
-    QVERIFY(QString::fromStdString(out.error).contains("label 5"));
+    DataSet d = imageRows(300, 4, 1);
+    d.labels[5] = 12;
+    const EncodedShard e = encodeShard(d);
+    std::string error;
+    QVERIFY(!decodeShard(e.layout, *e.bytes, error));
+    QVERIFY2(QString::fromStdString(error).contains("label 12"), error.c_str());
   }
 
-  void refusesShardWhoseShapeDisagreesWithItsBlob() {
-    auto d = std::make_shared<DataSet>();
-    d->features = RowMatrix::Zero(4, 3);
-    d->labels = {0, 1, 0, 1};
-    d->numClasses = 2;
-    auto frames = framesOf(encode(env(), ShardMsg{1, d}));
+  void refusesShardChunkThatDoesNotFitItsStream() {
+    const DataSet d = imageRows(300, 4, 2);
+    const EncodedShard e = encodeShard(d);
+    ShardMsg chunk;
+    chunk.shardHash = 1;
+    chunk.layout = e.layout;
+    chunk.offset = e.layout.streamBytes - 10;
+    chunk.chunk = ByteBlob::copyOf(std::span<const uint8_t>(e.bytes->data(), 20));  // runs 10 bytes past the end
+    auto out = decodeFrames(framesOf(encode(env(), chunk)));
+    QCOMPARE(out.failure, DecodeFailure::BadField);
+    QVERIFY2(QString::fromStdString(out.error).contains("does not fit"), out.error.c_str());
+    auto frames = framesOf(encode(env(), ShardMsg{1, e.layout, 0, ByteBlob::copyOf(std::span<const uint8_t>(e.bytes->data(), 20))}));
     put<uint64_t>(frames[1], 8, uint64_t{1} << 40);  // rows: absurd, would overflow rows*dims
     reseal(frames);
-    auto out = decodeFrames(frames);
-    QCOMPARE(out.failure, DecodeFailure::BadField);
+    QCOMPARE(decodeFrames(frames).failure, DecodeFailure::BadField);
   }
 
   // Bounded mutation fuzzing: random damage to valid messages is refused or decoded, never
@@ -484,8 +672,10 @@ class TestClusterProtocol : public QObject {
   void randomDamageNeverCrashes() {
     std::mt19937 rng(1234);
     const Payload result = sampleResult();
+    const EncodedShard shard = encodeShard(imageRows(300, 4, 3));
+    const ShardMsg chunk{5, shard.layout, 0, ByteBlob::copyOf(std::span<const uint8_t>(shard.bytes->data(), 64))};
     const std::vector<Encoded> seeds = {taskMessage(), encode(env(3), result), encode(env(), HelloMsg{2, "a", "b", 3}),
-                                        encode(env(), ByeMsg{"x"})};
+                                        encode(env(), ByeMsg{"x"}), encode(env(), chunk), encode(env(), ShardRequestMsg{5, 0, 64})};
     int accepted = 0, refused = 0;
     for (int iteration = 0; iteration < 20000; ++iteration) {
       auto frames = framesOf(seeds[static_cast<size_t>(iteration) % seeds.size()]);

@@ -398,7 +398,11 @@ class TestClusterTraining : public QObject {
           };
           Payload forgedPayload = ResultMsg{};
           ResultMsg& forged = std::get<ResultMsg>(forgedPayload);
-          forged.result.segment = Eigen::VectorXf::Constant(static_cast<Eigen::Index>(m.trainer.parameters().size()), 1e6f);
+          const std::vector<float> huge(m.trainer.parameters().size(), 1e6f);
+          auto forgedBytes = std::make_shared<std::vector<uint8_t>>();
+          encodeVector(Codec::Float32, huge.data(), huge.size(), nullptr, *forgedBytes);
+          forged.count = huge.size();
+          forged.values = ByteBlob::of(forgedBytes);
           forged.result.samples = 1000;
           forged.result.losses = {0.0f};
           for (int i = 0; !done.load() && i < 100000; ++i) {

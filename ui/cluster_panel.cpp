@@ -56,8 +56,13 @@ ClusterPanel::ClusterPanel(QWidget* parent)
   useCluster_->setToolTip(tr("While connected, Start also opens a master endpoint and registers it in ZooKeeper; "
                              "workers of the cluster join at the next round"));
   bind_->setObjectName("masterBind");
-  bind_->setText(settings.value("cluster/bind", "tcp://127.0.0.1:*").toString());
-  bind_->setToolTip(tr("ZeroMQ endpoint the master listens on (port * = any free port). Use the machine's address, "
+  // Empty means automatic (the interface that reaches ZooKeeper); the old default,
+  // loopback, kept remote machines out, so a saved copy of it is not carried over.
+  const QString savedBind = settings.value("cluster/bind").toString();
+  bind_->setText(savedBind == QLatin1String("tcp://127.0.0.1:*") ? QString() : savedBind);
+  bind_->setPlaceholderText(tr("automatic: the address that reaches ZooKeeper"));
+  bind_->setToolTip(tr("ZeroMQ endpoint the master listens on (port * = any free port). Empty: the address of the "
+                       "interface that reaches ZooKeeper. Or give one, "
                        "e.g. tcp://192.168.1.10:*, for workers on other machines."));
   threads_->setObjectName("workerThreads");
   threads_->setRange(0, 1024);
@@ -183,7 +188,7 @@ bool ClusterPanel::applyToRun(SessionOptions& options) const {
   if (watcher_->state() == ZkWatcher::State::Disconnected || !useCluster_->isChecked()) return false;
   options.clusterZk = watcher_->hosts();
   options.clusterName = watcher_->cluster();
-  options.clusterBind = bind_->text().trimmed().isEmpty() ? QStringLiteral("tcp://127.0.0.1:*") : bind_->text().trimmed();
+  options.clusterBind = bind_->text().trimmed();  // empty: automatic (MasterServiceOptions::bind)
   options.clusterSecurity = security_->isChecked();
   return true;
 }

@@ -74,12 +74,25 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (out) {
     // A decoded message must be consistent with what the decoder promised.
     if (out.message->header.version != kProtocolVersion && out.message->header.type != MessageType::Error) __builtin_trap();
-    if (const auto* conf = std::get_if<ConfMsg>(&out.message->payload)) {
-      std::string error;
-      (void)phasesFromJson(conf->phasesJson, 4096, error);  // the worker reads this next
-    }
+    // What the receiver does next with the decoded bytes must stay in bounds too.
     if (const auto* shard = std::get_if<ShardMsg>(&out.message->payload))
-      if (!shard->data || static_cast<size_t>(shard->data->labels.size()) != shard->data->size()) __builtin_trap();
+      if (shard->offset + shard->chunk.size > shard->layout.streamBytes || shard->chunk.size > kShardChunkBytes) __builtin_trap();
+    if (const auto* task = std::get_if<TaskMsg>(&out.message->payload)) {
+      const ParamsUpdate& u = task->params;
+      if (u.kind == ParamsKind::Delta && u.count <= 4096 && u.begin + u.count <= u.total && u.total <= 4096) {
+        std::vector<float> base(static_cast<size_t>(u.total), 0.0f);
+        std::string error;
+        (void)addDecoded(u.codec, u.bytes.span(), static_cast<size_t>(u.count), base.data() + u.begin, error);
+      }
+    }
+    if (const auto* result = std::get_if<ResultMsg>(&out.message->payload)) {
+      if (result->values.size != encodedBytes(result->codec, static_cast<size_t>(result->count))) __builtin_trap();
+      if (result->count <= 4096) {
+        std::vector<float> values(static_cast<size_t>(result->count));
+        std::string error;
+        (void)decodeVector(result->codec, result->values.span(), values.size(), values.data(), error);
+      }
+    }
   } else if (out.error.empty()) {
     __builtin_trap();  // every refusal says why
   }
@@ -124,31 +137,44 @@ int main(int argc, char** argv) {
   std::vector<std::pair<std::string, Payload>> messages;
   messages.push_back({"hello", HelloMsg{2, "host:1-abc-1", "host", 42}});
   messages.push_back({"welcome", WelcomeMsg{1000, 3000, 2}});
-  messages.push_back({"conf", ConfMsg{R"({"networkClass":"mlp","nIn":4})",
-                                      R"([{"kind":"finetune","layer":0,"epochs":1,"begin":0,"end":8,"rates":[[0,8,0.1]]}])", 99, 3, 4}});
-  messages.push_back({"shardrequest", ShardRequestMsg{99}});
-  auto shard = std::make_shared<DataSet>();
-  shard->features = RowMatrix::Constant(3, 4, 0.5f);
-  shard->labels = {0, 1, 2};
-  shard->numClasses = 3;
-  messages.push_back({"shard", ShardMsg{99, shard}});
+  messages.push_back({"conf", ConfMsg{R"({"networkClass":"mlp","nIn":4})", 99, 3, 4}});
+  messages.push_back({"shardrequest", ShardRequestMsg{99, 0, 4096}});
+  DataSet rows;
+  rows.features.resize(300, 4);
+  for (Eigen::Index i = 0; i < rows.features.size(); ++i) rows.features.data()[i] = static_cast<float>(i % 7) / 7.0f;
+  rows.labels.assign(300, 1);
+  rows.numClasses = 3;
+  const EncodedShard shard = encodeShard(rows);
+  messages.push_back({"shard", ShardMsg{99, shard.layout, 0, ByteBlob::of(shard.bytes)}});
   messages.push_back({"ready", ReadyMsg{99}});
-  TaskMsg task;
-  task.lane = 1;
-  task.task.params = std::make_shared<const Eigen::VectorXf>(Eigen::VectorXf::Constant(8, 0.25f));
-  auto state = std::make_shared<OptimizerState>();
-  state->velocity = Eigen::VectorXf::Constant(8, 0.125f);
-  state->adagrad = Eigen::VectorXf::Constant(8, 1.0f);
-  task.task.state = state;
-  task.task.indices = {0, 2};
-  task.task.batchSize = 2;
-  task.task.phase.end = 8;
-  messages.push_back({"task", task});
-  Payload result = ResultMsg{};
-  std::get<ResultMsg>(result).result.segment = Eigen::VectorXf::Constant(8, 0.5f);
-  std::get<ResultMsg>(result).result.samples = 2;
-  std::get<ResultMsg>(result).result.losses = {0.5f, 0.25f};
-  messages.push_back({"result", result});
+  const std::vector<float> change = {0.5f, -0.25f, 0.125f, 0.0f, 1.0f, -1.0f, 0.75f, 0.3f};
+  auto encoded = [&](Codec codec) {
+    auto bytes = std::make_shared<std::vector<uint8_t>>();
+    encodeVector(codec, change.data(), change.size(), nullptr, *bytes);
+    return ByteBlob::of(bytes);
+  };
+  for (Codec codec : {Codec::Float32, Codec::BFloat16, Codec::Int8}) {
+    TaskMsg task;
+    task.lane = 1;
+    task.task.indices = {0, 2};
+    task.task.batchSize = 2;
+    task.task.phase.end = 8;
+    task.params.kind = codec == Codec::Float32 ? ParamsKind::Full : ParamsKind::Delta;
+    task.params.version = 3;
+    task.params.total = 8;
+    task.params.codec = codec;
+    task.params.count = 8;
+    task.params.bytes = encoded(codec);
+    messages.push_back({std::string("task-") + codecName(codec), task});
+    ResultMsg result;
+    result.result.samples = 2;
+    result.result.losses = {0.5f, 0.25f};
+    result.codec = codec;
+    result.delta = codec != Codec::Float32;
+    result.count = 8;
+    result.values = encoded(codec);
+    messages.push_back({std::string("result-") + codecName(codec), result});
+  }
   messages.push_back({"heartbeat", HeartbeatMsg{1}});
   messages.push_back({"error", ErrorMsg{ErrorCode::VersionMismatch, "refused: versions 1 and 2"}});
   messages.push_back({"bye", ByeMsg{"the run has ended"}});

@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <future>
 #include <map>
 #include <random>
 
+#include "cluster/parameter_broadcast.h"
 #include "cluster/protocol.h"
 #include "cluster/remote_worker.h"
 #include "cluster/zap_handler.h"
@@ -46,29 +48,6 @@ std::string formatSeconds(double s) {
   return buf;
 }
 
-// The CRC of a blob that goes to many peers (one round's parameters) is computed once.
-// Keyed by round too: the trainer refills the same parameter buffer every round.
-struct CrcMemo {
-  std::weak_ptr<const void> owner;
-  const void* data = nullptr;
-  size_t bytes = 0;
-  long long round = -1;
-  uint32_t crc = 0;
-
-  std::optional<uint32_t> lookup(const Blob& b, long long forRound) const {
-    if (!b.owner || b.data != data || b.bytes != bytes || forRound != round || owner.expired()) return std::nullopt;
-    if (owner.owner_before(b.owner) || b.owner.owner_before(owner)) return std::nullopt;
-    return crc;
-  }
-  void store(const Blob& b, long long forRound, uint32_t c) {
-    owner = b.owner;
-    round = forRound;
-    data = b.data;
-    bytes = b.bytes;
-    crc = c;
-  }
-};
-
 }  // namespace
 
 struct ClusterMaster::Impl {
@@ -80,14 +59,22 @@ struct ClusterMaster::Impl {
     bool ready = false;
     Clock::time_point lastSeen;
     std::vector<std::shared_ptr<RemoteLane>> laneStates;
+    uint64_t baseVersion = 0;  // the broadcast base this node holds (0: none yet)
+    Clock::time_point shardStarted;
+    // Bytes of its tasks and results, for "bytes per round per worker".
+    uint64_t taskBytes = 0, resultBytes = 0, results = 0;
   };
 
   ClusterMaster& owner;
   ClusterMasterOptions options;
-  std::string confJson, phasesJson;
-  std::shared_ptr<const DataSet> shard;
+  std::string confJson;
+  const DataSet& shard;
   uint64_t shardHashValue = 0;
-  bool sendVelocity = true;  // false with momentum 0: the update never reads it
+  // The training rows as a chunked stream (shard_stream.h), encoded on a helper thread
+  // while the run starts; the I/O thread waits for it only if a worker asks first.
+  std::shared_future<EncodedShard> shardStream;
+  Codec codec = Codec::Int8;  // exchangeCompression
+  ParameterBroadcast broadcast;
   zmq::context_t context;
   std::unique_ptr<ZapHandler> zap;  // before router: it must answer before the first bind
   zmq::socket_t router;
@@ -106,22 +93,18 @@ struct ClusterMaster::Impl {
 
   std::map<std::string, Peer> peers;  // I/O thread only
   uint32_t nextGeneration = 0;
-  CrcMemo memo[3];
 
   Impl(ClusterMaster& o, const Conf& conf, const DataSet& train, ClusterMasterOptions opts)
       : owner(o),
         options(std::move(opts)),
+        shard(train),
         context(1),
         router(context, zmq::socket_type::router),
         wake(context, "scaleout-master-wake") {
-    NetworkLayout layout(conf);
     confJson = confToJson(conf).dump();
-    sendVelocity = conf.momentum != 0;
-    phasesJson = phasesToJson(planPhases(conf, layout));
-    // Borrow the caller's rows without copying them: the owner is a token that keeps
-    // zero-copy sends happy; `train` itself outlives this object by contract.
-    shard = std::shared_ptr<const DataSet>(std::make_shared<char>(0), &train);
+    codec = codecFromKnob(conf.exchangeCompression).value_or(Codec::Int8);
     shardHashValue = shardHash(train);
+    shardStream = std::async(std::launch::async, [&train] { return encodeShard(train); }).share();
     outbox = std::make_shared<TaskOutbox>([this] { wake.notify(); });
   }
 
@@ -179,10 +162,9 @@ struct ClusterMaster::Impl {
     w.lanes = p.lanes;
     ConfMsg c;
     c.confJson = confJson;
-    c.phasesJson = phasesJson;
     c.shardHash = shardHashValue;
-    c.shardRows = shard->size();
-    c.shardDims = static_cast<uint32_t>(shard->dims());
+    c.shardRows = shard.size();
+    c.shardDims = static_cast<uint32_t>(shard.dims());
     if (send(identity, envelopeFor(p), w) != SendStatus::Sent || send(identity, envelopeFor(p), c) != SendStatus::Sent) {
       log("worker " + p.name + " said hello but cannot be answered; ignored");
       return;
@@ -223,13 +205,26 @@ struct ClusterMaster::Impl {
       return;
     }
     m.result.round = h.envelope.round;
-    const std::string why = p.laneStates[m.lane]->deliver(std::move(m.result), m.errorText);
+    const std::string why = p.laneStates[m.lane]->deliver(m);
     if (!why.empty()) {
       drop(p.identity, why);
-      if (why.find("do not match the task") != std::string::npos) peerGone(p.identity, "returned a result that does not fit its task");
+      if (why.find("does not fit") != std::string::npos) peerGone(p.identity, "returned a result that does not fit its task");
       return;
     }
-    count([&](ClusterMasterStats& st) { ++st.resultsReceived; });
+    p.resultBytes += kHeaderBytes + m.values.size;
+    ++p.results;
+    count([&](ClusterMasterStats& st) {
+      ++st.resultsReceived;
+      st.exchangeBytes += kHeaderBytes + m.values.size;
+      ++st.exchanges;
+    });
+    if (p.results == 3) {
+      char line[160];
+      std::snprintf(line, sizeof line, "exchange with %s: %.2f MB down + %.2f MB up per round (%s; version 1 of the protocol sent %.1f MB)",
+                    p.name.c_str(), p.taskBytes / 3e6, p.resultBytes / 3e6, codecName(codec),
+                    4.0 * 4.0 * static_cast<double>(m.count) / 1e6);
+      log(line);
+    }
   }
 
   void handle(std::vector<zmq::message_t>& frames) {
@@ -274,21 +269,9 @@ struct ClusterMaster::Impl {
     Peer& p = it->second;
     p.lastSeen = Clock::now();
     switch (h.type) {
-      case MessageType::ShardRequest: {
-        const auto& m = std::get<ShardRequestMsg>(payload);
-        if (m.shardHash != shardHashValue) {
-          drop(identity, "asked for an unknown shard");
-          return;
-        }
-        char mb[32];
-        std::snprintf(mb, sizeof mb, "%.1f", static_cast<double>(shard->features.size()) * 4 / 1e6);
-        log("shipping the training rows to " + p.name + " (" + std::to_string(shard->size()) + " rows, " + mb + " MB)");
-        ShardMsg s;
-        s.shardHash = shardHashValue;
-        s.data = shard;
-        if (send(identity, envelopeFor(p), s) != SendStatus::Sent) peerGone(identity, "could not be sent its shard");
+      case MessageType::ShardRequest:
+        onShardRequest(p, std::get<ShardRequestMsg>(payload));
         return;
-      }
       case MessageType::Ready:
         onReady(p, std::get<ReadyMsg>(payload));
         return;
@@ -309,32 +292,62 @@ struct ClusterMaster::Impl {
     }
   }
 
+  // One chunk of the shard stream per request; the worker keeps a few requests in
+  // flight, so heartbeats interleave with the data and a cut transfer resumes.
+  void onShardRequest(Peer& p, const ShardRequestMsg& m) {
+    if (m.shardHash != shardHashValue) {
+      drop(p.identity, "asked for an unknown shard");
+      return;
+    }
+    const EncodedShard& s = shardStream.get();
+    if (m.offset >= s.layout.streamBytes) {
+      drop(p.identity, "asked for a chunk past the end of the shard");
+      return;
+    }
+    if (m.offset == 0 || p.shardStarted == Clock::time_point{}) {
+      p.shardStarted = Clock::now();
+      char mb[96];
+      std::snprintf(mb, sizeof mb, "%.1f MB as %s", static_cast<double>(s.layout.streamBytes) / 1e6,
+                    s.layout.encoding == ShardEncoding::Table8 ? "one byte per value" : "float32");
+      log("shipping the training rows to " + p.name + " (" + std::to_string(s.layout.rows) + " rows, " + mb +
+          (m.offset ? ", resuming at byte " + std::to_string(m.offset) : std::string()) + ")");
+    }
+    const size_t length = static_cast<size_t>(std::min<uint64_t>({m.length, kShardChunkBytes, s.layout.streamBytes - m.offset}));
+    ShardMsg chunk;
+    chunk.shardHash = shardHashValue;
+    chunk.layout = s.layout;
+    chunk.offset = m.offset;
+    chunk.chunk.owner = s.bytes;
+    chunk.chunk.data = s.bytes->data() + m.offset;
+    chunk.chunk.size = length;
+    if (send(p.identity, envelopeFor(p), chunk) != SendStatus::Sent) {
+      peerGone(p.identity, "could not be sent a chunk of its shard (its queue is full)");
+      return;
+    }
+    if (m.offset + length == s.layout.streamBytes)
+      log("shipped the training rows to " + p.name + " in " +
+          formatSeconds(std::chrono::duration<double>(Clock::now() - p.shardStarted).count()) + " s");
+  }
+
   void sendTasks() {
     for (OutgoingTask& t : outbox->take()) {
       auto it = peers.find(t.peer);
       if (it == peers.end() || it->second.generation != t.generation) continue;  // its lane already failed
       Peer& p = it->second;
-      Blob blobs[3];
-      if (t.task.params) blobs[0] = {t.task.params, t.task.params->data(), static_cast<size_t>(t.task.params->size()) * 4};
-      if (t.task.state) {
-        if (sendVelocity)
-          blobs[1] = {t.task.state, t.task.state->velocity.data(), static_cast<size_t>(t.task.state->velocity.size()) * 4};
-        blobs[2] = {t.task.state, t.task.state->adagrad.data(), static_cast<size_t>(t.task.state->adagrad.size()) * 4};
-      }
-      BlobCrcs crcs;
-      for (int i = 0; i < 3; ++i) {
-        auto known = memo[i].lookup(blobs[i], t.task.round);
-        if (!known && blobs[i].owner) {
-          known = blobCrc(blobs[i]);
-          memo[i].store(blobs[i], t.task.round, *known);
-        }
-        crcs.known.push_back(known);
-      }
       const long long round = t.task.round;
-      TaskMsg m{t.lane, std::move(t.task), sendVelocity};
-      const SendStatus s = send(t.peer, envelopeFor(p, round), m, &crcs);
+      TaskMsg m;
+      m.lane = t.lane;
+      m.params = broadcast.updateFor(*t.task.params, t.task.phase, round, codec, p.baseVersion);
+      m.task = std::move(t.task);
+      m.task.params.reset();
+      m.task.state.reset();
+      const SendStatus s = send(t.peer, envelopeFor(p, round), m, broadcast.crcs(m.params));
       if (s == SendStatus::Sent) {
-        count([&](ClusterMasterStats& st) { ++st.tasksSent; });
+        p.taskBytes += kHeaderBytes + m.params.bytes.size;
+        count([&](ClusterMasterStats& st) {
+          ++st.tasksSent;
+          st.exchangeBytes += kHeaderBytes + m.params.bytes.size;
+        });
       } else {
         peerGone(t.peer, s == SendStatus::Unreachable ? "disconnected" : "cannot take a task (its queue is full)");
       }

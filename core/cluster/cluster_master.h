@@ -37,6 +37,9 @@ struct ClusterMasterStats {
   int workersJoined = 0, workersLost = 0;
   uint64_t peersRefused = 0;       // CURVE clients whose key the ZAP handler refused
   uint64_t handshakeFailures = 0;  // other failed handshakes (e.g. an --insecure peer)
+  // Parameters on the wire: bytes of every task and result (header + parameter blob), and
+  // the results they bought; exchangeBytes / exchanges = bytes per round per remote lane.
+  uint64_t exchangeBytes = 0, exchanges = 0;
 };
 
 class ClusterMaster {

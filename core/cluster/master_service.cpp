@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "cluster/protocol.h"
+#include "cluster/reachable_address.h"
 #include "cluster/zk_registry.h"
 #include "util/error.h"
 
@@ -25,6 +26,12 @@ MasterService::MasterService(const Conf& conf, const DataSet& train, Trainer& tr
   };
   ClusterMasterOptions mo;
   mo.bind = options.bind;
+  if (mo.bind.empty() && !options.zkHosts.empty()) {
+    std::string why;
+    mo.bind = endpointFacing(options.zkHosts, why);
+    if (mo.bind.empty()) log("cannot tell which address reaches ZooKeeper (" + why + "); listening on loopback only: give --bind");
+  }
+  if (mo.bind.empty()) mo.bind = "tcp://127.0.0.1:*";
   mo.heartbeatIntervalSeconds = 1.0;
   mo.heartbeatTimeoutSeconds = conf.heartbeatTimeoutSeconds;
   mo.security = options.security;

@@ -15,7 +15,9 @@
 namespace scaleout::cluster {
 
 struct MasterServiceOptions {
-  std::string bind = "tcp://127.0.0.1:*";
+  // Empty: with zkHosts, the address of the interface that reaches ZooKeeper (so workers on
+  // other machines can connect to what the master registers); without, tcp://127.0.0.1:*.
+  std::string bind;
   std::string zkHosts;  // empty: no ZooKeeper (workers use --connect)
   std::string cluster = "default";
   SecurityOptions security;  // CURVE on unless security.insecure (docs/cluster.md, "Security")

@@ -4,7 +4,6 @@
 #include <cstring>
 #include <limits>
 
-#include <nlohmann/json.hpp>
 #include <zlib.h>
 
 namespace scaleout::cluster {
@@ -128,10 +127,7 @@ uint32_t crcUpdate(uint32_t crc, const void* data, size_t bytes) {
   return crc;
 }
 
-template <typename T>
-Blob vectorBlob(const std::shared_ptr<const T>& owner, const float* data, Eigen::Index n) {
-  return Blob{owner, data, static_cast<size_t>(n) * 4};
-}
+Blob blobOf(const ByteBlob& b) { return Blob{b.owner, b.data, b.size}; }
 
 // Bodies. Each writer appends the body and the blobs; each reader is the mirror image.
 
@@ -195,25 +191,28 @@ struct BodyWriter {
   }
   void operator()(const ConfMsg& m) {
     w.str(m.confJson);
-    w.str(m.phasesJson);
     w.u64(m.shardHash);
     w.u64(m.shardRows);
     w.u32(m.shardDims);
   }
-  void operator()(const ShardRequestMsg& m) { w.u64(m.shardHash); }
-  void operator()(const ShardMsg& m) {
-    const DataSet empty;
-    const DataSet& d = m.data ? *m.data : empty;
+  void operator()(const ShardRequestMsg& m) {
     w.u64(m.shardHash);
-    w.u64(d.size());
-    w.u32(static_cast<uint32_t>(d.dims()));
-    w.i32(d.numClasses);
-    w.i32(d.imageRows);
-    w.i32(d.imageCols);
-    w.str(d.source);
-    std::shared_ptr<const void> owner = m.data;
-    blobs.push_back({owner, d.features.data(), static_cast<size_t>(d.features.size()) * 4});
-    blobs.push_back({owner, d.labels.data(), d.labels.size() * 4});
+    w.u64(m.offset);
+    w.u32(m.length);
+  }
+  void operator()(const ShardMsg& m) {
+    const ShardLayout& l = m.layout;
+    w.u64(m.shardHash);
+    w.u64(l.rows);
+    w.u32(l.dims);
+    w.i32(l.numClasses);
+    w.i32(l.imageRows);
+    w.i32(l.imageCols);
+    w.u8(static_cast<uint8_t>(l.encoding));
+    w.u64(l.streamBytes);
+    w.str(l.source);
+    w.u64(m.offset);
+    blobs.push_back(blobOf(m.chunk));
   }
   void operator()(const ReadyMsg& m) { w.u64(m.shardHash); }
   void operator()(const TaskMsg& m) {
@@ -225,22 +224,14 @@ struct BodyWriter {
     w.u64(t.seed);
     w.u32(static_cast<uint32_t>(t.indices.size()));
     for (uint32_t i : t.indices) w.u32(i);
-    const OptimizerState* s = t.state.get();
-    w.f32(s ? s->lastStep : 0.0f);
-    w.u64(t.params ? static_cast<uint64_t>(t.params->size()) : 0);
-    const bool velocity = s && m.withVelocity;
-    w.u64(velocity ? static_cast<uint64_t>(s->velocity.size()) : 0);
-    w.u64(s ? static_cast<uint64_t>(s->adagrad.size()) : 0);
-    if (t.params) blobs.push_back(vectorBlob(t.params, t.params->data(), t.params->size()));
-    else blobs.push_back({});
-    if (s) {
-      if (velocity) blobs.push_back(vectorBlob(t.state, s->velocity.data(), s->velocity.size()));
-      else blobs.push_back({});
-      blobs.push_back(vectorBlob(t.state, s->adagrad.data(), s->adagrad.size()));
-    } else {
-      blobs.push_back({});
-      blobs.push_back({});
-    }
+    const ParamsUpdate& p = m.params;
+    w.u8(static_cast<uint8_t>(p.kind));
+    w.u64(p.version);
+    w.u64(p.total);
+    w.u8(static_cast<uint8_t>(p.codec));
+    w.u64(p.begin);
+    w.u64(p.count);
+    blobs.push_back(blobOf(p.bytes));
   }
   void operator()(const ResultMsg& m) {
     const RoundResult& r = m.result;
@@ -250,18 +241,13 @@ struct BodyWriter {
     w.u8(r.cancelled ? 1 : 0);
     w.u8(r.diverged ? 1 : 0);
     w.u64(r.divergedBatch);
-    w.f32(r.state.lastStep);
     w.u32(static_cast<uint32_t>(r.losses.size()));
     w.floats(r.losses.data(), r.losses.size());
     w.str(m.errorText);
-    w.u64(static_cast<uint64_t>(r.segment.size()));
-    w.u64(static_cast<uint64_t>(r.state.velocity.size()));
-    w.u64(static_cast<uint64_t>(r.state.adagrad.size()));
-    // The result is encoded right before it is sent and then discarded; the blobs borrow
-    // its buffers without an owner, so the caller keeps the message alive until sent.
-    blobs.push_back({nullptr, r.segment.data(), static_cast<size_t>(r.segment.size()) * 4});
-    blobs.push_back({nullptr, r.state.velocity.data(), static_cast<size_t>(r.state.velocity.size()) * 4});
-    blobs.push_back({nullptr, r.state.adagrad.data(), static_cast<size_t>(r.state.adagrad.size()) * 4});
+    w.u8(static_cast<uint8_t>(m.codec));
+    w.u8(m.delta ? 1 : 0);
+    w.u64(m.count);
+    blobs.push_back(blobOf(m.values));
   }
   void operator()(const HeartbeatMsg& m) { w.u32(m.busyLanes); }
   void operator()(const ErrorMsg& m) {
@@ -281,28 +267,14 @@ MessageType typeOf(const Payload& p) {
 
 size_t expectedBlobs(MessageType t) {
   switch (t) {
-    case MessageType::Shard: return 2;
+    case MessageType::Shard:
     case MessageType::Task:
-    case MessageType::Result: return 3;
+    case MessageType::Result: return 1;
     default: return 0;
   }
 }
 
 bool knownType(uint16_t t) { return t >= 1 && t <= 11; }
-
-// Copies a blob of exactly `count` 4-byte elements into an Eigen vector.
-bool blobToVector(FrameView blob, uint64_t count, Eigen::VectorXf& out, const char* what, std::string& error) {
-  if (count > blob.size() / 4 || blob.size() != count * 4) {
-    error = std::string("blob '") + what + "' is " + std::to_string(blob.size()) + " bytes but the body declares " +
-            std::to_string(count) + " floats";
-    return false;
-  }
-  out.resize(static_cast<Eigen::Index>(count));
-  if (count) std::memcpy(out.data(), blob.data(), blob.size());
-  return true;
-}
-
-bool finiteAll(const Eigen::VectorXf& v) { return v.size() == 0 || v.allFinite(); }
 
 std::optional<Payload> readBody(MessageType type, FrameView body, std::span<const FrameView> blobs, std::string& error) {
   Reader r(body);
@@ -335,7 +307,6 @@ std::optional<Payload> readBody(MessageType type, FrameView body, std::span<cons
     case MessageType::Conf: {
       ConfMsg m;
       m.confJson = r.str("conf");
-      m.phasesJson = r.str("phases");
       m.shardHash = r.u64();
       m.shardRows = r.u64();
       m.shardDims = r.u32();
@@ -344,56 +315,52 @@ std::optional<Payload> readBody(MessageType type, FrameView body, std::span<cons
     case MessageType::ShardRequest: {
       ShardRequestMsg m;
       m.shardHash = r.u64();
+      m.offset = r.u64();
+      m.length = r.u32();
+      if (r.ok() && (m.length == 0 || m.length > kShardChunkBytes))
+        r.fail("chunk length " + std::to_string(m.length) + " is outside [1, " + std::to_string(kShardChunkBytes) + "]");
       return finish(std::move(m));
     }
     case MessageType::Shard: {
       ShardMsg m;
+      ShardLayout& l = m.layout;
       m.shardHash = r.u64();
-      const uint64_t rows = r.u64();
-      const uint32_t dims = r.u32();
-      auto d = std::make_shared<DataSet>();
-      d->numClasses = r.i32();
-      d->imageRows = r.i32();
-      d->imageCols = r.i32();
-      d->source = r.str("source");
+      l.rows = r.u64();
+      l.dims = r.u32();
+      l.numClasses = r.i32();
+      l.imageRows = r.i32();
+      l.imageCols = r.i32();
+      const uint8_t encoding = r.u8();
+      l.streamBytes = r.u64();
+      l.source = r.str("source");
+      m.offset = r.u64();
       r.expectEnd();
       if (!r.ok()) {
         error = r.error();
         return std::nullopt;
       }
-      if (rows > std::numeric_limits<uint32_t>::max()) {
-        error = "shard claims " + std::to_string(rows) + " rows, more than row indices can address";
+      if (encoding > static_cast<uint8_t>(ShardEncoding::Table8)) {
+        error = "unknown shard encoding " + std::to_string(encoding);
         return std::nullopt;
       }
-      if (dims == 0 && rows > 0) {
-        error = "shard has rows of zero features";
+      l.encoding = static_cast<ShardEncoding>(encoding);
+      const auto expected = shardStreamBytes(l.encoding, l.rows, l.dims);
+      if (!expected || *expected != l.streamBytes) {
+        error = "shard stream of " + std::to_string(l.streamBytes) + " bytes does not fit " + std::to_string(l.rows) + " x " +
+                std::to_string(l.dims) + " rows";
         return std::nullopt;
       }
-      if (d->numClasses < 0 || d->numClasses > 1000000) {
-        error = "shard's class count " + std::to_string(d->numClasses) + " is outside [0, 1000000]";
+      if (l.numClasses < 0 || l.numClasses > 1000000) {
+        error = "shard's class count " + std::to_string(l.numClasses) + " is outside [0, 1000000]";
         return std::nullopt;
       }
-      if (dims > 0 && rows > blobs[0].size() / 4 / dims) {
-        error = "shard declares " + std::to_string(rows) + " x " + std::to_string(dims) + " features but its blob is " +
-                std::to_string(blobs[0].size()) + " bytes";
+      if (blobs[0].size() == 0 || blobs[0].size() > kShardChunkBytes || m.offset > l.streamBytes ||
+          blobs[0].size() > l.streamBytes - m.offset) {
+        error = "chunk [" + std::to_string(m.offset) + ", +" + std::to_string(blobs[0].size()) + ") does not fit a stream of " +
+                std::to_string(l.streamBytes) + " bytes in chunks of at most " + std::to_string(kShardChunkBytes);
         return std::nullopt;
       }
-      if (blobs[0].size() != rows * dims * 4 || blobs[1].size() != rows * 4) {
-        error = "shard blobs are " + std::to_string(blobs[0].size()) + " and " + std::to_string(blobs[1].size()) +
-                " bytes; " + std::to_string(rows) + " x " + std::to_string(dims) + " rows need " +
-                std::to_string(rows * dims * 4) + " and " + std::to_string(rows * 4);
-        return std::nullopt;
-      }
-      d->features.resize(static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(dims));
-      if (rows != 0 && dims != 0) std::memcpy(d->features.data(), blobs[0].data(), blobs[0].size());
-      d->labels.resize(rows);
-      if (rows) std::memcpy(d->labels.data(), blobs[1].data(), blobs[1].size());
-      for (int label : d->labels)
-        if (label < 0 || (d->numClasses > 0 && label >= d->numClasses)) {
-          error = "shard label " + std::to_string(label) + " is outside [0, " + std::to_string(d->numClasses) + ")";
-          return std::nullopt;
-        }
-      m.data = std::move(d);
+      m.chunk = ByteBlob::copyOf(blobs[0]);
       return Payload(std::move(m));
     }
     case MessageType::Ready: {
@@ -411,9 +378,13 @@ std::optional<Payload> readBody(MessageType type, FrameView body, std::span<cons
       t.seed = r.u64();
       const uint32_t n = r.u32();
       r.array(t.indices, n, "indices");
-      auto state = std::make_shared<OptimizerState>();
-      state->lastStep = r.f32();
-      const uint64_t pc = r.u64(), vc = r.u64(), ac = r.u64();
+      ParamsUpdate& p = m.params;
+      const uint8_t kind = r.u8();
+      p.version = r.u64();
+      p.total = r.u64();
+      const uint8_t codec = r.u8();
+      p.begin = r.u64();
+      p.count = r.u64();
       r.expectEnd();
       if (!r.ok()) {
         error = r.error();
@@ -423,23 +394,29 @@ std::optional<Payload> readBody(MessageType type, FrameView body, std::span<cons
         error = "task batch size " + std::to_string(t.batchSize) + " is not positive";
         return std::nullopt;
       }
-      if (t.phase.end > pc) {
-        error = "task phase [" + std::to_string(t.phase.begin) + ", " + std::to_string(t.phase.end) +
-                ") lies outside its " + std::to_string(pc) + " parameters";
+      if (kind > static_cast<uint8_t>(ParamsKind::Delta) || !knownCodec(codec)) {
+        error = "task parameters of unknown kind " + std::to_string(kind) + " or codec " + std::to_string(codec);
         return std::nullopt;
       }
-      if ((vc != 0 && vc != t.phase.size()) || (ac != 0 && ac != t.phase.size())) {
-        error = "task optimizer buffers (" + std::to_string(vc) + ", " + std::to_string(ac) +
-                " floats) do not match its phase of " + std::to_string(t.phase.size()) + " parameters";
+      p.kind = static_cast<ParamsKind>(kind);
+      p.codec = static_cast<Codec>(codec);
+      if (p.total == 0 || p.total > kMaxParameters || t.phase.end > p.total) {
+        error = "task phase [" + std::to_string(t.phase.begin) + ", " + std::to_string(t.phase.end) + ") does not fit its " +
+                std::to_string(p.total) + " parameters";
         return std::nullopt;
       }
-      auto params = std::make_shared<Eigen::VectorXf>();
-      if (!blobToVector(blobs[0], pc, *params, "params", error) ||
-          !blobToVector(blobs[1], vc, state->velocity, "velocity", error) ||
-          !blobToVector(blobs[2], ac, state->adagrad, "adagrad", error))
+      const size_t bytes = blobs[0].size();
+      const bool fits = p.kind == ParamsKind::Same    ? p.count == 0 && bytes == 0
+                        : p.kind == ParamsKind::Full  ? p.codec == Codec::Float32 && p.begin == 0 && p.count == p.total && bytes == 4 * p.total
+                                                      : p.begin <= p.total && p.count <= p.total - p.begin &&
+                                                           bytes == encodedBytes(p.codec, static_cast<size_t>(p.count));
+      if (!fits) {
+        error = "task parameters (kind " + std::to_string(kind) + ", " + std::to_string(p.count) + " values from " +
+                std::to_string(p.begin) + ", " + std::to_string(bytes) + " bytes) do not fit " + std::to_string(p.total) +
+                " parameters";
         return std::nullopt;
-      t.params = std::move(params);
-      t.state = std::move(state);
+      }
+      p.bytes = ByteBlob::copyOf(blobs[0]);
       return Payload(std::move(m));
     }
     case MessageType::Result: {
@@ -452,38 +429,41 @@ std::optional<Payload> readBody(MessageType type, FrameView body, std::span<cons
       res.cancelled = cancelled != 0;
       res.diverged = diverged != 0;
       res.divergedBatch = r.u64();
-      res.state.lastStep = r.f32();
       const uint32_t nl = r.u32();
       r.array(res.losses, nl, "losses");
       m.errorText = r.str("error");
-      const uint64_t sc = r.u64(), vc = r.u64(), ac = r.u64();
+      const uint8_t codec = r.u8(), delta = r.u8();
+      m.count = r.u64();
       r.expectEnd();
       if (!r.ok()) {
         error = r.error();
         return std::nullopt;
       }
-      if (cancelled > 1 || diverged > 1) {
+      if (cancelled > 1 || diverged > 1 || delta > 1) {
         error = "result flags are not 0 or 1";
         return std::nullopt;
       }
+      if (!knownCodec(codec)) {
+        error = "result values use unknown codec " + std::to_string(codec);
+        return std::nullopt;
+      }
+      m.codec = static_cast<Codec>(codec);
+      m.delta = delta != 0;
       if (!std::isfinite(res.computeSeconds) || res.computeSeconds < 0) {
         error = "result compute time is not a finite non-negative number";
         return std::nullopt;
       }
-      if (!blobToVector(blobs[0], sc, res.segment, "segment", error) ||
-          !blobToVector(blobs[1], vc, res.state.velocity, "velocity", error) ||
-          !blobToVector(blobs[2], ac, res.state.adagrad, "adagrad", error))
-        return std::nullopt;
-      // A result that is not diverged must carry finite numbers: a NaN would poison the average.
-      if (!res.diverged && m.errorText.empty() &&
-          (!finiteAll(res.segment) || !finiteAll(res.state.velocity) || !finiteAll(res.state.adagrad))) {
-        error = "result holds NaN or infinite parameters without being marked diverged";
+      if (m.count > kMaxParameters || blobs[0].size() != encodedBytes(m.codec, static_cast<size_t>(m.count))) {
+        error = "result values (" + std::to_string(m.count) + " " + codecName(m.codec) + " values) are " +
+                std::to_string(blobs[0].size()) + " bytes, expected " + std::to_string(encodedBytes(m.codec, static_cast<size_t>(m.count)));
         return std::nullopt;
       }
       if (res.diverged && res.losses.empty()) {
         error = "diverged result carries no loss";
         return std::nullopt;
       }
+      // The values are checked (finite, sized to the task) where they are applied: RemoteLane::deliver.
+      m.values = ByteBlob::copyOf(blobs[0]);
       return Payload(std::move(m));
     }
     case MessageType::Heartbeat: {
@@ -663,54 +643,17 @@ uint64_t shardHash(const DataSet& data) {
   return ((static_cast<uint64_t>(c) << 32) | static_cast<uint32_t>(a)) ^ (shape * 0x9E3779B97F4A7C15ull);
 }
 
-std::string phasesToJson(const std::vector<Phase>& phases) {
-  nlohmann::json doc = nlohmann::json::array();
-  for (const Phase& p : phases) {
-    nlohmann::json rates = nlohmann::json::array();
-    for (const auto& r : p.rates) rates.push_back({r.begin, r.end, r.rate});
-    doc.push_back({{"kind", p.kind == PhaseKind::Pretrain ? "pretrain" : "finetune"},
-                   {"layer", p.layer},
-                   {"epochs", p.epochs},
-                   {"begin", p.begin},
-                   {"end", p.end},
-                   {"rates", rates}});
-  }
-  return doc.dump();
+ByteBlob ByteBlob::copyOf(std::span<const uint8_t> bytes) {
+  auto v = std::make_shared<std::vector<uint8_t>>(bytes.begin(), bytes.end());
+  return of(std::move(v));
 }
 
-std::optional<std::vector<Phase>> phasesFromJson(const std::string& text, size_t parameterCount, std::string& error) {
-  try {
-    const auto doc = nlohmann::json::parse(text);
-    if (!doc.is_array()) {
-      error = "phases are not a JSON array";
-      return std::nullopt;
-    }
-    std::vector<Phase> phases;
-    for (const auto& j : doc) {
-      Phase p;
-      const std::string kind = j.at("kind").get<std::string>();
-      if (kind != "pretrain" && kind != "finetune") {
-        error = "phase kind '" + kind + "' is neither pretrain nor finetune";
-        return std::nullopt;
-      }
-      p.kind = kind == "pretrain" ? PhaseKind::Pretrain : PhaseKind::Finetune;
-      p.layer = j.at("layer").get<size_t>();
-      p.epochs = j.at("epochs").get<int>();
-      p.begin = j.at("begin").get<size_t>();
-      p.end = j.at("end").get<size_t>();
-      if (p.begin > p.end || p.end > parameterCount) {
-        error = "phase range [" + std::to_string(p.begin) + ", " + std::to_string(p.end) + ") does not fit " +
-                std::to_string(parameterCount) + " parameters";
-        return std::nullopt;
-      }
-      for (const auto& r : j.at("rates")) p.rates.push_back({r.at(0).get<size_t>(), r.at(1).get<size_t>(), r.at(2).get<float>()});
-      phases.push_back(std::move(p));
-    }
-    return phases;
-  } catch (const std::exception& e) {
-    error = std::string("phases are not valid JSON: ") + e.what();
-    return std::nullopt;
-  }
+ByteBlob ByteBlob::of(std::shared_ptr<const std::vector<uint8_t>> bytes) {
+  ByteBlob b;
+  b.data = bytes->data();
+  b.size = bytes->size();
+  b.owner = std::move(bytes);
+  return b;
 }
 
 }  // namespace scaleout::cluster

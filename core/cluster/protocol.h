@@ -16,8 +16,14 @@
 //     40     4    CRC-32 (zlib) of header bytes [0, 40), then the body, then each blob
 //     44     4    reserved (0)
 //   frame 1   body: the type's fields, little-endian; strings are u32 length + UTF-8
-//   frame 2.. blobs: raw little-endian 4-byte elements (float32 parameters, optimizer
-//             buffers, shard features; int32 labels). Sent without copies.
+//   frame 2.. blobs: raw bytes (a chunk of the shard stream, an encoded parameter vector).
+//             Sent without copies.
+//
+// Version 2 (this one) keeps every message small enough that liveness never waits long
+// behind bulk data: the training rows travel as chunks of at most kShardChunkBytes that the
+// worker requests a few at a time (credit-based flow control), and parameters travel once
+// per round as a (compressed) change against what the worker already holds; optimizer
+// state never crosses the link.
 //
 // decodeMessage() is a pure function that fails closed: any truncated, oversized,
 // unknown-type, wrong-version, wrong-length or checksum-damaged input yields an error
@@ -32,6 +38,8 @@
 #include <variant>
 #include <vector>
 
+#include "cluster/shard_stream.h"
+#include "cluster/vector_codec.h"
 #include "data/dataset.h"
 #include "train/worker.h"
 
@@ -41,10 +49,11 @@ static_assert(std::endian::native == std::endian::little,
               "the wire format stores raw little-endian floats; big-endian hosts are not supported");
 
 inline constexpr std::array<uint8_t, 4> kMagic = {'S', 'O', 'C', 'W'};
-inline constexpr uint16_t kProtocolVersion = 1;
+inline constexpr uint16_t kProtocolVersion = 2;
 inline constexpr size_t kHeaderBytes = 48;
 inline constexpr size_t kMaxBodyBytes = size_t{64} << 20;      // indices, losses, conf JSON
-inline constexpr size_t kMaxPayloadBytes = size_t{4} << 30;    // a whole shard of features
+inline constexpr size_t kMaxPayloadBytes = size_t{4} << 30;    // a float32 parameter vector at most
+inline constexpr uint64_t kMaxParameters = uint64_t{1} << 30;
 inline constexpr size_t kMaxBlobs = 8;
 inline constexpr size_t kMaxStringBytes = size_t{16} << 20;
 
@@ -52,9 +61,9 @@ inline constexpr size_t kMaxStringBytes = size_t{16} << 20;
 enum class MessageType : uint16_t {
   Hello = 1,         // worker -> master: I exist (threads, host, name)
   Welcome = 2,       // master -> worker: your session (generation), heartbeat settings
-  Conf = 3,          // master -> worker: conf + phases JSON, the shard's hash and shape
-  ShardRequest = 4,  // worker -> master: send me the shard with this hash
-  Shard = 5,         // master -> worker: the training rows (features blob, labels blob)
+  Conf = 3,          // master -> worker: the conf JSON, the shard's hash and shape
+  ShardRequest = 4,  // worker -> master: send me this chunk of the shard stream
+  Shard = 5,         // master -> worker: one chunk of the shard stream (version 1: the whole shard)
   Ready = 6,         // worker -> master: I hold the shard; give me work
   Task = 7,          // master -> worker: one RoundTask for one lane
   Result = 8,        // worker -> master: one RoundResult for one lane
@@ -105,38 +114,79 @@ struct WelcomeMsg {
 
 struct ConfMsg {
   std::string confJson;
-  std::string phasesJson;
   uint64_t shardHash = 0;
   uint64_t shardRows = 0;
   uint32_t shardDims = 0;
 };
 
-struct ShardRequestMsg {
-  uint64_t shardHash = 0;
+// Bytes that travel as one blob: sent without a copy (the owner keeps them alive until
+// ZeroMQ is done), and owned by the message once decoded.
+struct ByteBlob {
+  std::shared_ptr<const void> owner;
+  const uint8_t* data = nullptr;
+  size_t size = 0;
+  std::span<const uint8_t> span() const { return {data, size}; }
+  static ByteBlob copyOf(std::span<const uint8_t> bytes);
+  static ByteBlob of(std::shared_ptr<const std::vector<uint8_t>> bytes);
 };
 
+struct ShardRequestMsg {
+  uint64_t shardHash = 0;
+  uint64_t offset = 0;   // into the stream (shard_stream.h)
+  uint32_t length = 0;   // at most kShardChunkBytes
+};
+
+// One chunk of the shard stream; every chunk repeats the layout (a few dozen bytes), so
+// a worker can start from any chunk, e.g. when it resumes a download after a reconnect.
 struct ShardMsg {
   uint64_t shardHash = 0;
-  std::shared_ptr<const DataSet> data;  // features and labels (sent without copies)
+  ShardLayout layout;
+  uint64_t offset = 0;
+  ByteBlob chunk;
 };
 
 struct ReadyMsg {
   uint64_t shardHash = 0;
 };
 
+// How a task brings the worker's copy of the parameters up to date. The worker node keeps
+// one copy, numbered by `version`; the master keeps the same copy (the broadcast base) and
+// sends only its change each round, compressed, with error feedback on the master's side:
+// what the compression dropped stays in the difference between the master's parameters and
+// the base, and goes out with a later round.
+enum class ParamsKind : uint8_t {
+  Same = 0,   // the parameters of `version`, which the worker already holds (no bytes)
+  Full = 1,   // all `total` parameters as float32
+  Delta = 2,  // add the decoded change to [begin, begin + count) of version - 1
+};
+
+struct ParamsUpdate {
+  ParamsKind kind = ParamsKind::Full;
+  uint64_t version = 0;
+  uint64_t total = 0;  // the network's parameter count
+  Codec codec = Codec::Float32;
+  uint64_t begin = 0, count = 0;
+  ByteBlob bytes;
+};
+
 struct TaskMsg {
   uint32_t lane = 0;
-  RoundTask task;  // round travels in the header
-  // Encoding only. false: the velocity goes out with count 0. With momentum 0 the update
-  // v = 0 * v - lr * g does not read v, so the worker starts from zeros and a third of
-  // the task's bytes stay home. A decoded task with count 0 has an empty velocity.
-  bool withVelocity = true;
+  RoundTask task;  // phase, rows, batch size, seed; round travels in the header. Its params
+                   // and state do not travel: `params` says how to rebuild the parameters,
+                   // and each worker lane keeps its own optimizer state.
+  ParamsUpdate params;
 };
 
 struct ResultMsg {
   uint32_t lane = 0;
-  RoundResult result;       // round travels in the header; `error` as text below
+  RoundResult result;       // round travels in the header; segment and state stay empty
   std::string errorText;    // non-empty: the worker failed this task
+  // The trained phase range: absolute float32 values, or (delta) the change from the
+  // parameters the task started from, encoded with `codec` and the lane's error feedback.
+  Codec codec = Codec::Float32;
+  bool delta = false;
+  uint64_t count = 0;
+  ByteBlob values;
 };
 
 struct HeartbeatMsg {
@@ -178,12 +228,8 @@ struct BlobCrcs {
   std::vector<std::optional<uint32_t>> known;  // index = blob position
 };
 
-// The Encoded borrows the payload's buffers (blobs without an owner, e.g. a Result's
-// segment): keep `payload` alive until the message is sent.
+// Blobs keep their owners, so the Encoded may outlive the payload.
 Encoded encode(const Envelope& envelope, const Payload& payload, const BlobCrcs* crcs = nullptr);
-// A ResultMsg would be copied into a temporary Payload that dies before the send: build
-// a Payload and keep it instead.
-Encoded encode(const Envelope&, const ResultMsg&, const BlobCrcs* = nullptr) = delete;
 // Same, with an explicit version (tests of the refusal path).
 Encoded encodeWithVersion(uint16_t version, const Envelope& envelope, const Payload& payload);
 
@@ -212,9 +258,5 @@ std::optional<Header> peekHeader(FrameView frame);
 
 // Content hash of a shard (features and labels): the worker's cache key.
 uint64_t shardHash(const DataSet& data);
-
-// Phases as JSON (the Conf message) and back; the reader validates ranges against `parameterCount`.
-std::string phasesToJson(const std::vector<Phase>& phases);
-std::optional<std::vector<Phase>> phasesFromJson(const std::string& text, size_t parameterCount, std::string& error);
 
 }  // namespace scaleout::cluster

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "cluster/protocol.h"
 #include "util/error.h"
 
 namespace scaleout::cluster {
@@ -66,9 +67,9 @@ void RemoteLane::post(RoundTask task) {
   std::lock_guard lock(mutex_);
   Outstanding o;
   o.round = task.round;
-  o.segment = task.phase.size();
-  o.velocity = task.state ? static_cast<size_t>(task.state->velocity.size()) : 0;
-  o.adagrad = task.state ? static_cast<size_t>(task.state->adagrad.size()) : 0;
+  o.begin = task.phase.begin;
+  o.count = task.phase.size();
+  o.params = task.params;
   auto outbox = outbox_.lock();
   if (lost_ || !outbox) {
     pushError(task.round, "remote worker " + id_ + " is gone");
@@ -91,26 +92,37 @@ void RemoteLane::fail(const std::string& reason) {
   }
 }
 
-std::string RemoteLane::deliver(RoundResult result, const std::string& errorText) {
+std::string RemoteLane::deliver(ResultMsg& message) {
+  RoundResult& result = message.result;
   std::lock_guard lock(mutex_);
   if (lost_) return "the lane was already declared dead";
   if (!outstanding_) return "no task is outstanding on this lane";
   if (outstanding_->round != result.round)
     return "result of round " + std::to_string(result.round) + " but round " + std::to_string(outstanding_->round) +
            " is outstanding";
-  if (errorText.empty() && !result.cancelled &&
-      (static_cast<size_t>(result.segment.size()) != outstanding_->segment ||
-       static_cast<size_t>(result.state.velocity.size()) != outstanding_->velocity ||
-       static_cast<size_t>(result.state.adagrad.size()) != outstanding_->adagrad))
-    return "result sizes (" + std::to_string(result.segment.size()) + ", " + std::to_string(result.state.velocity.size()) +
-           ", " + std::to_string(result.state.adagrad.size()) + ") do not match the task (" +
-           std::to_string(outstanding_->segment) + ", " + std::to_string(outstanding_->velocity) + ", " +
-           std::to_string(outstanding_->adagrad) + ")";
+  if (message.errorText.empty() && !result.cancelled && result.samples > 0) {
+    const Outstanding& o = *outstanding_;
+    if (message.count != o.count || !o.params)
+      return "result of " + std::to_string(message.count) + " values does not fit the task's " + std::to_string(o.count) + " parameters";
+    std::string error;
+    bool ok = false;
+    if (message.delta) {
+      // The worker sent what it changed; apply it to exactly what the task started from.
+      result.segment = o.params->segment(static_cast<Eigen::Index>(o.begin), static_cast<Eigen::Index>(o.count));
+      ok = addDecoded(message.codec, message.values.span(), o.count, result.segment.data(), error);
+    } else {
+      result.segment.resize(static_cast<Eigen::Index>(o.count));
+      ok = decodeVector(message.codec, message.values.span(), o.count, result.segment.data(), error);
+    }
+    if (!ok && !result.diverged) return "result values do not fit the task: " + error;
+    if (!ok) result.segment.resize(0);  // diverged: the trainer stops on the loss, not these values
+  }
   outstanding_.reset();
   if (!results_) return "";
   result.worker = index_;
   result.finished = std::chrono::steady_clock::now();
-  if (!errorText.empty()) result.error = std::make_exception_ptr(ScaleoutError("remote worker " + id_ + ": " + errorText));
+  if (!message.errorText.empty())
+    result.error = std::make_exception_ptr(ScaleoutError("remote worker " + id_ + ": " + message.errorText));
   results_->push(std::move(result));
   return "";
 }

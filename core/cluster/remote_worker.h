@@ -14,6 +14,8 @@
 
 namespace scaleout::cluster {
 
+struct ResultMsg;
+
 struct OutgoingTask {
   std::string peer;  // ZeroMQ routing id of the node
   uint32_t generation = 0;
@@ -55,15 +57,18 @@ class RemoteLane {
   // I/O side. Declares the lane dead; an outstanding task gets an error result at once,
   // so the master re-queues its slice without waiting for the round deadline.
   void fail(const std::string& reason);
-  // Checks a result against the outstanding task (round, sizes) and hands it to the
-  // trainer. Returns "" or why it was dropped.
-  std::string deliver(RoundResult result, const std::string& errorText);
+  // Checks a result against the outstanding task (round, size, finite values), rebuilds
+  // the trained segment (the task's parameters plus the decoded change, or the values
+  // themselves) and hands it to the trainer. Returns "" or why it was dropped; a result
+  // whose values do not fit the task says "does not fit".
+  std::string deliver(ResultMsg& message);
   bool busy() const;
 
  private:
   struct Outstanding {
     long long round = 0;
-    size_t segment = 0, velocity = 0, adagrad = 0;
+    size_t begin = 0, count = 0;                   // the phase range
+    std::shared_ptr<const Eigen::VectorXf> params;  // what the task started from, exactly
   };
   void pushError(long long round, const std::string& what);  // mutex_ held
 

@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
+#include <future>
 #include <list>
 #include <mutex>
 #include <optional>
@@ -18,6 +19,7 @@
 #include "cluster/zk_registry.h"
 #include "cluster/zmq_io.h"
 #include "config/conf_io.h"
+#include "data/data_source.h"
 #include "nn/network.h"
 #include "train/worker.h"
 #include "util/blas_threads.h"
@@ -74,10 +76,9 @@ ShardCache& shardCache() {
   return cache;
 }
 
-// An encoded message waiting for the I/O thread, with whatever its blobs borrow from.
+// An encoded message waiting for the I/O thread (its blobs own their bytes).
 struct Outgoing {
   Encoded message;
-  std::shared_ptr<const void> keepAlive;
 };
 
 class Outbox {
@@ -101,11 +102,31 @@ class Outbox {
   std::deque<Outgoing> items_;
 };
 
-// One lane: a thread training the tasks the master sends to this lane, one at a time.
+// A download of the training rows in progress. It outlives sessions: a transfer cut by
+// a reconnect resumes at the first byte not yet received.
+struct PartialShard {
+  uint64_t hash = 0;
+  ShardLayout layout;
+  std::vector<uint8_t> bytes;
+  uint64_t received = 0;  // contiguous prefix (chunks arrive in order on one connection)
+};
+
+PartialShard& partialShard() {
+  static PartialShard partial;
+  return partial;
+}
+
+// Chunks requested ahead: enough to fill a fast link (8 MiB in flight), few enough that a
+// heartbeat never waits behind more than that (0.7 s at 100 Mbit/s).
+constexpr int kChunkWindow = 8;
+
+// One lane: a thread training the tasks the master sends to this lane, one at a time. It
+// keeps its own optimizer state across rounds (it never travels) and, with a lossy
+// codec, the error-feedback residual of what it sends back.
 class Lane {
  public:
-  Lane(const WorkerContext& context, uint32_t index, Envelope session, Outbox& outbox, std::atomic<long long>& tasks)
-      : context_(context), index_(index), session_(session), outbox_(outbox), tasks_(tasks) {
+  Lane(const WorkerContext& context, uint32_t index, Envelope session, Codec codec, Outbox& outbox, std::atomic<long long>& tasks)
+      : context_(context), index_(index), session_(session), codec_(codec), outbox_(outbox), tasks_(tasks) {
     thread_ = std::thread([this] { loop(); });
   }
   ~Lane() {
@@ -138,11 +159,13 @@ class Lane {
         task_.reset();
         busy_ = true;
       }
-      auto payload = std::make_shared<Payload>(ResultMsg{});
-      ResultMsg& msg = std::get<ResultMsg>(*payload);
+      ResultMsg msg;
       msg.lane = index_;
       try {
+        prepareState(task);
         msg.result = trainer.run(task, static_cast<int>(index_));
+        state_ = std::move(msg.result.state);
+        if (!msg.result.cancelled) encodeValues(task, msg);
       } catch (const std::exception& e) {
         msg.result = RoundResult{};
         msg.errorText = e.what();
@@ -154,19 +177,49 @@ class Lane {
       if (msg.result.cancelled && context_.control->cancelled()) continue;  // the session is ending
       Envelope env = session_;
       env.round = task.round;
-      // Encoding (and its CRC) happens here, in parallel with other lanes; the encoded
-      // message borrows the result's buffers, which `payload` keeps alive until sent.
-      Outgoing out{encode(env, *payload), payload};
-      outbox_.push(std::move(out));
+      msg.result.segment.resize(0);
+      // Encoding (and its CRC) happens here, in parallel with other lanes.
+      outbox_.push(Outgoing{encode(env, Payload(std::move(msg)))});
       ++tasks_;
     }
+  }
+
+  // The lane's own momentum/AdaGrad buffers, fresh at each phase.
+  void prepareState(RoundTask& task) {
+    if (task.phaseIndex != statePhase_ || static_cast<size_t>(state_.velocity.size()) != task.phase.size()) {
+      state_.reset(task.phase.size(), context_.conf->useAdaGrad);
+      residual_.setZero(static_cast<Eigen::Index>(task.phase.size()));
+      statePhase_ = task.phaseIndex;
+    }
+    task.state = std::make_shared<const OptimizerState>(std::move(state_));
+  }
+
+  // float32: the trained segment itself (exact). bf16/int8: its change from the start,
+  // plus what earlier rounds' rounding dropped (error feedback).
+  void encodeValues(const RoundTask& task, ResultMsg& msg) {
+    const Eigen::VectorXf& segment = msg.result.segment;
+    auto bytes = std::make_shared<std::vector<uint8_t>>();
+    msg.codec = codec_;
+    msg.count = static_cast<uint64_t>(segment.size());
+    if (codec_ == Codec::Float32) {
+      encodeVector(Codec::Float32, segment.data(), static_cast<size_t>(segment.size()), nullptr, *bytes);
+    } else {
+      msg.delta = true;
+      delta_ = segment - task.params->segment(static_cast<Eigen::Index>(task.phase.begin), segment.size());
+      encodeVector(codec_, delta_.data(), static_cast<size_t>(delta_.size()), residual_.data(), *bytes);
+    }
+    msg.values = ByteBlob::of(std::move(bytes));
   }
 
   WorkerContext context_;
   const uint32_t index_;
   const Envelope session_;
+  const Codec codec_;
   Outbox& outbox_;
   std::atomic<long long>& tasks_;
+  OptimizerState state_;
+  size_t statePhase_ = static_cast<size_t>(-1);
+  Eigen::VectorXf residual_, delta_;
   std::thread thread_;
   std::mutex mutex_;
   std::condition_variable cv_;
@@ -174,6 +227,56 @@ class Lane {
   bool stopping_ = false;
   std::atomic<bool> busy_{false};
 };
+
+// The training rows found without a download, on a helper thread (reading a cache file or
+// decoding Fashion-MNIST takes about a second, and heartbeats must go on meanwhile).
+struct PreparedShard {
+  std::shared_ptr<const DataSet> data;
+  std::string how;     // "the disk cache", "local files (...)"
+  std::string notes;   // why other sources did not serve, for the log
+};
+
+PreparedShard findShardLocally(const Conf& conf, uint64_t hash) {
+  PreparedShard p;
+  std::string error;
+  if (auto d = readCachedShard(shardCacheDir(), hash, error)) {
+    p.data = std::make_shared<const DataSet>(std::move(*d));
+    p.how = "the disk cache (" + shardCacheDir().string() + ")";
+    return p;
+  }
+  if (!error.empty()) p.notes += error + "; ";
+  try {
+    TrainTestData local = loadTrainTest(conf);
+    if (shardHash(local.train) == hash) {
+      p.data = std::make_shared<const DataSet>(std::move(local.train));
+      p.how = "this machine's copy of the data (" + p.data->source + ")";
+      return p;
+    }
+    p.notes += "this machine's copy of the data differs from the master's; ";
+  } catch (const std::exception& e) {
+    p.notes += std::string("no local copy of the data (") + e.what() + "); ";
+  }
+  return p;
+}
+
+PreparedShard decodeDownload(PartialShard partial, bool cache) {
+  PreparedShard p;
+  std::string error;
+  auto d = decodeShard(partial.layout, partial.bytes, error);
+  if (!d) {
+    p.notes = "the downloaded rows are unusable: " + error;
+    return p;
+  }
+  if (shardHash(*d) != partial.hash) {
+    p.notes = "the downloaded rows do not match their hash";
+    return p;
+  }
+  p.data = std::make_shared<const DataSet>(std::move(*d));
+  p.how = "the master";
+  if (cache && !writeCachedShard(shardCacheDir(), partial.hash, partial.layout, partial.bytes, error))
+    p.notes = "not cached: " + error;
+  return p;
+}
 
 }  // namespace
 
@@ -214,10 +317,17 @@ struct WorkerNode::Impl {
     double heartbeatInterval = 1, heartbeatTimeout = 3;
     std::unique_ptr<Conf> conf;
     std::unique_ptr<NetworkLayout> layout;
-    std::vector<Phase> phases;
     uint64_t shardHash = 0, shardRows = 0;
+    uint32_t shardDims = 0;
     std::shared_ptr<const DataSet> data;
     Clock::time_point shardAsked;
+    std::future<PreparedShard> preparing;  // local search or decoding, off the I/O thread
+    bool downloading = false;
+    uint64_t nextRequest = 0;  // next chunk offset to ask for
+    int chunksInFlight = 0;
+    // The node's copy of the parameters (ParamsUpdate): lanes train from it.
+    std::shared_ptr<Eigen::VectorXf> base;
+    uint64_t baseVersion = 0;
     RunControl control;
     std::vector<std::unique_ptr<Lane>> laneWorkers;
   };
@@ -327,8 +437,8 @@ struct WorkerNode::Impl {
     const Session& s = *session;
     const RoundTask& t = m.task;
     if (m.lane >= s.laneWorkers.size()) return "lane " + std::to_string(m.lane) + " does not exist";
-    if (static_cast<size_t>(t.params->size()) != s.layout->size())
-      return "task has " + std::to_string(t.params->size()) + " parameters; the conf builds " + std::to_string(s.layout->size());
+    if (m.params.total != s.layout->size())
+      return "task has " + std::to_string(m.params.total) + " parameters; the conf builds " + std::to_string(s.layout->size());
     if (t.phase.size() == 0 || t.phase.end > s.layout->size()) return "task phase range does not fit the network";
     if (t.phase.layer >= s.layout->layers().size()) return "task phase names layer " + std::to_string(t.phase.layer) + ", which does not exist";
     for (uint32_t i : t.indices)
@@ -336,19 +446,49 @@ struct WorkerNode::Impl {
     return "";
   }
 
-  void startLanes() {
+  // Brings the node's copy of the parameters to the task's version (ParamsUpdate).
+  std::string applyParams(const ParamsUpdate& u) {
+    Session& s = *session;
+    const auto n = static_cast<Eigen::Index>(u.total);
+    std::string error;
+    if (u.kind == ParamsKind::Same) {
+      if (!s.base || s.baseVersion != u.version) return "the task reuses parameter version " + std::to_string(u.version) + ", which this worker does not hold";
+      return "";
+    }
+    // Lanes may still read the current copy: write into a fresh one then.
+    std::shared_ptr<Eigen::VectorXf> next = s.base && s.base.use_count() == 1 ? s.base : std::make_shared<Eigen::VectorXf>();
+    if (u.kind == ParamsKind::Full) {
+      next->resize(n);
+      if (!decodeVector(Codec::Float32, u.bytes.span(), static_cast<size_t>(u.total), next->data(), error))
+        return "the task's parameters are unusable: " + error;
+    } else {
+      if (!s.base || s.baseVersion + 1 != u.version || s.base->size() != n)
+        return "the task changes parameter version " + std::to_string(u.version - 1) + ", but this worker holds version " +
+               std::to_string(s.baseVersion);
+      if (next != s.base) *next = *s.base;
+      if (!addDecoded(u.codec, u.bytes.span(), static_cast<size_t>(u.count), next->data() + u.begin, error))
+        return "the task's parameter change is unusable: " + error;
+    }
+    s.base = std::move(next);
+    s.baseVersion = u.version;
+    return "";
+  }
+
+  void startLanes(const std::string& how) {
     Session& s = *session;
     WorkerContext ctx;
     ctx.conf = s.conf.get();
     ctx.layout = s.layout.get();
     ctx.train = s.data.get();
-    ctx.phases = &s.phases;
+    ctx.phases = nullptr;  // tasks carry their phase
     ctx.control = &s.control;
     ctx.results = nullptr;  // lanes hand results to the outbox instead
-    for (uint32_t i = 0; i < s.lanes; ++i) s.laneWorkers.push_back(std::make_unique<Lane>(ctx, i, s.envelope, outbox, tasks));
+    const Codec codec = codecFromKnob(s.conf->exchangeCompression).value_or(Codec::Int8);
+    for (uint32_t i = 0; i < s.lanes; ++i) s.laneWorkers.push_back(std::make_unique<Lane>(ctx, i, s.envelope, codec, outbox, tasks));
     send(ReadyMsg{s.shardHash});
     ++sessions;
-    log("ready: " + std::to_string(s.lanes) + " lane(s) training for the master at " + endpoint);
+    log("ready: " + std::to_string(s.lanes) + " lane(s) training for the master at " + endpoint + "; joined in " +
+        fmt1(since(helloSent)) + " s, training rows from " + how);
   }
 
   void onConf(const ConfMsg& m) {
@@ -373,50 +513,116 @@ struct WorkerNode::Impl {
       restart(std::string("cannot build the master's network: ") + e.what() + "; trying again in 30 s");
       return;
     }
-    std::string error;
-    auto phases = phasesFromJson(m.phasesJson, s.layout->size(), error);
-    if (!phases) {
-      send(ErrorMsg{ErrorCode::BadMessage, error});
-      retryAfter = Clock::now() + std::chrono::seconds(30);
-      restart("cannot use the master's phases: " + error + "; trying again in 30 s");
-      return;
-    }
-    s.phases = std::move(*phases);
     s.shardHash = m.shardHash;
     s.shardRows = m.shardRows;
+    s.shardDims = m.shardDims;
     log("conf received: " + s.conf->networkClass + " network of " + std::to_string(s.layout->size()) + " parameters");
     if (auto cached = shardCache().find(m.shardHash)) {
       s.data = cached;
-      log("training rows " + hex64(m.shardHash) + " found in the cache (" + std::to_string(cached->size()) + " rows)");
-      startLanes();
+      startLanes("this process's memory (" + std::to_string(cached->size()) + " rows)");
       return;
     }
-    log("asking for the training rows (" + std::to_string(m.shardRows) + " x " + std::to_string(m.shardDims) + ")");
+    if (!options.useLocalData) {
+      onPrepared(PreparedShard{});
+      return;
+    }
+    const Conf copy = *s.conf;
+    const uint64_t hash = m.shardHash;
+    s.preparing = std::async(std::launch::async, [copy, hash] { return findShardLocally(copy, hash); });
+  }
+
+  // The rows are ready (found locally, or downloaded and decoded), or a download must start.
+  void onPrepared(PreparedShard prepared) {
+    Session& s = *session;
+    if (!prepared.notes.empty()) log(prepared.notes);
+    if (prepared.data) {
+      if (prepared.data->size() != s.shardRows || static_cast<uint32_t>(prepared.data->dims()) != s.shardDims ||
+          prepared.data->dims() != s.conf->nIn) {
+        restart("the training rows have " + std::to_string(prepared.data->size()) + " x " + std::to_string(prepared.data->dims()) +
+                " values; the master's conf promised " + std::to_string(s.shardRows) + " x " + std::to_string(s.conf->nIn));
+        return;
+      }
+      s.data = prepared.data;
+      shardCache().put(s.shardHash, s.data);
+      if (s.downloading) {
+        ++downloads;
+        partialShard() = PartialShard{};
+        log("received " + std::to_string(s.data->size()) + " training rows in " + fmt1(since(s.shardAsked)) + " s; cached as " +
+            hex64(s.shardHash));
+      }
+      s.downloading = false;
+      startLanes(prepared.how);
+      return;
+    }
+    if (s.downloading) {  // the download was unusable: start it over
+      partialShard() = PartialShard{};
+      restart("starting the download over: " + prepared.notes);
+      return;
+    }
+    s.downloading = true;
     s.shardAsked = Clock::now();
-    send(ShardRequestMsg{m.shardHash});
+    PartialShard& partial = partialShard();
+    if (partial.hash != s.shardHash) partial = PartialShard{};
+    s.nextRequest = partial.received;
+    log(partial.received ? "resuming the download of the training rows at byte " + std::to_string(partial.received)
+                         : "asking the master for the training rows (" + std::to_string(s.shardRows) + " x " +
+                               std::to_string(s.shardDims) + ")");
+    requestChunks();
+  }
+
+  void requestChunks() {
+    Session& s = *session;
+    const PartialShard& partial = partialShard();
+    // Until the first chunk tells the stream's size, ask for one chunk only.
+    const uint64_t total = partial.hash == s.shardHash && partial.layout.streamBytes ? partial.layout.streamBytes : 0;
+    while (s.chunksInFlight < (total ? kChunkWindow : 1) && (total == 0 ? s.chunksInFlight == 0 : s.nextRequest < total)) {
+      const uint32_t length = static_cast<uint32_t>(total ? std::min<uint64_t>(kShardChunkBytes, total - s.nextRequest) : kShardChunkBytes);
+      send(ShardRequestMsg{s.shardHash, s.nextRequest, length});
+      s.nextRequest += length;
+      ++s.chunksInFlight;
+    }
   }
 
   void onShard(const ShardMsg& m) {
     Session& s = *session;
-    if (!s.conf || m.shardHash != s.shardHash || s.data) {
-      log("dropped an unexpected shard from the master");
+    PartialShard& partial = partialShard();
+    if (!s.downloading || s.data || m.shardHash != s.shardHash) {
+      log("dropped an unexpected chunk of training rows from the master");
       return;
     }
-    if (m.data->size() != s.shardRows || m.data->dims() != s.conf->nIn) {
-      restart("the master's shard has " + std::to_string(m.data->size()) + " x " + std::to_string(m.data->dims()) +
-              " values; its conf promised " + std::to_string(s.shardRows) + " x " + std::to_string(s.conf->nIn));
+    if (partial.hash != m.shardHash || partial.layout.streamBytes != m.layout.streamBytes) {
+      if (m.offset != 0) {
+        restart("the master's first chunk of training rows starts at byte " + std::to_string(m.offset) + "; starting over");
+        return;
+      }
+      const auto expected = shardStreamBytes(m.layout.encoding, m.layout.rows, m.layout.dims);
+      if (m.layout.rows != s.shardRows || m.layout.dims != s.shardDims || !expected) {
+        restart("the master's training rows are " + std::to_string(m.layout.rows) + " x " + std::to_string(m.layout.dims) +
+                "; its conf promised " + std::to_string(s.shardRows) + " x " + std::to_string(s.shardDims));
+        return;
+      }
+      partial = PartialShard{};
+      partial.hash = m.shardHash;
+      partial.layout = m.layout;
+      partial.bytes.resize(static_cast<size_t>(m.layout.streamBytes));
+      s.nextRequest = 0;
+    }
+    if (m.offset != partial.received) {
+      restart("a chunk of training rows arrived out of order (byte " + std::to_string(m.offset) + ", expected " +
+              std::to_string(partial.received) + "); resuming");
       return;
     }
-    if (shardHash(*m.data) != m.shardHash) {
-      restart("the master's shard does not match its hash; starting over");
+    std::copy(m.chunk.data, m.chunk.data + m.chunk.size, partial.bytes.begin() + static_cast<std::ptrdiff_t>(m.offset));
+    partial.received += m.chunk.size;
+    if (s.chunksInFlight > 0) --s.chunksInFlight;
+    if (s.nextRequest < partial.received) s.nextRequest = partial.received;
+    if (partial.received < partial.layout.streamBytes) {
+      requestChunks();
       return;
     }
-    s.data = m.data;
-    shardCache().put(m.shardHash, m.data);
-    ++downloads;
-    log("received " + std::to_string(m.data->size()) + " training rows (" + fmt1(m.data->features.size() * 4 / 1e6) + " MB) in " +
-        fmt1(since(s.shardAsked)) + " s; cached as " + hex64(m.shardHash));
-    startLanes();
+    log("downloaded " + fmt1(static_cast<double>(partial.layout.streamBytes) / 1e6) + " MB of training rows in " +
+        fmt1(since(s.shardAsked)) + " s; decoding");
+    s.preparing = std::async(std::launch::async, [copy = partial, cache = options.useLocalData] { return decodeDownload(copy, cache); });
   }
 
   void handle(std::vector<zmq::message_t>& frames) {
@@ -480,7 +686,8 @@ struct WorkerNode::Impl {
           return;
         }
         m.task.round = h.envelope.round;
-        const std::string bad = validateTask(m);
+        std::string bad = validateTask(m);
+        if (bad.empty()) bad = applyParams(m.params);
         if (!bad.empty()) {
           log("refused a task: " + bad);
           ResultMsg r;
@@ -489,12 +696,7 @@ struct WorkerNode::Impl {
           send(Payload(std::move(r)), h.envelope.round);
           return;
         }
-        if (m.task.state && m.task.state->velocity.size() == 0 && m.task.phase.size() > 0) {
-          // The master leaves the velocity home when momentum is 0: start from zeros.
-          auto state = std::make_shared<OptimizerState>(*m.task.state);
-          state->velocity.setZero(static_cast<Eigen::Index>(m.task.phase.size()));
-          m.task.state = std::move(state);
-        }
+        m.task.params = s.base;
         s.laneWorkers[m.lane]->post(std::move(m.task));
         return;
       }
@@ -512,9 +714,6 @@ struct WorkerNode::Impl {
   void sendResults() {
     for (Outgoing& o : outbox.take()) {
       if (!socket || !session || !session->welcomed) continue;
-      // The result's buffers go out without a copy: ZeroMQ holds `keepAlive` until sent.
-      for (Blob& b : o.message.blobs)
-        if (!b.owner) b.owner = o.keepAlive;
       if (sendEncoded(*socket, "", o.message) == SendStatus::Sent) lastSent = Clock::now();
     }
   }
@@ -709,6 +908,9 @@ struct WorkerNode::Impl {
       watchHandshake();
       if (!socket) continue;
       for (int i = 0; i < 64 && socket && receiveFrames(*socket, frames); ++i) handle(frames);
+      if (session && session->preparing.valid() &&
+          session->preparing.wait_for(std::chrono::seconds(0)) == std::future_status::ready)
+        onPrepared(session->preparing.get());
       sendResults();
       if (!socket || !session) continue;
       if (session->welcomed) {

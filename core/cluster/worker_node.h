@@ -29,6 +29,9 @@ struct WorkerNodeOptions {
   // CURVE on by default: this user's worker key (or one derived from --cluster-secret),
   // and the master's public key from ZooKeeper, --master-key or this user's master.pub.
   SecurityOptions security;
+  // Look for the training rows on this machine before downloading them: the shard cache
+  // on disk, then the conf's own data files (used when their rows hash like the master's).
+  bool useLocalData = true;
   double handshakeTimeoutSeconds = 3.0;  // TCP up but no ZeroMQ handshake: say why, retry later
   double refusedRetrySeconds = 10.0;     // after the master refused the handshake
   LogFn log;

@@ -60,8 +60,9 @@ struct Trainer::Impl {
     Eigen::VectorXf spareSegment;  // this worker's last result buffers, handed back with its next task
     OptimizerState spareState;
     Clock::time_point posted;  // when its current task went out
-    double speed = 0;          // samples/s from post to result (network included), smoothed
-    int share = 1;             // slices per round: more for a worker faster than the slowest
+    double speed = 0;          // samples per second of compute, as the worker measured it (smoothed)
+    double overhead = 0;       // seconds per round outside compute: the link, for a remote worker (smoothed)
+    int share = 1;             // slices per round: more for a faster worker, or one whose link needs longer rounds
     Clock::time_point shareLogged{};  // share changes are logged at most every 10 s per worker
   };
   std::vector<Slot> slots;
@@ -199,35 +200,48 @@ struct Trainer::Impl {
   // A worker whose connection is gone (a remote worker declared dead between rounds,
   // with no slice outstanding) is dropped here, so it neither counts as usable nor is
   // waited for; one with a slice outstanding is dropped when its error result arrives.
-  // Mixed hardware (balanceShares, only while a remote worker takes part): a worker gets
-  // as many slices per round as it is times faster than the slowest active worker
-  // (at most 8), so a slow machine does not hold each round back. Local threads alone
-  // always get one slice each: their speeds are equal, and runs stay bit-exact.
+  //
+  // Rounds sized by time (balanceShares, only while a remote worker takes part): each
+  // remote worker gets enough slices that its compute is remoteComputeRatio times its
+  // measured overhead (the link: transfer, encryption, latency), the round lasts as long as
+  // the slowest of those, and every worker gets the slices it computes in that time. So
+  // local lanes never hold the round for a remote worker's network time, and the link
+  // costs a small fraction of each round. Local threads alone always get one slice each:
+  // their speeds are equal, and runs stay bit-exact.
   void updateShares() {
     bool remote = false;
-    double slowest = 0;
-    for (const auto& s : slots) {
-      if (s.dead || s.retiring) continue;
-      remote = remote || !s.local;
-      if (s.speed > 0 && (slowest == 0 || s.speed < slowest)) slowest = s.speed;
-    }
-    const bool balance = t.conf_.balanceShares && remote && slowest > 0;
+    for (const auto& s : slots)
+      if (!s.dead && !s.retiring) remote = remote || !s.local;
+    const bool balance = t.conf_.balanceShares && remote;
+    const double sliceSamples = static_cast<double>(averagingFrequency) * t.conf_.batchSize;
+    double roundSeconds = 0;
+    if (balance)
+      for (const auto& s : slots) {
+        if (s.dead || s.retiring || s.speed <= 0) continue;
+        const double sliceSeconds = sliceSamples / s.speed;
+        const double need = s.local ? 1.0 : std::max(1.0, std::ceil(t.conf_.remoteComputeRatio * s.overhead / sliceSeconds));
+        roundSeconds = std::max(roundSeconds, std::min(need, static_cast<double>(kMaxShare)) * sliceSeconds + s.overhead);
+      }
     for (auto& s : slots) {
       int share = 1;
-      if (balance && s.speed > 0) {
+      if (balance && roundSeconds > 0 && s.speed > 0) {
+        const double sliceSeconds = sliceSamples / s.speed;
+        const double ideal = std::max(1.0, (roundSeconds - s.overhead) / sliceSeconds);
         // Hysteresis: speeds measured over a few rounds jitter; move only on a clear change.
-        const double ideal = s.speed / slowest;
         share = s.share;
-        if (ideal > s.share * 1.3 + 0.2 || ideal < s.share / 1.3 - 0.2) share = std::clamp(static_cast<int>(std::lround(ideal)), 1, 8);
+        if (ideal > s.share * 1.3 + 0.2 || ideal < s.share / 1.3 - 0.2)
+          share = std::clamp(static_cast<int>(std::lround(ideal)), 1, kMaxShare);
       }
       if (share != s.share && !s.dead && Clock::now() - s.shareLogged >= std::chrono::seconds(10)) {
         s.shareLogged = Clock::now();
-        message("worker " + s.worker->id() + " now takes " + std::to_string(share) + " slice(s) per round (" +
-                formatFloat(std::round(s.speed)) + " samples/s)");
+        char detail[96];
+        std::snprintf(detail, sizeof detail, " (%.0f samples/s, %.0f ms per round outside compute)", s.speed, s.overhead * 1000);
+        message("worker " + s.worker->id() + " now takes " + std::to_string(share) + " slice(s) per round" + detail);
       }
       s.share = share;
     }
   }
+  static constexpr int kMaxShare = 64;
 
   // learningRateScaling: averaging N workers' updates makes about one step of progress
   // where a single worker would have made N, so each worker trains at the rate times
@@ -461,9 +475,19 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
         std::vector<uint32_t> slice;
       };
       std::vector<Assigned> assigned;
+      // Near the end of an epoch the queue may hold fewer slices than the shares ask for:
+      // scale every share down alike, so one worker does not take the rest alone.
+      double shareScale = 1.0;
+      {
+        size_t wanted = 0;
+        for (const Slot& s : slots)
+          if (!s.busy && !s.dead && !s.retiring && !s.worker->lost()) wanted += static_cast<size_t>(s.share);
+        if (wanted > queue.size() && wanted > 0) shareScale = static_cast<double>(queue.size()) / static_cast<double>(wanted);
+      }
       for (size_t si = 0; si < slots.size() && !queue.empty(); ++si) {
         Slot& s = slots[si];
         if (s.busy || s.dead || s.retiring || s.worker->lost()) continue;
+        const int take = std::max(1, static_cast<int>(s.share * shareScale));
         RoundTask task;
         task.round = round;
         task.phaseIndex = phaseIndex;
@@ -476,7 +500,7 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
         task.state = t.conf_.optimizerStatePolicy == "perWorker" ? std::make_shared<const OptimizerState>(s.ownState) : sharedState;
         task.indices = std::move(queue.front());
         queue.pop_front();
-        for (int extra = 1; extra < s.share && !queue.empty(); ++extra) {
+        for (int extra = 1; extra < take && !queue.empty(); ++extra) {
           task.indices.insert(task.indices.end(), queue.front().begin(), queue.front().end());
           queue.pop_front();
         }
@@ -507,10 +531,13 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
         Slot& s = slots[static_cast<size_t>(r->worker)];
         s.busy = false;
         if (r->round != round) continue;  // a late result of an earlier round: its slice was re-queued
-        if (r->samples > 0 && !r->error) {
+        if (r->samples > 0 && !r->error && r->computeSeconds > 0) {
           const double wall = std::chrono::duration<double>(r->finished - s.posted).count();
-          const double speed = wall > 0 ? static_cast<double>(r->samples) / wall : 0;
-          if (speed > 0) s.speed = s.speed > 0 ? 0.8 * s.speed + 0.2 * speed : speed;
+          const double speed = static_cast<double>(r->samples) / r->computeSeconds;
+          const double overhead = std::max(0.0, wall - r->computeSeconds);
+          const bool first = s.speed <= 0;
+          s.speed = first ? speed : 0.8 * s.speed + 0.2 * speed;
+          s.overhead = first ? overhead : 0.8 * s.overhead + 0.2 * overhead;
         }
         got[static_cast<size_t>(r->worker)] = std::move(*r);
         ++arrived;
@@ -519,7 +546,7 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
 
       // Average what arrived, in slot order (fixed order: bit-identical runs).
       std::vector<const Eigen::VectorXf*> segs, vels, adas;
-      std::vector<double> weights;
+      std::vector<double> weights, stateWeights;
       RoundInfo ri;
       ri.phase = phase.label();
       ri.epoch = epoch + 1;
@@ -572,9 +599,14 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
         ri.workers.push_back(wi);
         if (r->samples == 0) continue;
         segs.push_back(&r->segment);
-        vels.push_back(&r->state.velocity);
-        if (r->state.adagrad.size()) adas.push_back(&r->state.adagrad);
         weights.push_back(static_cast<double>(r->samples));
+        // Remote workers keep their optimizer state (it never crosses the link): only
+        // results that carry one take part in the state's average.
+        if (static_cast<size_t>(r->state.velocity.size()) == phase.size()) {
+          vels.push_back(&r->state.velocity);
+          stateWeights.push_back(static_cast<double>(r->samples));
+          if (r->state.adagrad.size()) adas.push_back(&r->state.adagrad);
+        }
         roundSamples += r->samples;
       }
       if (!divergence.empty()) return divergence;  // params_ still hold the last good average
@@ -591,12 +623,14 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
         if (t.conf_.optimizerStatePolicy == "perWorker") {
           // The master keeps an average only for checkpoints and new workers. Average before
           // the states move into their slots: `vels` points into the results.
-          if (!vels.empty()) weightedAverage(vels, weights, masterState.velocity);
+          if (!vels.empty()) weightedAverage(vels, stateWeights, masterState.velocity);
           for (const Assigned& a : assigned)
-            if (got[a.slot] && !got[a.slot]->error && !got[a.slot]->cancelled) slots[a.slot].ownState = std::move(got[a.slot]->state);
+            if (got[a.slot] && !got[a.slot]->error && !got[a.slot]->cancelled &&
+                static_cast<size_t>(got[a.slot]->state.velocity.size()) == phase.size())
+              slots[a.slot].ownState = std::move(got[a.slot]->state);
         } else {
-          weightedAverage(vels, weights, masterState.velocity);
-          if (adas.size() == segs.size() && !adas.empty()) weightedAverage(adas, weights, masterState.adagrad);
+          if (!vels.empty()) weightedAverage(vels, stateWeights, masterState.velocity);
+          if (adas.size() == vels.size() && !adas.empty()) weightedAverage(adas, stateWeights, masterState.adagrad);
           for (const Assigned& a : assigned)
             if (got[a.slot]) slots[a.slot].spareState = std::move(got[a.slot]->state);
         }
