@@ -998,8 +998,11 @@ void TestIterativeReduce::sharesFollowWorkerSpeed_data() {
   QTest::newRow("equal slices") << false;
 }
 
-// One local thread and one remote-like worker that is much slower: with balanceShares
-// the fast worker takes several slices per round; the epoch still covers every row once.
+// One local thread and one remote-like worker whose every round costs 15 ms outside its
+// compute (a link): with balanceShares the rounds grow until that worker's compute
+// outweighs its overhead (remoteComputeRatio), so it takes several slices per round, and
+// the local thread takes as many as fit the same time; the epoch still covers every row
+// once. Without it, one slice each.
 void TestIterativeReduce::sharesFollowWorkerSpeed() {
   QFETCH(bool, balance);
   TaskLog log;
@@ -1019,14 +1022,14 @@ void TestIterativeReduce::sharesFollowWorkerSpeed() {
     for (const auto& w : info.workers) (w.worker == 0 ? mostLocal : mostDelayed) = std::max(w.worker == 0 ? mostLocal : mostDelayed, w.samples);
   const size_t slice = 2 * 20;  // averagingFrequency x batchSize
   const QString text = QString("largest share: local %1, delayed %2 samples").arg(mostLocal).arg(mostDelayed);
-  QCOMPARE(mostDelayed, slice);
   if (balance) {
+    QVERIFY2(mostDelayed >= 3 * slice, qPrintable(text));
     QVERIFY2(mostLocal >= 3 * slice, qPrintable(text));
     bool said = false;
     for (const auto& m : recorder.messages) said = said || contains(m, "slice(s) per round");
     QVERIFY(said);
   } else {
-    QVERIFY2(mostLocal == slice, qPrintable(text));
+    QVERIFY2(mostLocal == slice && mostDelayed == slice, qPrintable(text));
   }
   const std::string problem = checkOncePerEpoch(coverage(log, recorder), kEpochs);
   QVERIFY2(problem.empty(), problem.c_str());
