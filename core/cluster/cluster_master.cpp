@@ -7,6 +7,8 @@
 #include <map>
 #include <random>
 
+#include "cluster/connection_guard.h"
+#include "cluster/message_limits.h"
 #include "cluster/parameter_broadcast.h"
 #include "cluster/protocol.h"
 #include "cluster/remote_worker.h"
@@ -79,6 +81,7 @@ struct ClusterMaster::Impl {
   std::unique_ptr<ZapHandler> zap;  // before router: it must answer before the first bind
   zmq::socket_t router;
   std::unique_ptr<SocketMonitor> monitor;
+  std::unique_ptr<ConnectionGuard> guard;  // fed by the monitor; I/O thread only after start
   uint64_t handshakeFailures = 0;
   Clock::time_point lastHandshakeLog;
   WakePipe wake;
@@ -375,6 +378,8 @@ struct ClusterMaster::Impl {
   // Failed handshakes never reach the ROUTER as messages; the monitor sees them.
   void monitorEvents() {
     while (auto e = monitor->next()) {
+      guard->onEvent(*e);
+      if (e->event & kConnectionEvents) continue;  // the guard's business
       if (e->event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) continue;  // the ZAP handler logged the key
       ++handshakeFailures;
       count([&](ClusterMasterStats& st) { ++st.handshakeFailures; });
@@ -408,7 +413,10 @@ struct ClusterMaster::Impl {
       if (items[1].revents & ZMQ_POLLIN) wake.drain();
       if (items[2].revents & ZMQ_POLLIN) monitorEvents();
       sendTasks();
-      for (int i = 0; i < 256 && receiveFrames(router, frames); ++i) handle(frames);
+      for (int i = 0; i < 256 && receiveFrames(router, frames); ++i) {
+        guard->onMessage(frames);  // its connection finished the handshake
+        handle(frames);
+      }
       sendTasks();
       if (Clock::now() >= nextBeat) {
         heartbeat();
@@ -439,6 +447,18 @@ ClusterMaster::ClusterMaster(const Conf& conf, const DataSet& train, ClusterMast
   // ZMTP-level pings find dead TCP peers; application heartbeats find hung processes.
   router.set(zmq::sockopt::heartbeat_ivl, 1000);
   router.set(zmq::sockopt::heartbeat_timeout, 5000);
+  // Limits on peers without a key yet (issue #17; docs/cluster.md, Limits): frame size,
+  // handshake time, and connections (ConnectionGuard, which also raises RLIMIT_NOFILE).
+  const size_t maxMessage = maxInboundMessageBytes(NetworkLayout(conf).size());
+  router.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(maxMessage));
+  router.set(zmq::sockopt::handshake_ivl, kMasterHandshakeTimeoutMs);
+  const ConnectionLimits limits = connectionLimitsFor(raiseDescriptorLimit());
+  impl_->guard = std::make_unique<ConnectionGuard>(limits, maxMessage, impl_->options.log);
+  if (impl_->options.log)
+    impl_->options.log("limits: frames up to " + std::to_string(maxMessage >> 20) + " MiB, handshake within " +
+                       std::to_string(kMasterHandshakeTimeoutMs / 1000) + " s, " + std::to_string(limits.total) + " connections (" +
+                       std::to_string(limits.halfOpen) + " mid-handshake, " + std::to_string(limits.halfOpenPerAddress) +
+                       " per address) of " + std::to_string(limits.descriptors) + " file descriptors");
   const SecurityOptions& security = impl_->options.security;
   MasterCurve curve;
   if (!security.insecure) {
@@ -452,7 +472,8 @@ ClusterMaster::ClusterMaster(const Conf& conf, const DataSet& train, ClusterMast
   }
   impl_->monitor = std::make_unique<SocketMonitor>(
       impl_->context, router, "scaleout-master",
-      ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL);
+      ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+          kConnectionEvents);
   try {
     router.bind(impl_->options.bind);
   } catch (const zmq::error_t& e) {

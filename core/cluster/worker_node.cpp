@@ -14,6 +14,7 @@
 #include <thread>
 #include <utility>
 
+#include "cluster/message_limits.h"
 #include "cluster/protocol.h"
 #include "cluster/zap_handler.h"
 #include "cluster/zk_registry.h"
@@ -386,6 +387,7 @@ struct WorkerNode::Impl {
     socket->set(zmq::sockopt::routing_id, identity);
     socket->set(zmq::sockopt::linger, 0);
     socket->set(zmq::sockopt::sndhwm, 64);
+    socket->set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(kWorkerMaxInboundBytes));
     socket->set(zmq::sockopt::heartbeat_ivl, 1000);
     socket->set(zmq::sockopt::heartbeat_timeout, 5000);
     socket->set(zmq::sockopt::reconnect_ivl, 200);
@@ -759,17 +761,18 @@ struct WorkerNode::Impl {
           refused("the master at " + endpoint + " closed the connection during the handshake: " +
                   (secure ? "most likely the master key in use, " + masterKey + " (from " + curve.masterKeyOrigin +
                                 "), is not that master's, or the master runs --insecure (start both with --insecure, or neither)"
-                          : "most likely it requires CURVE and this worker runs --insecure (drop --insecure)"));
+                          : "most likely it requires CURVE and this worker runs --insecure (drop --insecure)") +
+                  "; or the master is at its connection limit (its log then says 'refusing connections')");
           return;
       }
     }
     if (socket && !handshakeDone && tcpUpSince &&
         std::chrono::duration<double>(Clock::now() - *tcpUpSince).count() > options.handshakeTimeoutSeconds) {
-      refused("reached the master at " + endpoint + " but no ZeroMQ handshake completed within " +
-              fmt1(options.handshakeTimeoutSeconds) + " s: " +
-              (secure ? "the master key in use, " + masterKey + " (from " + curve.masterKeyOrigin +
-                            "), is probably not that master's, or it is not a Scaleout master"
-                      : "the master probably requires CURVE (drop --insecure), or it is not a Scaleout master"));
+      // TCP is up but the master never answered: a wrong key or mode is refused at once
+      // (handled above), so this is a master that cannot take the connection.
+      refused("reached the master at " + endpoint + " but no ZeroMQ handshake within " + fmt1(options.handshakeTimeoutSeconds) +
+              " s: the master may be overloaded or out of file descriptors (its log then says 'refusing connections'), "
+              "or it is not a Scaleout master (a wrong key or mode is normally refused at once)");
     }
   }
 
