@@ -18,6 +18,7 @@
 
 #include "cluster/cluster_master.h"
 #include "cluster/master_service.h"
+#include "cluster/master_trust.h"
 #include "cluster/protocol.h"
 #include "cluster/security.h"
 #include "cluster/worker_node.h"
@@ -296,6 +297,46 @@ class TestClusterTrust : public QObject {
     const QString failed = server_.start(30000);
     QVERIFY2(failed.isEmpty(), qPrintable(failed));
     data_ = loadTrainTest(irisConf(1));
+  }
+
+  // The rules on their own: pin, then secret proof, then --zk-auth, then trust on first use.
+  void masterTrustRules() {
+    const std::string a = newKeyPair().publicKey, b = newKeyPair().publicKey;
+    auto node = [](const std::string& key, const std::string& proof = "") {
+      nlohmann::json n = {{"endpoint", "tcp://10.0.0.1:5560"}, {"publicKey", key}, {"runId", "00000000000000ff"}};
+      if (!proof.empty()) n["secretProof"] = proof;
+      return n;
+    };
+    MasterTrust tofu({"lab"});
+    QVERIFY(tofu.judge(node(a)).note.find("trusted on first use") != std::string::npos);
+    QVERIFY(tofu.judge(node(a)).trusted);
+    const MasterVerdict refused = tofu.judge(node(b));
+    QVERIFY(!refused.trusted);
+    QVERIFY2(refused.note.find("refusing the new master key " + b) != std::string::npos, refused.note.c_str());
+
+    MasterTrustOptions pinned{"lab", b};
+    QVERIFY(!MasterTrust(pinned).judge(node(a)).trusted);
+    QVERIFY(MasterTrust(pinned).judge(node(b)).trusted);
+
+    QTemporaryDir dir;
+    const std::string proofKey = masterProofKeyFromClusterSecret(secretFile(dir).toStdString());
+    QCOMPARE(proofKey.size(), size_t{32});
+    MasterTrust secret({"lab", "", proofKey, "--cluster-secret lab.secret"});
+    const std::string proof = masterNodeProof(proofKey, "tcp://10.0.0.1:5560", a, "00000000000000ff");
+    QVERIFY(secret.judge(node(a, proof)).trusted);
+    QVERIFY(!secret.judge(node(a)).trusted);                   // no proof, even for the first key
+    QVERIFY(!secret.judge(node(b, proof)).trusted);            // a proof for another key
+    nlohmann::json moved = node(a, proof);
+    moved["endpoint"] = "tcp://10.6.6.6:5560";                  // the same proof, another endpoint
+    QVERIFY(!secret.judge(moved).trusted);
+    QVERIFY(MasterTrust({"lab", "", "", "", true}).judge(node(b)).trusted);  // --zk-auth
+
+    // Each use of the secret gets its own value; none equals the CURVE secret key's bytes.
+    const std::string zkAuth = zkAuthFromClusterSecret(secretFile(dir).toStdString());
+    QVERIFY(zkAuth.rfind("scaleout:", 0) == 0 && zkAuth.size() == 9 + 64);
+    QCOMPARE(effectiveZkAuth("", SecurityOptions{false, "", "", secretFile(dir).toStdString(), ""}), zkAuth);
+    QCOMPARE(effectiveZkAuth("me:pw", SecurityOptions{false, "", "", secretFile(dir).toStdString(), ""}), std::string("me:pw"));
+    QCOMPARE(effectiveZkAuth("", SecurityOptions{}), std::string());
   }
 
   // Default settings (no --master-key, --cluster-secret or --zk-auth): the first master key
