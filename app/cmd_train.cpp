@@ -44,8 +44,11 @@ int runTrainCommand(const QStringList& args) {
                             "workers can then also join with `scaleout worker --connect`.", "ENDPOINT"});
   parser.addOption({"insecure", "Remote workers without CURVE encryption or authentication (a demo on a network you trust)."});
   parser.addOption({"authorized-workers", "Allow-list of worker public keys (default: ~/.config/scaleout/curve/authorized_workers).", "FILE"});
-  parser.addOption({"cluster-secret", "Also accept workers holding this shared secret file (they derive their key from it).", "FILE"});
-  parser.addOption({"zk-auth", "ZooKeeper digest auth; the cluster's nodes become writable by this identity only.", "USER:PASSWORD|@FILE"});
+  parser.addOption({"cluster-secret", "Also accept workers holding this shared secret file (they derive their key from it); "
+                                      "it also proves this master to them in ZooKeeper and, without --zk-auth, is the "
+                                      "ZooKeeper identity.", "FILE"});
+  parser.addOption({"zk-auth", "ZooKeeper digest auth; the cluster's nodes become writable by this identity only "
+                               "(default with --cluster-secret: an identity derived from it).", "USER:PASSWORD|@FILE"});
   parser.addPositionalArgument("conf", "Conf JSON file (omit for the defaults).", "[CONF.json]");
   parser.process(args);
   if (parser.positionalArguments().size() > 1) {

@@ -46,8 +46,11 @@ int runWorkerCommand(const QStringList& args) {
   parser.addOption({"insecure", "Run without CURVE encryption and authentication (the master must too)."});
   parser.addOption({"master-key", "The master's CURVE public key, or a file holding it (default with --connect: "
                                   "~/.config/scaleout/curve/master.pub; with --zk: the key the master publishes).", "Z85|FILE"});
-  parser.addOption({"cluster-secret", "Derive this worker's key from a secret file shared with the master.", "FILE"});
-  parser.addOption({"zk-auth", "ZooKeeper digest auth (the cluster's --zk-auth).", "USER:PASSWORD|@FILE"});
+  parser.addOption({"cluster-secret", "Derive this worker's key from a secret file shared with the master; with --zk, "
+                                      "follow only a master that proves it holds the secret, and (without --zk-auth) "
+                                      "use the ZooKeeper identity derived from it.", "FILE"});
+  parser.addOption({"zk-auth", "ZooKeeper digest auth (the cluster's --zk-auth; default with --cluster-secret: derived "
+                               "from it).", "USER:PASSWORD|@FILE"});
   parser.addOption({"download-data", "Always fetch the training rows from the master: ignore this machine's copy of the "
                                      "data and the shard cache (~/.cache/scaleout/shards)."});
   parser.process(args);

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "cluster/master_trust.h"
 #include "cluster/protocol.h"
 #include "cluster/reachable_address.h"
 #include "cluster/zk_registry.h"
@@ -17,6 +18,33 @@ struct MasterService::Impl {
   std::unique_ptr<ZkRegistry> zk;
   LogFn log;
 };
+
+namespace {
+
+// What workers read in ROOT/master. With the cluster secret the node also proves that its
+// writer holds the secret (workers refuse a master key nothing vouches for, master_trust.h).
+nlohmann::json masterNode(const ClusterMaster& master, const SecurityOptions& security) {
+  char host[256] = {0};
+  gethostname(host, sizeof host - 1);
+  char runId[20];
+  std::snprintf(runId, sizeof runId, "%016llx", static_cast<unsigned long long>(master.runId()));
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  nlohmann::json node = {{"endpoint", master.endpoint()},
+                         {"protocolVersion", kProtocolVersion},
+                         {"publicKey", master.secure() ? nlohmann::json(master.publicKey()) : nlohmann::json()},
+                         {"secure", master.secure()},
+                         {"host", host},
+                         {"pid", static_cast<int>(getpid())},
+                         {"runId", runId},
+                         {"version", SCALEOUT_VERSION},
+                         {"registrationTimeUTC", now}};
+  if (master.secure() && !security.clusterSecretFile.empty())
+    node["secretProof"] =
+        masterNodeProof(masterProofKeyFromClusterSecret(security.clusterSecretFile), master.endpoint(), master.publicKey(), runId);
+  return node;
+}
+
+}  // namespace
 
 MasterService::MasterService(const Conf& conf, const DataSet& train, Trainer& trainer, MasterServiceOptions options)
     : impl_(std::make_unique<Impl>()) {
@@ -48,23 +76,13 @@ MasterService::MasterService(const Conf& conf, const DataSet& train, Trainer& tr
   zo.hosts = options.zkHosts;
   zo.root = clusterRoot(options.cluster);
   zo.sessionTimeoutMs = options.zkSessionTimeoutMs;
-  zo.auth = options.zkAuth;
+  zo.auth = effectiveZkAuth(options.zkAuth, options.security);
   zo.log = options.log;
+  if (options.zkAuth.empty() && !zo.auth.empty())
+    log("ZooKeeper nodes of cluster " + options.cluster + " are written with the identity derived from --cluster-secret " +
+        options.security.clusterSecretFile + " (other clients may read them, not change them)");
   impl_->zk = std::make_unique<ZkRegistry>(zo);
-  char host[256] = {0};
-  gethostname(host, sizeof host - 1);
-  char runId[20];
-  std::snprintf(runId, sizeof runId, "%016llx", static_cast<unsigned long long>(impl_->master->runId()));
-  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  impl_->zk->publishMaster({{"endpoint", impl_->master->endpoint()},
-                            {"protocolVersion", kProtocolVersion},
-                            {"publicKey", impl_->master->secure() ? nlohmann::json(impl_->master->publicKey()) : nlohmann::json()},
-                            {"secure", impl_->master->secure()},
-                            {"host", host},
-                            {"pid", static_cast<int>(getpid())},
-                            {"runId", runId},
-                            {"version", SCALEOUT_VERSION},
-                            {"registrationTimeUTC", now}});
+  impl_->zk->publishMaster(masterNode(*impl_->master, options.security));
   impl_->zk->watchWorkers([log = options.log, last = std::make_shared<size_t>(static_cast<size_t>(-1))](const std::vector<nlohmann::json>& workers) {
     if (workers.size() == *last) return;
     *last = workers.size();

@@ -163,7 +163,11 @@ CurveKeyPair loadOrCreateKeyPair(const fs::path& dir, const std::string& name, c
   return keys;
 }
 
-CurveKeyPair keyPairFromClusterSecret(const fs::path& secretFile) {
+namespace {
+
+// SHA-256(context || secret file bytes, trailing whitespace trimmed): a fixed prefix per use
+// separates the keys derived from one file.
+std::string deriveFromClusterSecret(const fs::path& secretFile, const std::string& context) {
   checkPrivate(secretFile);
   std::string secret = readSmallFile(secretFile);
   while (!secret.empty() && std::strchr(" \t\r\n", secret.back())) secret.pop_back();
@@ -172,22 +176,45 @@ CurveKeyPair keyPairFromClusterSecret(const fs::path& secretFile) {
                         " bytes; use at least " + std::to_string(kMinSecretBytes) +
                         " random ones (e.g. head -c 32 /dev/urandom | base64 > FILE; chmod 600 FILE)");
   if (sodium_init() < 0) throw ScaleoutError("libsodium failed to initialise");
-  // A fixed prefix separates this use of the secret from any other use of the same file.
-  static constexpr char kContext[] = "scaleout-cluster-secret-v1";
   crypto_hash_sha256_state st;
   crypto_hash_sha256_init(&st);
-  crypto_hash_sha256_update(&st, reinterpret_cast<const unsigned char*>(kContext), sizeof kContext - 1);
+  crypto_hash_sha256_update(&st, reinterpret_cast<const unsigned char*>(context.data()), context.size());
   crypto_hash_sha256_update(&st, reinterpret_cast<const unsigned char*>(secret.data()), secret.size());
-  unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256_final(&st, digest);
-  char z85[41];
-  zmq_z85_encode(z85, digest, sizeof digest);
-  sodium_memzero(digest, sizeof digest);
+  std::string digest(crypto_hash_sha256_BYTES, '\0');
+  crypto_hash_sha256_final(&st, reinterpret_cast<unsigned char*>(digest.data()));
   sodium_memzero(secret.data(), secret.size());
+  return digest;
+}
+
+}  // namespace
+
+CurveKeyPair keyPairFromClusterSecret(const fs::path& secretFile) {
+  std::string digest = deriveFromClusterSecret(secretFile, "scaleout-cluster-secret-v1");
+  char z85[41];
+  zmq_z85_encode(z85, reinterpret_cast<const uint8_t*>(digest.data()), digest.size());
+  sodium_memzero(digest.data(), digest.size());
   CurveKeyPair keys;
   keys.secretKey = z85;
   keys.publicKey = publicKeyOf(keys.secretKey);
   return keys;
+}
+
+std::string zkAuthFromClusterSecret(const fs::path& secretFile) {
+  std::string digest = deriveFromClusterSecret(secretFile, "scaleout-zookeeper-digest-v1");
+  char hex[2 * crypto_hash_sha256_BYTES + 1];
+  sodium_bin2hex(hex, sizeof hex, reinterpret_cast<const unsigned char*>(digest.data()), digest.size());
+  sodium_memzero(digest.data(), digest.size());
+  return std::string("scaleout:") + hex;
+}
+
+std::string masterProofKeyFromClusterSecret(const fs::path& secretFile) {
+  return deriveFromClusterSecret(secretFile, "scaleout-master-proof-v1");
+}
+
+std::string effectiveZkAuth(const std::string& zkAuth, const SecurityOptions& options) {
+  if (!zkAuth.empty()) return zkAuth;
+  if (options.insecure || options.clusterSecretFile.empty()) return "";
+  return zkAuthFromClusterSecret(options.clusterSecretFile);
 }
 
 std::string readPublicKeyArgument(const std::string& keyOrFile, std::string& origin) {

@@ -71,6 +71,16 @@ CurveKeyPair loadOrCreateKeyPair(const std::filesystem::path& dir, const std::st
 // secret = SHA-256("scaleout-cluster-secret-v1" || file bytes, trailing whitespace trimmed).
 CurveKeyPair keyPairFromClusterSecret(const std::filesystem::path& secretFile);
 
+// More keys from the same secret, each with its own context string (so none reveals another):
+// the ZooKeeper digest identity "scaleout:HEX" used when --zk-auth is not given, so one
+// secret file protects ZooKeeper too; and the 32-byte key with which a master proves, in
+// its ZooKeeper node, that it holds the secret (master_trust.h).
+std::string zkAuthFromClusterSecret(const std::filesystem::path& secretFile);
+std::string masterProofKeyFromClusterSecret(const std::filesystem::path& secretFile);
+// The ZooKeeper digest auth to use: --zk-auth if given, else the one derived from
+// --cluster-secret (CURVE on), else none. Throws ScaleoutError for an unusable secret file.
+std::string effectiveZkAuth(const std::string& zkAuth, const SecurityOptions& options);
+
 // --master-key: a Z85 key, or a file whose first non-comment line is one.
 std::string readPublicKeyArgument(const std::string& keyOrFile, std::string& origin);
 

@@ -14,6 +14,7 @@
 #include <thread>
 #include <utility>
 
+#include "cluster/master_trust.h"
 #include "cluster/message_limits.h"
 #include "cluster/protocol.h"
 #include "cluster/zap_handler.h"
@@ -306,9 +307,20 @@ struct WorkerNode::Impl {
   WorkerCurve curve;
 
   // Discovery through ZooKeeper.
+  std::string zkAuth;    // --zk-auth, else derived from --cluster-secret
+  std::string proofKey;  // derived from --cluster-secret: checks the master node's secretProof
   std::unique_ptr<ZkRegistry> zk;
+  std::unique_ptr<MasterTrust> trust;  // ZooKeeper thread only
   std::mutex discoveredMutex;
-  std::string discovered, discoveredKey, rejectedEndpoint;
+  std::string discovered, discoveredKey, discoveredRunId;
+  std::string rejectedNode;  // "ENDPOINT KEY" of a registered master this worker will not use
+
+  // After a master's Bye. With ZooKeeper: the run id that ended; only a master of another
+  // run is joined. With --connect: retries stay silent until a master welcomes us again.
+  std::string finishedRunId;
+  bool waitingForNextRun = false;
+  bool quietAfterBye = false;
+  std::string stayingNotice;  // the other master named while in a run (said once each)
 
   // The current session with a master.
   struct Session {
@@ -705,7 +717,7 @@ struct WorkerNode::Impl {
       case MessageType::Heartbeat:
         return;
       case MessageType::Bye:
-        restart("the master said goodbye (" + std::get<ByeMsg>(payload).reason + "); waiting for the next run");
+        onBye(std::get<ByeMsg>(payload).reason);
         return;
       default:
         log(std::string("dropped an unexpected ") + messageTypeName(h.type) + " from the master");
@@ -776,13 +788,119 @@ struct WorkerNode::Impl {
     }
   }
 
+  // The master's Bye ends its session on purpose. Reconnecting at once would race its
+  // closing socket and fail with a misleading handshake error, so: with ZooKeeper, wait for
+  // it to name a master of another run; with --connect, try again after a pause, quietly.
+  void onBye(const std::string& reason) {
+    const std::string ended = session && session->welcomed ? hex64(session->envelope.runId) : "";
+    endSession();
+    closeSocket();
+    const std::string said = "the master at " + endpoint + " said goodbye (" + reason + "); ";
+    if (options.connect.empty()) {
+      finishedRunId = ended;
+      waitingForNextRun = true;
+      log(said + "waiting for ZooKeeper to name the next master of cluster " + options.cluster);
+      return;
+    }
+    quietAfterBye = true;
+    retryAfter = Clock::now() + std::chrono::seconds(1);  // the master's socket lingers 0.5 s
+    log(said + "trying it again quietly until a new run starts there");
+  }
+
   struct Target {
-    std::string endpoint, key;
+    std::string endpoint, key, runId;
   };
   Target target() {
-    if (!options.connect.empty()) return {options.connect, secure ? curve.masterKey : ""};
+    if (!options.connect.empty()) return {options.connect, secure ? curve.masterKey : "", ""};
     std::lock_guard lock(discoveredMutex);
-    return {discovered, discoveredKey};
+    return {discovered, discoveredKey, discoveredRunId};
+  }
+
+  // Whether to connect to `want` now. In a run the worker stays with its master while it
+  // answers, whatever ZooKeeper says meanwhile (anyone who can write there can change it):
+  // heartbeats or a Bye decide when that master is gone.
+  bool shouldMoveTo(const Target& want) {
+    if (want.endpoint.empty()) return false;
+    if (waitingForNextRun) {
+      if (want.runId == finishedRunId) return false;
+      waitingForNextRun = false;
+      return true;
+    }
+    if (want.endpoint == endpoint && want.key == masterKey) return false;
+    if (session && session->welcomed) {
+      const std::string other = want.endpoint + " " + want.key;
+      if (other != stayingNotice)
+        log("ZooKeeper now names another master of cluster " + options.cluster + " (" + want.endpoint +
+            (want.key.empty() ? "" : ", key " + want.key) + "); staying with the master at " + endpoint + " while it answers");
+      stayingNotice = other;
+      return false;
+    }
+    return true;
+  }
+
+  bool registeredMasterRefused() {
+    std::lock_guard lock(discoveredMutex);
+    return !rejectedNode.empty();
+  }
+
+  MasterTrustOptions trustOptions() const {
+    MasterTrustOptions t;
+    t.cluster = options.cluster;
+    if (curve.masterKeyPinned) t.pinnedKey = curve.masterKey;
+    t.proofKey = proofKey;
+    t.secretOrigin = "--cluster-secret " + options.security.clusterSecretFile;
+    t.zkProtected = !zkAuth.empty();
+    return t;
+  }
+
+  // Why this worker will not use the master `node` names (empty: it will); for a usable
+  // node, `trustNote` says why its key is trusted. ZooKeeper thread.
+  std::string problemWith(const nlohmann::json& node, const std::string& endpoint, const std::string& key, std::string& trustNote) {
+    const std::string where = "the master of cluster " + options.cluster + " at " + endpoint + " ";
+    const bool masterSecure = node.contains("secure") && node["secure"].is_boolean() && node["secure"].get<bool>();
+    if (secure && !masterSecure) return where + "runs --insecure and this worker requires CURVE: start both with --insecure, or neither";
+    if (!secure && masterSecure) return where + "requires CURVE and this worker runs --insecure: drop --insecure";
+    if (!secure) return "";
+    if (!isZ85Key(key)) return where + "publishes no valid CURVE public key";
+    const MasterVerdict verdict = trust->judge(node);
+    if (!verdict.trusted) return verdict.note;
+    trustNote = verdict.note;
+    return "";
+  }
+
+  static std::string stringField(const nlohmann::json& node, const char* name) {
+    return node.contains(name) && node[name].is_string() ? node[name].get<std::string>() : "";
+  }
+
+  void onMasterNode(const std::optional<nlohmann::json>& master) {
+    const std::string ep = master ? stringField(*master, "endpoint") : "";
+    if (master && master->value("protocolVersion", 0) != kProtocolVersion && !ep.empty())
+      log("the registered master speaks protocol version " + std::to_string(master->value("protocolVersion", 0)) +
+          ", this worker speaks " + std::to_string(kProtocolVersion) + "; trying anyway so it can refuse with its reason");
+    if (ep.empty()) {
+      std::lock_guard lock(discoveredMutex);
+      rejectedNode.clear();  // nobody registered: "waiting for a master to register" is true again
+      return;
+    }
+    const std::string key = stringField(*master, "publicKey"), runId = stringField(*master, "runId");
+    std::string trustNote;
+    const std::string problem = problemWith(*master, ep, key, trustNote);
+    std::lock_guard lock(discoveredMutex);
+    // A master that vanished from ZooKeeper is not dropped here: heartbeats decide
+    // (ZooKeeper can be down while the master trains on). Only a new, usable node counts.
+    if (!problem.empty()) {
+      if (ep + " " + key != rejectedNode) log(problem);  // once per node, not on every re-read
+      rejectedNode = ep + " " + key;
+      return;
+    }
+    rejectedNode.clear();
+    if (ep != discovered || (secure ? key : "") != discoveredKey || runId != discoveredRunId) {
+      discovered = ep;
+      discoveredKey = secure ? key : "";
+      discoveredRunId = runId;
+      log("ZooKeeper names the master of cluster " + options.cluster + ": " + ep +
+          (secure ? " (CURVE key " + key + (trustNote.empty() ? "" : "; " + trustNote) + ")" : ""));
+    }
   }
 
   void startDiscovery() {
@@ -790,8 +908,9 @@ struct WorkerNode::Impl {
     zo.hosts = options.zkHosts;
     zo.root = clusterRoot(options.cluster);
     zo.sessionTimeoutMs = options.zkSessionTimeoutMs;
-    zo.auth = options.zkAuth;
+    zo.auth = zkAuth;
     zo.log = options.log;
+    trust = std::make_unique<MasterTrust>(trustOptions());
     zk = std::make_unique<ZkRegistry>(zo);
     // Curator's ServiceInstance shape, so Java tooling can list the workers.
     const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -810,42 +929,7 @@ struct WorkerNode::Impl {
                                {"serviceType", "DYNAMIC"},
                                {"uriSpec", nullptr}};
     zk->publishWorker(id, instance);
-    zk->watchMaster([this](std::optional<nlohmann::json> master) {
-      std::string ep;
-      if (master && master->contains("endpoint") && (*master)["endpoint"].is_string()) ep = (*master)["endpoint"].get<std::string>();
-      if (master && master->value("protocolVersion", 0) != kProtocolVersion && !ep.empty())
-        log("the registered master speaks protocol version " + std::to_string(master->value("protocolVersion", 0)) +
-            ", this worker speaks " + std::to_string(kProtocolVersion) + "; trying anyway so it can refuse with its reason");
-      if (ep.empty()) return;
-      // The security of both sides must agree; say so once per master instead of failing handshakes.
-      const bool masterSecure = master->value("secure", false);
-      std::string key;
-      if (master->contains("publicKey") && (*master)["publicKey"].is_string()) key = (*master)["publicKey"].get<std::string>();
-      std::string problem;
-      if (secure && !masterSecure)
-        problem = "runs --insecure and this worker requires CURVE: start both with --insecure, or neither";
-      else if (!secure && masterSecure)
-        problem = "requires CURVE and this worker runs --insecure: drop --insecure";
-      else if (secure && !isZ85Key(key))
-        problem = "publishes no valid CURVE public key";
-      else if (secure && curve.masterKeyPinned && key != curve.masterKey)
-        problem = "publishes the key " + key + ", not the one pinned by --master-key (" + curve.masterKey +
-                  "): not connecting; check who wrote the ZooKeeper node";
-      std::lock_guard lock(discoveredMutex);
-      // A master that vanished from ZooKeeper is not dropped here: heartbeats decide
-      // (ZooKeeper can be down while the master trains on). Only a new endpoint moves us.
-      if (!problem.empty()) {
-        if (ep != rejectedEndpoint) log("the master of cluster " + options.cluster + " at " + ep + " " + problem);
-        rejectedEndpoint = ep;
-        return;
-      }
-      rejectedEndpoint.clear();
-      if (ep != discovered || (secure ? key : "") != discoveredKey) {
-        discovered = ep;
-        discoveredKey = secure ? key : "";
-        log("ZooKeeper names the master of cluster " + options.cluster + ": " + ep + (secure ? " (CURVE key " + key + ")" : ""));
-      }
-    });
+    zk->watchMaster([this](std::optional<nlohmann::json> master) { onMasterNode(master); });
   }
 
   void waitingLog(const std::string& text) {
@@ -857,9 +941,12 @@ struct WorkerNode::Impl {
   int run() {
     limitBlasThreadsToOne();  // parallelism comes from lanes, as on the master
     secure = !options.security.insecure;
+    zkAuth = options.zkAuth;
     if (secure) {
       try {
         curve = resolveWorkerCurve(options.security, !options.zkHosts.empty() && options.connect.empty(), options.log);
+        zkAuth = effectiveZkAuth(options.zkAuth, options.security);
+        if (!options.security.clusterSecretFile.empty()) proofKey = masterProofKeyFromClusterSecret(options.security.clusterSecretFile);
       } catch (const std::exception& e) {
         log(std::string("cannot set up CURVE: ") + e.what());
         return 1;
@@ -869,6 +956,8 @@ struct WorkerNode::Impl {
                                    : "; master key " + curve.masterKey + " (" + curve.masterKeyOrigin + ")"));
     }
     if (!options.zkHosts.empty() && options.connect.empty()) {
+      if (options.zkAuth.empty() && !zkAuth.empty())
+        log("ZooKeeper nodes are written with the identity derived from --cluster-secret " + options.security.clusterSecretFile);
       startDiscovery();
       log("looking for the master of cluster " + options.cluster + " in ZooKeeper at " + options.zkHosts);
     }
@@ -876,8 +965,7 @@ struct WorkerNode::Impl {
     std::vector<zmq::message_t> frames;
     while (!owner.stopRequested_.load()) {
       const Target want = target();
-      if (!want.endpoint.empty() && (want.endpoint != endpoint || want.key != masterKey)) {
-        if (session && session->welcomed) log("leaving the master at " + endpoint + " for " + want.endpoint);
+      if (shouldMoveTo(want)) {
         endSession();
         closeSocket();
         endpoint = want.endpoint;
@@ -887,13 +975,15 @@ struct WorkerNode::Impl {
         openSocket();
       }
       if (!socket) {
-        if (!endpoint.empty() && Clock::now() >= retryAfter) openSocket();
+        if (!endpoint.empty() && !waitingForNextRun && Clock::now() >= retryAfter) openSocket();
         if (!socket) {
-          if (!endpoint.empty())
+          if (waitingForNextRun || quietAfterBye)
+            ;  // the goodbye line said what happens next
+          else if (!endpoint.empty())
             waitingLog("waiting to retry the master at " + endpoint);
           else if (zk && !zk->connected())
             waitingLog("waiting for ZooKeeper at " + options.zkHosts + " to find the master of cluster " + options.cluster);
-          else
+          else if (!registeredMasterRefused())  // that master's problem was said once
             waitingLog("waiting for a master of cluster " + options.cluster + " to register in ZooKeeper");
           std::this_thread::sleep_for(std::chrono::milliseconds(100));
           continue;
@@ -917,6 +1007,7 @@ struct WorkerNode::Impl {
       sendResults();
       if (!socket || !session) continue;
       if (session->welcomed) {
+        quietAfterBye = false;
         if (since(lastSent) >= heartbeatInterval()) {
           uint32_t busy = 0;
           for (auto& l : session->laneWorkers) busy += l->busy() ? 1 : 0;
@@ -925,7 +1016,7 @@ struct WorkerNode::Impl {
         if (since(lastHeard) > heartbeatTimeout())
           restart("the master at " + endpoint + " has been silent for " + fmt1(since(lastHeard)) + " s; waiting for a master");
       } else {
-        waitingLog("waiting for a master at " + endpoint);
+        if (!quietAfterBye) waitingLog("waiting for a master at " + endpoint);
         // The hello waits in ZeroMQ's queue until a master listens; start afresh now and
         // then in case a dying master swallowed it.
         if (since(helloSent) > 10.0) restart("");

@@ -85,6 +85,7 @@ struct ZkRegistry::Impl {
   std::string workerNode;  // our sequential node's path
   bool masterRegistered = false;
   bool reportedOtherMaster = false;
+  bool everRegistered = false;  // this registry held ROOT/master at some point
   bool everConnected = false;
   Clock::time_point disconnectedSince = Clock::now();
   Clock::time_point nextUnreachableLog;
@@ -196,7 +197,7 @@ struct ZkRegistry::Impl {
     int rc = zoo_create(zh, masterPath.c_str(), data.data(), static_cast<int>(data.size()), acl(), ZOO_EPHEMERAL, nullptr, 0);
     if (rc == ZOK) {
       if (!masterRegistered) log("registered this master at " + masterPath);
-      masterRegistered = true;
+      masterRegistered = everRegistered = true;
       reportedOtherMaster = false;
       return ZOK;
     }
@@ -216,7 +217,13 @@ struct ZkRegistry::Impl {
       int len = sizeof buf;
       std::string other;
       if (zoo_get(zh, masterPath.c_str(), 0, buf, &len, nullptr) == ZOK && len > 0) other.assign(buf, static_cast<size_t>(len));
-      log("another master holds " + masterPath + " (" + other + "); this one registers when it leaves");
+      // Having held the node, losing it to another writer is a takeover, not a queue.
+      if (everRegistered)
+        log("ALARM: another master took " + masterPath + " from this one (" + other +
+            "); workers that trust it may leave this run. This master registers again when it leaves; check who wrote "
+            "the node, and protect the cluster with --cluster-secret or --zk-auth");
+      else
+        log("another master holds " + masterPath + " (" + other + "); this one registers when it leaves");
       reportedOtherMaster = true;
     }
     masterRegistered = false;
