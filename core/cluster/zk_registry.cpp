@@ -500,6 +500,9 @@ struct ZkRegistry::Impl {
           disconnectedSince = Clock::now();
           nextUnreachableLog = disconnectedSince + std::chrono::seconds(5);
           unreachableBackoff = 5;
+          // A server being killed may still accept for a moment: a probe then would start the
+          // window of a refused session before the server has even come back.
+          nextProbe = disconnectedSince + std::chrono::seconds(1);
           log("lost the connection to ZooKeeper at " + options.hosts + "; retrying (connected workers keep training)");
         }
       } else if (e.state == ZOO_AUTH_FAILED_STATE) {
