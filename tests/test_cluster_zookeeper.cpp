@@ -160,6 +160,153 @@ class TestClusterZooKeeper : public QObject {
     QVERIFY(waitFor([&] { return seenEndpoint() == "tcp://127.0.0.1:2"; }, 10000));
   }
 
+  // ZooKeeper SIGKILLed and restarted on the same port with an EMPTY data directory: the
+  // server refuses the old sessions (their clients have seen a newer zxid than it has), and
+  // the C client does not report expiry but stays in CONNECTING. The registries must notice
+  // (a reachable server, no session for longer than the session timeout), start new
+  // sessions, publish their nodes again and re-arm their watches. Checked against the old
+  // code: it fails there (nodes still missing after the bound, clients stuck connecting).
+  void sessionIsRenewedWhenZooKeeperLostItsData() {
+    fixtures::ZooKeeperServer server;  // its own: this test wipes the data
+    const QString started = server.start(30000);
+    QVERIFY2(started.isEmpty(), qPrintable(started));
+    LogLines masterLog, workerLog, watcherLog;
+    ZkRegistryOptions o;
+    o.hosts = server.hostPort().toStdString();
+    o.root = clusterRoot("lost-data");
+    o.sessionTimeoutMs = 4000;
+    ZkRegistryOptions mo = o, wo = o, so = o;
+    mo.log = masterLog.sink();
+    wo.log = workerLog.sink();
+    so.log = watcherLog.sink();
+    ZkRegistry master(mo), worker(wo), watcher(so);
+    master.publishMaster({{"endpoint", "tcp://127.0.0.1:7"}, {"protocolVersion", kProtocolVersion}});
+    worker.publishWorker("w1", {{"name", "worker"}, {"id", "w1"}});
+    std::mutex seenMutex;
+    std::string seen;
+    int seenVersion = -1;
+    watcher.watchMaster([&](std::optional<nlohmann::json> m) {
+      std::lock_guard lock(seenMutex);
+      seen = m ? m->value("endpoint", "") : "";
+      seenVersion = m ? m->value("n", -1) : -1;
+    });
+    auto seenEndpoint = [&] {
+      std::lock_guard lock(seenMutex);
+      return seen;
+    };
+    auto seenN = [&] {
+      std::lock_guard lock(seenMutex);
+      return seenVersion;
+    };
+    auto logs = [&] {
+      return "--- master:\n" + masterLog.text() + "\n--- worker:\n" + workerLog.text() + "\n--- watcher:\n" + watcherLog.text();
+    };
+    QVERIFY2(waitFor([&] { return seenEndpoint() == "tcp://127.0.0.1:7" && workerLog.contains("registered this worker"); }, 15000),
+             qPrintable(logs()));
+    // Transactions on the old server, so its clients have seen a zxid the new one lacks (and
+    // does not reach with the few transactions of the new sessions: then the old session
+    // would be found unknown and reported expired, a path that worked before).
+    for (int n = 1; n <= 30; ++n) {
+      master.publishMaster({{"endpoint", "tcp://127.0.0.1:7"}, {"protocolVersion", kProtocolVersion}, {"n", n}});
+      QVERIFY2(waitFor([&] { return seenN() == n; }, 5000), qPrintable(logs()));
+    }
+    const int timeoutMs = master.negotiatedTimeoutMs();
+    QVERIFY(timeoutMs > 0 && timeoutMs <= 4000);
+
+    server.stop();  // SIGKILL
+    const QString wiped = server.wipeData();
+    QVERIFY2(wiped.isEmpty(), qPrintable(wiped));
+    {
+      std::lock_guard lock(seenMutex);
+      seen.clear();  // only a read from the new server can set it again
+    }
+    const QString restarted = server.start(30000);
+    QVERIFY2(restarted.isEmpty(), qPrintable(restarted));
+    const auto up = Clock::now();
+
+    // A fresh client (it has seen no zxid) is accepted at once and looks at the new tree.
+    ZkRegistry observer(o);
+    std::atomic<int> workersSeen{-1};
+    std::atomic<bool> masterSeen{false};
+    observer.watchWorkers([&](const std::vector<nlohmann::json>& w) { workersSeen = static_cast<int>(w.size()); });
+    observer.watchMaster([&](std::optional<nlohmann::json> m) { masterSeen = m && m->value("endpoint", "") == "tcp://127.0.0.1:7"; });
+    // Detection takes one session timeout once the server answers; then a new session.
+    const int boundMs = timeoutMs + 8000;
+    const bool back = waitFor([&] { return masterSeen.load() && workersSeen.load() == 1 && seenEndpoint() == "tcp://127.0.0.1:7"; }, boundMs);
+    const double took = std::chrono::duration<double>(Clock::now() - up).count();
+    qInfo("after the restart with an empty data dir: master %s, workers %d, watcher %s, after %.1f s (bound %.1f s)",
+          masterSeen.load() ? "back" : "missing", workersSeen.load(), seenEndpoint().empty() ? "blind" : "sees it", took,
+          boundMs / 1000.0);
+    if (!back)  // QVERIFY2 cuts long messages: print the logs whole
+      for (const QString& line : logs().split('\n')) qInfo("%s", qPrintable(line));
+    QVERIFY(back);
+    QVERIFY2(masterLog.contains("answers but refuses this session (it has lost its data?); starting a new session"),
+             qPrintable(masterLog.text()));
+  }
+
+  // The other side of the test above: a server restarted WITH its data after an outage
+  // longer than the session timeout restores the session, and the client resumes it. The
+  // registry must not mistake the first seconds of that for a refused session.
+  void sessionResumesWhenZooKeeperRestartsWithItsData() {
+    fixtures::ZooKeeperServer server;
+    const QString started = server.start(30000);
+    QVERIFY2(started.isEmpty(), qPrintable(started));
+    LogLines log;
+    ZkRegistryOptions o;
+    o.hosts = server.hostPort().toStdString();
+    o.root = clusterRoot("kept-data");
+    o.sessionTimeoutMs = 4000;
+    o.log = log.sink();
+    ZkRegistry worker(o);
+    worker.publishWorker("w1", {{"name", "worker"}, {"id", "w1"}});
+    QVERIFY2(waitFor([&] { return log.contains("registered this worker at /scaleout/kept-data/workers/worker-w1-0000000000"); }, 15000),
+             qPrintable(log.text()));
+    server.stop();  // SIGKILL, data kept
+    // Down for longer than the session timeout (said at 5 s).
+    QVERIFY2(waitFor([&] { return log.contains("unreachable for"); }, 10000), qPrintable(log.text()));
+    const QString restarted = server.start(30000);
+    QVERIFY2(restarted.isEmpty(), qPrintable(restarted));
+    QVERIFY2(waitFor([&] { return log.contains("reconnected to"); }, 10000), qPrintable(log.text()));
+    std::atomic<int> workersSeen{-1};
+    ZkRegistryOptions oo = o;
+    oo.log = nullptr;
+    ZkRegistry observer(oo);
+    observer.watchWorkers([&](const std::vector<nlohmann::json>& w) { workersSeen = static_cast<int>(w.size()); });
+    QVERIFY(waitFor([&] { return workersSeen.load() == 1; }, 10000));
+    // The same session: no new one, no second registration.
+    QVERIFY2(!log.contains("refuses") && !log.contains("expired") && !log.contains("worker-w1-0000000001"), qPrintable(log.text()));
+  }
+
+  // Something that accepts TCP but never answers the handshake (a wrong port, a server that
+  // is not serving) is not "unreachable", and it is not a server that lost its data either.
+  void silentListenerIsToldApartFromUnreachable() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    QVERIFY(fd >= 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    // The kernel completes the connections (backlog); nobody ever reads them.
+    const bool listening = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 && ::listen(fd, 16) == 0 &&
+                           ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
+    const int port = ntohs(addr.sin_port);
+    LogLines log;
+    bool told = false;
+    if (listening) {
+      ZkRegistryOptions o;
+      o.hosts = "127.0.0.1:" + std::to_string(port);
+      o.root = clusterRoot("silent");
+      o.sessionTimeoutMs = 2000;
+      o.log = log.sink();
+      ZkRegistry registry(o);
+      told = waitFor([&] { return log.contains("accepts connections but gives no session within 2000 ms"); }, 8000);
+    }
+    ::close(fd);
+    QVERIFY(listening);
+    QVERIFY2(told, qPrintable(log.text()));
+    QVERIFY2(!log.contains("unreachable") && !log.contains("lost its data"), qPrintable(log.text()));
+  }
+
   void unreachableZooKeeperIsReportedAndTrainingGoesOn() {
     LogLines log;
     Conf conf = irisConf(5);

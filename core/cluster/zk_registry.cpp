@@ -6,6 +6,13 @@
 #endif
 #include <zookeeper/zookeeper.h>
 
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -47,6 +54,57 @@ std::string rcText(int rc) { return std::string(zerror(rc)) + " (" + std::to_str
 bool transient(int rc) {
   return rc == ZCONNECTIONLOSS || rc == ZOPERATIONTIMEOUT || rc == ZSESSIONEXPIRED || rc == ZINVALIDSTATE ||
          rc == ZSESSIONMOVED || rc == ZCLOSING;
+}
+
+// ---- is a ZooKeeper host answering at all? A client stuck connecting to a host that
+// accepts TCP is being refused a session, not cut off from the network.
+
+struct HostPort {
+  std::string host, port;
+};
+
+// "h1:2181,[::1]:2182/chroot" -> {h1,2181}, {::1,2182}; entries without a port are skipped.
+std::vector<HostPort> parseHosts(const std::string& hosts) {
+  std::vector<HostPort> out;
+  const std::string list = hosts.substr(0, hosts.find('/'));
+  size_t begin = 0;
+  while (begin <= list.size()) {
+    const size_t end = std::min(list.find(',', begin), list.size());
+    const std::string entry = list.substr(begin, end - begin);
+    const size_t colon = entry.rfind(':');
+    if (colon != std::string::npos && colon > 0 && colon + 1 < entry.size()) {
+      std::string host = entry.substr(0, colon);
+      if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+      out.push_back({host, entry.substr(colon + 1)});
+    }
+    begin = end + 1;
+  }
+  return out;
+}
+
+// One non-blocking connect per address, bounded by `timeout` each.
+bool tcpAnswers(const HostPort& hp, std::chrono::milliseconds timeout) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(hp.host.c_str(), hp.port.c_str(), &hints, &found) != 0) return false;
+  bool ok = false;
+  for (addrinfo* a = found; a && !ok; a = a->ai_next) {
+    const int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) continue;
+    if (::connect(fd, a->ai_addr, a->ai_addrlen) == 0) {
+      ok = true;
+    } else if (errno == EINPROGRESS) {
+      pollfd p{fd, POLLOUT, 0};
+      int err = 0;
+      socklen_t len = sizeof err;
+      ok = ::poll(&p, 1, static_cast<int>(timeout.count())) == 1 && ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0;
+    }
+    ::close(fd);
+  }
+  freeaddrinfo(found);
+  return ok;
 }
 
 }  // namespace
@@ -92,6 +150,16 @@ struct ZkRegistry::Impl {
   double unreachableBackoff = 5;
   double openBackoff = 1;          // seconds until the next zookeeper_init after one failed
   Clock::time_point nextOpen{};
+  // A server that answers but gives us no session. After losing its data ZooKeeper refuses
+  // every client that has seen a newer zxid than its own, and the C client then retries for
+  // ever in CONNECTING without reporting expiry; only a new handle gets a session.
+  std::vector<HostPort> hostList;
+  Clock::time_point nextProbe{};
+  Clock::time_point answeringSince{};  // {}: no host answered at the last probe
+  std::string answeringHost;
+  Clock::time_point nextRenewal{};
+  int renewalBackoffS = 5;
+  bool renewalLogged = false;  // the reason is said once per outage
   std::thread thread;
 
   static void watcher(zhandle_t*, int type, int state, const char* path, void* context) {
@@ -157,6 +225,66 @@ struct ZkRegistry::Impl {
   void closeHandle() {
     if (zh) zookeeper_close(zh);  // from our thread, never from a callback
     zh = nullptr;
+  }
+
+  // A new session: its registrations are made again and its watches armed on connecting.
+  void startNewSession() {
+    closeHandle();
+    {
+      std::lock_guard lock(mutex);
+      events.clear();  // the old handle's (its threads are gone after zookeeper_close)
+      needSync = true;
+    }
+    workerNode.clear();
+    masterRegistered = false;
+    openHandle();
+  }
+
+  int sessionTimeoutMs() const {
+    std::lock_guard lock(mutex);
+    return negotiatedMs > 0 ? negotiatedMs : options.sessionTimeoutMs;
+  }
+
+  // At most once a second while we have no session: does any host accept TCP?
+  void probeHosts() {
+    const auto now = Clock::now();
+    if (now < nextProbe) return;
+    nextProbe = now + std::chrono::seconds(1);
+    for (const HostPort& hp : hostList) {
+      if (!tcpAnswers(hp, std::chrono::milliseconds(500))) continue;
+      if (answeringSince == Clock::time_point{}) answeringSince = now;
+      answeringHost = hp.host + ":" + hp.port;
+      return;
+    }
+    answeringSince = {};
+  }
+
+  // A server that restarts with its data restores our session and takes the client's next
+  // attempt, well within one timeout of answering again; one that has answered for longer
+  // without giving the session back will not (and the session is dead there anyway).
+  // nextRenewal gives each new handle at least a timeout of its own, and backs off.
+  bool sessionRefused() const {
+    if (!zh || answeringSince == Clock::time_point{}) return false;
+    if (zoo_state(zh) == ZOO_AUTH_FAILED_STATE) return false;  // a new session would fail alike
+    const auto now = Clock::now();
+    return now - answeringSince > std::chrono::milliseconds(sessionTimeoutMs()) && now >= nextRenewal;
+  }
+
+  void renewRefusedSession() {
+    // A handle that never had a session has seen no zxid, so lost data cannot be the reason.
+    if (!renewalLogged && sessionId() != 0)
+      log("ZooKeeper at " + answeringHost + " answers but refuses this session (it has lost its data?); starting a new session");
+    else if (!renewalLogged)
+      log("ZooKeeper at " + answeringHost + " accepts connections but gives no session within " +
+          std::to_string(sessionTimeoutMs()) + " ms (is it a ZooKeeper server, and serving?); starting a new session");
+    else
+      log("ZooKeeper at " + answeringHost + " still gives no session; starting another (next try in " +
+          std::to_string(std::max(renewalBackoffS, sessionTimeoutMs() / 1000)) + " s at the earliest)");
+    renewalLogged = true;
+    startNewSession();
+    const auto wait = std::max(std::chrono::milliseconds(sessionTimeoutMs()), std::chrono::milliseconds(renewalBackoffS * 1000));
+    nextRenewal = Clock::now() + wait;
+    renewalBackoffS = std::min(60, renewalBackoffS * 2);
   }
 
   void setConnected(bool c) {
@@ -358,18 +486,16 @@ struct ZkRegistry::Impl {
             " (session timeout " + std::to_string(zoo_recv_timeout(zh)) + " ms)");
         everConnected = true;
         unreachableBackoff = 5;
+        answeringSince = {};
+        renewalBackoffS = 5;
+        renewalLogged = false;
         std::lock_guard lock(mutex);
         needSync = true;  // re-register and re-arm watches after every (re)connect
       } else if (e.state == ZOO_EXPIRED_SESSION_STATE) {
         setConnected(false);
         log("ZooKeeper session expired; starting a new one and registering again");
-        closeHandle();
-        workerNode.clear();
-        masterRegistered = false;
         disconnectedSince = Clock::now();
-        openHandle();
-        std::lock_guard lock(mutex);
-        needSync = true;
+        startNewSession();
       } else if (e.state == ZOO_CONNECTING_STATE || e.state == ZOO_ASSOCIATING_STATE) {
         bool was;
         {
@@ -381,6 +507,9 @@ struct ZkRegistry::Impl {
           disconnectedSince = Clock::now();
           nextUnreachableLog = disconnectedSince + std::chrono::seconds(5);
           unreachableBackoff = 5;
+          // A server being killed may still accept for a moment: a probe then would start the
+          // window of a refused session before the server has even come back.
+          nextProbe = disconnectedSince + std::chrono::seconds(1);
           log("lost the connection to ZooKeeper at " + options.hosts + "; retrying (connected workers keep training)");
         }
       } else if (e.state == ZOO_AUTH_FAILED_STATE) {
@@ -421,7 +550,13 @@ struct ZkRegistry::Impl {
           needSync = true;
         }
       }
-      if (!connectedNow && Clock::now() >= nextUnreachableLog) {
+      if (!connectedNow && zh) {
+        probeHosts();
+        if (sessionRefused()) renewRefusedSession();
+      }
+      // A host that answers is not unreachable: renewRefusedSession says what is wrong.
+      const bool answering = answeringSince != Clock::time_point{};
+      if (!connectedNow && !answering && Clock::now() >= nextUnreachableLog) {
         const double down = std::chrono::duration<double>(Clock::now() - disconnectedSince).count();
         log("ZooKeeper at " + options.hosts + " unreachable for " + std::to_string(static_cast<int>(down)) + " s; retrying");
         nextUnreachableLog = Clock::now() + std::chrono::seconds(static_cast<int>(unreachableBackoff));
@@ -435,6 +570,7 @@ ZkRegistry::ZkRegistry(ZkRegistryOptions options) : impl_(std::make_unique<Impl>
   impl_->options = std::move(options);
   impl_->masterPath = impl_->options.root + "/master";
   impl_->workersPath = impl_->options.root + "/workers";
+  impl_->hostList = parseHosts(impl_->options.hosts);
   {
     std::lock_guard lock(gLogMutex);
     gLogSink = impl_->options.log;
