@@ -65,7 +65,7 @@ constexpr char kCacheMagic[8] = {'S', 'O', 'S', 'H', 'A', 'R', 'D', '1'};
 
 std::optional<uint64_t> shardStreamBytes(ShardEncoding encoding, uint64_t rows, uint32_t dims) {
   const uint64_t limit = kMaxShardStreamBytes;
-  if (rows > limit || dims > limit || (dims && rows > limit / dims)) return std::nullopt;
+  if (rows > limit || (dims && rows > limit / dims)) return std::nullopt;
   const uint64_t cells = rows * dims;
   const uint64_t labels = rows * 4;
   uint64_t total = 0;
