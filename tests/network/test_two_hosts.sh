@@ -100,11 +100,11 @@ t_worker=$EPOCHREALTIME
 nethosts_spawn $B "$work/worker.log" "${worker_cmd[@]}"
 worker=$NETHOSTS_PID
 
-nethosts_wait "$master" 480
+nethosts_wait "$master" 300
 master_rc=$?
 t_end=$EPOCHREALTIME
 if ((master_rc == 124)); then
-  echo "FAIL: the master did not finish within 480 s"
+  echo "FAIL: the master did not finish within 300 s"
   nethosts_stop "$master"
 fi
 worker_rc=0
