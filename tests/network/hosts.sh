@@ -130,7 +130,9 @@ nethosts_setup() {
   # refused" from port 9 of host 2 proves the route; nobody listens there.
   local tries
   for ((tries = 0; tries < 20; tries++)); do
-    ip netns exec "${NETHOSTS_NS[1]}" timeout 2 bash -c "exec 3<>/dev/tcp/${NETHOSTS_IP[2]}/9" 2>&1 | grep -q refused && return 0
+    local answer
+    answer=$(ip netns exec "${NETHOSTS_NS[1]}" timeout 2 bash -c "exec 3<>/dev/tcp/${NETHOSTS_IP[2]}/9" 2>&1)
+    [[ $answer == *refused* ]] && return 0
     sleep 0.1
   done
   echo "nethosts_setup: host 1 cannot reach host 2 at ${NETHOSTS_IP[2]}" >&2
