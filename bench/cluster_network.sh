@@ -114,6 +114,9 @@ run_case() {
   R[wall]=$(netcluster_interval "$t0" "$t_end")
   R[acc]=$(netcluster_accuracy "$dir/master.log")
   ((rc == 0)) || { R[ok]=0; R[note]+="master exit $rc; "; }
+  local crash
+  crash=$(grep -hoE 'Assertion failed.*|terminate called.*|Segmentation fault.*' "$dir"/*.log | head -1)
+  [[ -n $crash ]] && R[note]+="$crash; "
   if ((workers > 0)); then
     local cut joins=() tasks=() t n s c
     cut=$(nethosts_stamp_of "$dir/master.log" '^[[]eof[]]$')
@@ -123,6 +126,7 @@ run_case() {
       read -r n s <<<"$(netcluster_worker_tasks "$dir/worker$i.log")"
       tasks+=("${n:-?}")
       [[ ${s:-0} == 1 ]] || R[note]+="worker $i: ${s:-?} session(s); "
+      [[ ${n:-0} -gt 0 ]] || R[ok]=0
       c=$(netcluster_count "$dir/worker$i.log" 'connected to the master' "$cut")
       ((c == 1)) || R[note]+="worker $i connected $c times; "
       [[ -z $t ]] && R[note]+="worker $i never ready; "
@@ -138,14 +142,14 @@ run_case() {
   fi
   grep -E 'cluster: (listening|worker .* connected|worker .* (silent|disconnected))|test accuracy|^[0-9.]+ trained [0-9]+ iterations' "$dir/master.log" |
     head -20 | sed -E 's/^[0-9.]+ /  master | /'
-  echo "  wall ${R[wall]} s, accuracy ${R[acc]:-none}${R[join]:+, join ${R[join]} s, tasks ${R[tasks]}}${R[note]:+; ${R[note]}}"
+  echo "  wall ${R[wall]} s, accuracy ${R[acc]:-none}${R[join]:+, join (s) ${R[join]}, tasks ${R[tasks]}}${R[note]:+; ${R[note]}}"
   nethosts_teardown
 }
 
 # compare RATE CPU HOSTS WORKERS LABEL_ALONE LABEL_CLUSTER: both cases for every seed.
 compare() {
   local rate=$1 cpu=$2 hosts=$3 workers=$4 la=$5 lc=$6 seed
-  local walls_a=() walls_c=() diffs=()
+  local walls_a=() walls_c=() diffs=() invalid=0
   for ((seed = 1; seed <= seeds; seed++)); do
     run_case "$la" "$rate" "$cpu" "$hosts" 0 "$seed"
     local wa=${R[wall]} aa=${R[acc]}
@@ -153,19 +157,26 @@ compare() {
     run_case "$lc" "$rate" "$cpu" "$hosts" "$workers" "$seed"
     local wc=${R[wall]} ac=${R[acc]}
     rows+=("$(printf '%-8s %-22s %4d %8s %9s %10s %9s  %s%s' "$rate" "$lc" "$seed" "$wc" "${R[join]}" "${R[tasks]}" "${ac:-none}" "${R[bytes]}" "${R[note]:+  [${R[note]% }]}")")
-    walls_a+=("$wa")
-    walls_c+=("$wc")
-    [[ -n $aa && -n $ac ]] && diffs+=("$(awk -v a="$aa" -v c="$ac" 'BEGIN { printf "%.4f", c - a }')")
+    # A cluster run whose master failed or whose workers trained nothing says nothing
+    # about speed-up or accuracy: it is listed above but left out of the means.
+    if ((R[ok])); then
+      walls_a+=("$wa")
+      walls_c+=("$wc")
+      [[ -n $aa && -n $ac ]] && diffs+=("$(awk -v a="$aa" -v c="$ac" 'BEGIN { printf "%.4f", c - a }')")
+    else
+      invalid=$((invalid + 1))
+    fi
   done
   local summary
   summary=$(printf '%s\n' "${walls_a[@]}" | paste -sd' ')
   summary=$(awk -v a="$summary" -v c="$(printf '%s\n' "${walls_c[@]}" | paste -sd' ')" -v d="${diffs[*]:-}" 'BEGIN {
     na = split(a, A, " "); nc = split(c, C, " "); nd = split(d, D, " ")
     for (i = 1; i <= na; i++) sa += A[i]; for (i = 1; i <= nc; i++) sc += C[i]; for (i = 1; i <= nd; i++) sd += D[i]
-    if (sc > 0) printf "speed-up wall(alone)/wall(cluster) %.2f (mean walls %.1f s / %.1f s)", sa / na / (sc / nc), sa / na, sc / nc
+    if (nc > 0 && sc > 0) printf "speed-up wall(alone)/wall(cluster) %.2f (mean walls %.1f s / %.1f s)", sa / na / (sc / nc), sa / na, sc / nc
     else printf "speed-up n/a"
     if (nd > 0) printf ", accuracy cluster - alone: mean %+.4f over %d seed(s)", sd / nd, nd
     else printf ", accuracy difference n/a" }')
+  ((invalid)) && summary+="; $invalid of $seeds seed(s) left out: the cluster run failed (master error or a worker trained no task)"
   rows+=("  -> $rate, $lc vs $la: $summary")
   echo "result $rate $lc: $summary"
 }
