@@ -130,13 +130,14 @@ echo "== worker log (host B) =="
 sed -E 's/^([0-9]+\.[0-9]{2})[0-9]* /\1 | /' "$work/worker.log" | head -80
 echo
 echo "figures: $( ((insecure)) && echo "INSECURE" || echo "CURVE"), link $rate, master bind: ${bind[*]:-(default)}"
-echo "  join time (worker start -> 'ready', training rows received): ${join:-never} s${received:+ ($received)}"
+echo "  join time (worker start -> 'ready', training rows received): ${join:-never}${join:+ s}${received:+ ($received)}"
 echo "  worker: ${tasks:-?} task(s) in ${sessions:-?} session(s); 'connected to the master' x${connects}; master saw ${master_connects} connect(s)"
 echo "  master: exit $master_rc, wall ${wall} s, test accuracy ${accuracy:-none}; worker exit $worker_rc"
 
 # --- Verdict ------------------------------------------------------------------------------
 fail=()
-((master_rc == 0)) || fail+=("the master exited with $master_rc")
+crash=$(grep -hoE 'Assertion failed.*|terminate called.*|Segmentation fault.*' "$work/master.log" "$work/worker.log" | head -1)
+((master_rc == 0)) || fail+=("the master exited with $master_rc${crash:+ ($crash)}")
 [[ -n $accuracy ]] || fail+=("the master printed no final evaluation")
 ((connects == 1)) || fail+=("the worker connected to the master $connects time(s), expected exactly 1")
 [[ ${tasks:-0} -gt 0 ]] || fail+=("the worker trained ${tasks:-no} task(s)")
