@@ -82,7 +82,7 @@ run_case() {
   mkdir -p "$dir"
   R=([wall]="" [join]="" [tasks]="" [acc]="" [bytes]="" [ok]=1 [note]="")
   echo
-  echo "== $label, $hosts host(s) at $rate, cpu $cpu, seed $seed =="
+  echo "== $label, $hosts host(s) at $rate, cpu $cpu, seed $seed (load average $(cut -d' ' -f1 /proc/loadavg)) =="
   if ! nethosts_setup "$hosts" "$rate" "$cpu"; then R[ok]=0; R[note]="host set-up failed"; nethosts_teardown; return; fi
   nethosts_describe | sed 's/^/  /'
   if ! netcluster_zk_start 1 "$dir/zk"; then R[ok]=0; R[note]="ZooKeeper did not start"; nethosts_teardown; return; fi
