@@ -6,6 +6,17 @@
 #
 # Figures come from the lines the CLI prints (see app/cmd_train.cpp, app/cmd_worker.cpp,
 # core/cluster/*.cpp); if one of those lines changes, change the pattern here once.
+# The lines relied on:
+#   master: "cluster: registered this master at ..."        (start the workers)
+#           "cluster: worker NAME (...) connected; session N"   (connects, as seen by the master)
+#           "final evaluation on ..." then "accuracy A ..."     (the run completed; accuracy)
+#           NETCLUSTER_MASTER_TROUBLE below                     (a worker lost or refused)
+#           a line with "bytes per round" (optional)            (bytes per round per worker)
+#   worker: "worker: connected to the master at ..."            (one per session)
+#           "worker: ready: ..."                                (conf and rows in: joined)
+#           "worker: received N training rows (X MB) in T s"    (transfer time)
+#           "worker: trained N task(s) for M master session(s)" (at SIGTERM)
+#           NETCLUSTER_WORKER_TROUBLE below                     (a session broke)
 
 # shellcheck source=tests/network/hosts.sh
 source "$(dirname "${BASH_SOURCE[0]}")/hosts.sh"
