@@ -118,11 +118,12 @@ run_case() {
   crash=$(grep -hoE 'Assertion failed.*|terminate called.*|Segmentation fault.*' "$dir"/*.log | head -1)
   [[ -n $crash ]] && R[note]+="$crash; "
   if ((workers > 0)); then
-    local cut joins=() tasks=() t n s c
+    local cut joins=() tasks=() t j n s c
     cut=$(nethosts_stamp_of "$dir/master.log" '^[[]eof[]]$')
     for ((i = 2; i <= workers + 1; i++)); do
       t=$(nethosts_stamp_of "$dir/worker$i.log" 'worker: ready: ')
-      joins+=("$(netcluster_interval "${wstart[i]}" "$t")")
+      j=$(netcluster_interval "${wstart[i]}" "$t")
+      joins+=("${j:-never}")
       read -r n s <<<"$(netcluster_worker_tasks "$dir/worker$i.log")"
       tasks+=("${n:-?}")
       [[ ${s:-0} == 1 ]] || R[note]+="worker $i: ${s:-?} session(s); "
@@ -133,7 +134,6 @@ run_case() {
       grep -h 'worker: received .* training rows\|worker: ready:\|worker: trained' "$dir/worker$i.log" | sed -E 's/^[0-9.]+ /  worker '"$i"' | /'
     done
     R[join]=$(IFS=/; echo "${joins[*]}")
-    [[ ${R[join]//\//} ]] || R[join]="never"
     R[tasks]=$(IFS=/; echo "${tasks[*]}")
     R[bytes]=$(netcluster_bytes_per_round "$dir/master.log")
     local lost
