@@ -3,7 +3,7 @@
 # master with remote workers, through the `scaleout` CLI (issue #12). See bench/README.md.
 #
 #   bench/cluster_network.sh [--epochs N] [--seeds N] [--rates "1gbit 100mbit"] [--four-hosts]
-#                            [--insecure] [--scaleout PATH] [--keep]
+#                            [--insecure] [--set KNOB=VALUE]... [--scaleout PATH] [--keep]
 #
 # For each link rate and seed, in fresh namespaces (tests/network/hosts.sh), one core per host:
 #   (a) one host alone: ZooKeeper and `scaleout train --threads 1` on host A, no worker;
@@ -23,6 +23,7 @@ rates="1gbit 100mbit"
 four=0
 insecure=0
 keep=0
+extra=()      # --set KNOB=VALUE, passed to the master (a smoke run: --set maxTrainSamples=3000)
 scaleout="${BUILD_DIR:-$here/build}/app/scaleout"
 while (($#)); do
   case $1 in
@@ -31,9 +32,10 @@ while (($#)); do
     --rates) rates=$2; shift ;;
     --four-hosts) four=1 ;;
     --insecure) insecure=1 ;;
+    --set) extra+=(--set "$2"); shift ;;
     --scaleout) scaleout=$2; shift ;;
     --keep) keep=1 ;;
-    -h | --help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -67,7 +69,7 @@ fi
 unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
 
 echo "scaleout: $scaleout"
-echo "workload: reference MLP (resources/confs/reference-mlp.json), $epochs epoch(s), $( ((insecure)) && echo INSECURE || echo CURVE)"
+echo "workload: reference MLP (resources/confs/reference-mlp.json), $epochs epoch(s), $( ((insecure)) && echo INSECURE || echo CURVE)${extra[*]:+, ${extra[*]}}"
 echo "machine: $(nproc) core(s), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
 rows=()       # one table row per run
@@ -93,7 +95,7 @@ run_case() {
   t0=$EPOCHREALTIME
   nethosts_spawn 1 "$dir/master.log" "$scaleout" train "$here/resources/confs/reference-mlp.json" \
     --zk "$NETCLUSTER_ZK" --cluster bench --threads 1 "${bind[@]}" "${security[@]}" --out "$dir/run" \
-    --interval 10 --set "finetuneEpochs=$epochs" --set "seed=$seed" --set checkpointEveryEpochs=0
+    --interval 10 --set "finetuneEpochs=$epochs" --set "seed=$seed" --set checkpointEveryEpochs=0 "${extra[@]}"
   local master=$NETHOSTS_PID
   local wpids=() wstart=() i
   if ((workers > 0)); then
