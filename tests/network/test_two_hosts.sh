@@ -4,7 +4,7 @@
 #   test_two_hosts.sh SCALEOUT_BINARY SOURCE_DIR [--insecure] [--epochs N] [--rate RATE] [--keep]
 #
 # Two simulated hosts (tests/network/hosts.sh), one core each, joined by a veth pair shaped
-# to 1 Gbit/s both ways. Host A runs ZooKeeper and `scaleout train` with one thread on the
+# to 1 Gbit/s both ways (--rate). Host A runs ZooKeeper and `scaleout train` with one thread on the
 # reference MLP (resources/confs/reference-mlp.json, 1 epoch); host B runs one
 # `scaleout worker --threads 1`. CURVE is on unless --insecure. Passes when
 #   - the worker says "connected to the master" exactly once and trained tasks (> 0),
