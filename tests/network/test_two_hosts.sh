@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A worker across a shaped link trains from its first session (issue #12).
 #
-#   test_two_hosts.sh SCALEOUT_BINARY SOURCE_DIR [--insecure] [--epochs N] [--rate RATE] [--keep]
+#   test_two_hosts.sh SCALEOUT_BINARY SOURCE_DIR [--insecure] [--epochs N] [--rate RATE] [--set KNOB=VALUE]... [--keep]
 #
 # Two simulated hosts (tests/network/hosts.sh), one core each, joined by a veth pair shaped
 # to 1 Gbit/s both ways (--rate). Host A runs ZooKeeper and `scaleout train` with one thread on the
@@ -27,7 +27,7 @@ MASTER_BINDS_ZK_INTERFACE=${SCALEOUT_NET_MASTER_BINDS_ZK_INTERFACE:-0}
 
 SKIP=77
 if (($# < 2)); then
-  echo "usage: $0 SCALEOUT_BINARY SOURCE_DIR [--insecure] [--epochs N] [--rate RATE] [--keep]" >&2
+  echo "usage: $0 SCALEOUT_BINARY SOURCE_DIR [--insecure] [--epochs N] [--rate RATE] [--set KNOB=VALUE]... [--keep]" >&2
   exit 2
 fi
 scaleout=$1
@@ -37,12 +37,14 @@ insecure=0
 epochs=1
 rate=1gbit
 keep=0
+extra=()  # --set for the master, to try the harness by hand (e.g. heartbeatTimeoutSeconds=60)
 while (($#)); do
   case $1 in
     --insecure) insecure=1 ;;
     --epochs) epochs=$2; shift ;;
     --rate) rate=$2; shift ;;
     --keep) keep=1 ;;
+    --set) extra+=(--set "$2"); shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -82,7 +84,7 @@ bind=()
 ((MASTER_BINDS_ZK_INTERFACE)) || bind=(--bind "tcp://${NETHOSTS_IP[A]}:*")
 master_cmd=("$scaleout" train "$source_dir/resources/confs/reference-mlp.json" --zk "$NETCLUSTER_ZK" --cluster "$cluster"
   --threads 1 "${bind[@]}" "${security[@]}" --out "$work/run" --interval 5 --workers
-  --set "finetuneEpochs=$epochs" --set checkpointEveryEpochs=0)
+  --set "finetuneEpochs=$epochs" --set checkpointEveryEpochs=0 "${extra[@]}")
 worker_cmd=("$scaleout" worker --zk "$NETCLUSTER_ZK" --cluster "$cluster" --threads 1 "${security[@]}")
 echo "host A: ${master_cmd[*]}"
 echo "host B: ${worker_cmd[*]}"
