@@ -146,6 +146,7 @@ struct ClusterMaster::Impl {
       lane->fail(reason);
     }
     log("worker " + p.name + " " + reason + (busy ? "; its " + std::to_string(busy) + " slice(s) go back to the queue" : ""));
+    logExchange(p);
     if (p.ready) owner.connected_.fetch_sub(1);
     count([&](ClusterMasterStats& st) { ++st.workersLost; });
     peers.erase(it);
@@ -221,13 +222,24 @@ struct ClusterMaster::Impl {
       st.exchangeBytes += kHeaderBytes + m.values.size;
       ++st.exchanges;
     });
-    if (p.results == 3) {
-      char line[160];
-      std::snprintf(line, sizeof line, "exchange with %s: %.2f MB down + %.2f MB up per round (%s; version 1 of the protocol sent %.1f MB)",
-                    p.name.c_str(), p.taskBytes / 3e6, p.resultBytes / 3e6, codecName(codec),
-                    4.0 * 4.0 * static_cast<double>(m.count) / 1e6);
-      log(line);
+    if (p.results == 3) logExchange(p, 4.0 * 4.0 * static_cast<double>(m.count) / 1e6);
+  }
+
+  // Bytes per round with one worker: after its third result (the first task carries the
+  // whole base) and, averaged over all its rounds, when its session ends.
+  void logExchange(const Peer& p, double version1MB = 0) {
+    if (p.results == 0) return;
+    const double n = static_cast<double>(p.results);
+    char line[200];
+    std::snprintf(line, sizeof line, "exchange with %s%s: %.2f MB down + %.2f MB up per round (%s%s", p.name.c_str(),
+                  version1MB > 0 ? "" : (" over " + std::to_string(p.results) + " rounds").c_str(), p.taskBytes / n / 1e6,
+                  p.resultBytes / n / 1e6, codecName(codec), version1MB > 0 ? "" : ")");
+    std::string text = line;
+    if (version1MB > 0) {
+      std::snprintf(line, sizeof line, "; protocol version 1 sent %.1f MB)", version1MB);
+      text += line;
     }
+    log(text);
   }
 
   void handle(std::vector<zmq::message_t>& frames) {
@@ -426,6 +438,7 @@ struct ClusterMaster::Impl {
     outbox->close();
     for (auto& [identity, p] : peers) {
       send(identity, envelopeFor(p), ByeMsg{"the run has ended"});
+      logExchange(p);
       for (auto& lane : p.laneStates) lane->fail("is no longer used: the master stopped");
     }
     peers.clear();
