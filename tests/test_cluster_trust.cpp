@@ -24,6 +24,7 @@
 #include "cluster/worker_node.h"
 #include "cluster/zk_registry.h"
 #include "data/data_source.h"
+#include "fixtures/cluster_fixtures.h"
 #include "fixtures/zookeeper_server.h"
 #include "train/trainer.h"
 
@@ -32,72 +33,6 @@ using namespace scaleout::cluster;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-template <typename Pred>
-bool waitFor(Pred pred, int ms) {
-  const auto until = Clock::now() + std::chrono::milliseconds(ms);
-  while (Clock::now() < until) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return pred();
-}
-
-class LogLines {
- public:
-  LogFn sink() {
-    return [this](const std::string& line) {
-      std::lock_guard lock(mutex_);
-      lines_ << QString::fromStdString(line);
-    };
-  }
-  bool contains(const QString& part) { return count(part) > 0; }
-  int count(const QString& part) {
-    std::lock_guard lock(mutex_);
-    int n = 0;
-    for (const QString& l : lines_) n += l.contains(part) ? 1 : 0;
-    return n;
-  }
-  int size() {
-    std::lock_guard lock(mutex_);
-    return static_cast<int>(lines_.size());
-  }
-  QStringList since(int first) {
-    std::lock_guard lock(mutex_);
-    return lines_.mid(first);
-  }
-  QString text() {
-    std::lock_guard lock(mutex_);
-    return lines_.join("\n");
-  }
-
- private:
-  std::mutex mutex_;
-  QStringList lines_;
-};
-
-Conf irisConf(int epochs) {
-  Conf c;
-  c.networkClass = "mlp";
-  c.nIn = 4;
-  c.nOut = 3;
-  c.layerSizes = {16};
-  c.activation = "tanh";
-  c.finetuneEpochs = epochs;
-  c.finetuneLearningRate = 0.05;
-  c.batchSize = 10;
-  c.dataset = "csv";
-  c.trainData = qEnvironmentVariable("SCALEOUT_SOURCE_DIR").toStdString() + "/resources/data/iris.csv";
-  c.normalize = "zscore";
-  c.testFraction = 0.2;
-  c.threads = 1;
-  c.averagingFrequency = 1;
-  c.checkpointEveryEpochs = 0;
-  c.checkpointEveryMinutes = 0;
-  c.evalEvery = 0;
-  c.statsEvery = 0;
-  return c;
-}
 
 std::string hex64(uint64_t v) {
   char buf[20];
@@ -119,7 +54,7 @@ class RawZk {
     if (zh_) zookeeper_close(zh_);  // its ephemeral nodes vanish with the session
     zh_ = nullptr;
   }
-  bool connected() { return zh_ && waitFor([&] { return zoo_state(zh_) == ZOO_CONNECTED_STATE; }, 10000); }
+  bool connected() { return zh_ && fixtures::waitFor([&] { return zoo_state(zh_) == ZOO_CONNECTED_STATE; }, 10000); }
 
   int createPersistent(const std::string& path) {
     return zoo_create(zh_, path.c_str(), nullptr, -1, &ZOO_OPEN_ACL_UNSAFE, ZOO_PERSISTENT, nullptr, 0);
@@ -169,10 +104,10 @@ class RemoteCounter : public TrainingObserver {
 // A master as `scaleout train --zk` runs it: trainer, MasterService, the run on a thread.
 class RealMaster {
  public:
-  RealMaster(const TrainTestData& data, MasterServiceOptions options) : trainer_(irisConf(100000), data) {
+  RealMaster(const TrainTestData& data, MasterServiceOptions options) : trainer_(fixtures::clusterIrisConf(100000), data) {
     trainer_.addObserver(&counter_);
     options.log = log.sink();
-    service_ = std::make_unique<MasterService>(irisConf(100000), data.train, trainer_, options);
+    service_ = std::make_unique<MasterService>(fixtures::clusterIrisConf(100000), data.train, trainer_, options);
     thread_ = std::thread([this] { trainer_.run(); });
   }
   ~RealMaster() { end(); }
@@ -185,7 +120,7 @@ class RealMaster {
   }
   MasterService& service() { return *service_; }
   long long remoteResults() const { return counter_.remote.load(); }
-  LogLines log;
+  fixtures::LogLines log;
 
  private:
   Trainer trainer_;
@@ -206,7 +141,7 @@ class WorkerUnderTest {
     thread_.join();
   }
   WorkerNodeStats stats() const { return node_->stats(); }
-  LogLines log;
+  fixtures::LogLines log;
 
  private:
   std::unique_ptr<WorkerNode> node_;
@@ -216,7 +151,7 @@ class WorkerUnderTest {
 // The rogue's ZeroMQ side: its own key pair, and an allow-list holding the worker's key.
 struct Rogue {
   QTemporaryDir dir;
-  LogLines log;
+  fixtures::LogLines log;
   std::unique_ptr<ClusterMaster> master;
 
   void start(const TrainTestData& data, const std::string& workerKey) {
@@ -227,7 +162,7 @@ struct Rogue {
     o.security.configDir = dir.path().toStdString();
     o.security.authorizedWorkers = allow.fileName().toStdString();
     o.log = log.sink();
-    master = std::make_unique<ClusterMaster>(irisConf(100000), data.train, o);
+    master = std::make_unique<ClusterMaster>(fixtures::clusterIrisConf(100000), data.train, o);
   }
   nlohmann::json node(const std::string& proof = "") const {
     nlohmann::json n = {{"endpoint", master->endpoint()}, {"protocolVersion", kProtocolVersion}, {"publicKey", master->publicKey()},
@@ -287,7 +222,7 @@ class TestClusterTrust : public QObject {
     QCOMPARE(rogue.master->stats().workersJoined, 0);  // no Ready
     QCOMPARE(rogue.master->stats().resultsReceived, uint64_t{0});
     QVERIFY2(worker.log.contains(refusal), qPrintable(worker.log.text()));
-    QVERIFY2(waitFor([&] { return real.log.contains("ALARM: "); }, 5000), qPrintable(real.log.text()));
+    QVERIFY2(fixtures::waitFor([&] { return real.log.contains("ALARM: "); }, 5000), qPrintable(real.log.text()));
   }
 
  private slots:
@@ -296,7 +231,7 @@ class TestClusterTrust : public QObject {
     if (!missing.isEmpty()) QSKIP(qPrintable(missing));
     const QString failed = server_.start(30000);
     QVERIFY2(failed.isEmpty(), qPrintable(failed));
-    data_ = loadTrainTest(irisConf(1));
+    data_ = loadTrainTest(fixtures::clusterIrisConf(1));
   }
 
   // The rules on their own: pin, then secret proof, then --zk-auth, then trust on first use.
@@ -346,7 +281,7 @@ class TestClusterTrust : public QObject {
     const QString cluster = "trust-default", root = "/scaleout/" + cluster;
     RealMaster real(data_, masterOptions(cluster, user));
     WorkerUnderTest worker(workerOptions(cluster, user));
-    QVERIFY2(waitFor([&] { return real.remoteResults() >= 20; }, 20000), qPrintable(worker.log.text() + "\n" + real.log.text()));
+    QVERIFY2(fixtures::waitFor([&] { return real.remoteResults() >= 20; }, 20000), qPrintable(worker.log.text() + "\n" + real.log.text()));
 
     RawZk attacker(server_.hostPort().toStdString());
     QVERIFY(attacker.connected());
@@ -382,7 +317,7 @@ class TestClusterTrust : public QObject {
     auto wo = workerOptions(cluster, workerUser);  // another user: admitted by the secret
     wo.security.clusterSecretFile = secret.toStdString();
     WorkerUnderTest worker(wo);
-    QVERIFY2(waitFor([&] { return real->remoteResults() >= 20; }, 20000), qPrintable(worker.log.text() + "\n" + real->log.text()));
+    QVERIFY2(fixtures::waitFor([&] { return real->remoteResults() >= 20; }, 20000), qPrintable(worker.log.text() + "\n" + real->log.text()));
 
     Rogue rogue;
     const std::string workerKey = attacker.firstWorkerKey(root.toStdString());
@@ -400,7 +335,7 @@ class TestClusterTrust : public QObject {
     attacker.close();  // its session ends, and the rogue's node with it
     RealMaster next(data_, mb);
     QVERIFY(next.service().publicKey() != keyA);
-    QVERIFY2(waitFor([&] { return next.remoteResults() >= 5; }, 20000), qPrintable(worker.log.text() + "\n" + next.log.text()));
+    QVERIFY2(fixtures::waitFor([&] { return next.remoteResults() >= 5; }, 20000), qPrintable(worker.log.text() + "\n" + next.log.text()));
     QCOMPARE(worker.stats().sessions, 2);
     QCOMPARE(rogue.master->stats().workersJoined, 0);
     QCOMPARE(worker.log.count("vouched for by the cluster secret"), 2);  // the first master and the next
@@ -417,7 +352,7 @@ class TestClusterTrust : public QObject {
     auto wo = workerOptions(cluster, user);
     wo.zkAuth = "lab:pw";
     WorkerUnderTest worker(wo);
-    QVERIFY2(waitFor([&] { return real->remoteResults() >= 20; }, 20000), qPrintable(worker.log.text() + "\n" + real->log.text()));
+    QVERIFY2(fixtures::waitFor([&] { return real->remoteResults() >= 20; }, 20000), qPrintable(worker.log.text() + "\n" + real->log.text()));
 
     RawZk insider(server_.hostPort().toStdString(), "lab:pw");
     QVERIFY(insider.connected());
@@ -428,7 +363,7 @@ class TestClusterTrust : public QObject {
     if (QTest::currentTestFailed()) return;
     QCOMPARE(worker.log.count("staying with the master at"), 1);  // said once
     real.reset();  // Bye: now the worker may go where ZooKeeper points
-    QVERIFY2(waitFor([&] { return other.master->stats().workersJoined == 1; }, 15000), qPrintable(worker.log.text()));
+    QVERIFY2(fixtures::waitFor([&] { return other.master->stats().workersJoined == 1; }, 15000), qPrintable(worker.log.text()));
   }
 
   // After the master's Bye the worker says so in one line and waits for ZooKeeper to name
@@ -440,17 +375,17 @@ class TestClusterTrust : public QObject {
     auto first = std::make_unique<RealMaster>(data_, mo);
     const std::string endpoint = first->service().endpoint();
     WorkerUnderTest worker(workerOptions(cluster, user));
-    QVERIFY2(waitFor([&] { return first->remoteResults() >= 5; }, 20000), qPrintable(worker.log.text()));
+    QVERIFY2(fixtures::waitFor([&] { return first->remoteResults() >= 5; }, 20000), qPrintable(worker.log.text()));
     const int mark = worker.log.size();
     first.reset();
-    QVERIFY2(waitFor([&] { return worker.log.contains("said goodbye"); }, 5000), qPrintable(worker.log.text()));
+    QVERIFY2(fixtures::waitFor([&] { return worker.log.contains("said goodbye"); }, 5000), qPrintable(worker.log.text()));
     std::this_thread::sleep_for(std::chrono::milliseconds(2500));
     const QStringList after = worker.log.since(mark);
     QVERIFY2(after.size() == 1 && after[0].contains("said goodbye"), qPrintable(after.join("\n")));
     // The next run binds the same endpoint with the same key: only its new node says it is new.
     mo.bind = endpoint;
     RealMaster second(data_, mo);
-    QVERIFY2(waitFor([&] { return second.remoteResults() >= 5; }, 20000), qPrintable(worker.log.text()));
+    QVERIFY2(fixtures::waitFor([&] { return second.remoteResults() >= 5; }, 20000), qPrintable(worker.log.text()));
     QCOMPARE(worker.stats().sessions, 2);
     QVERIFY2(!worker.log.contains("closed the connection during the handshake"), qPrintable(worker.log.text()));
   }
@@ -464,7 +399,7 @@ class TestClusterTrust : public QObject {
     auto wo = workerOptions(cluster, user);
     wo.security.insecure = true;
     WorkerUnderTest worker(wo);
-    QVERIFY2(waitFor([&] { return worker.log.contains("requires CURVE"); }, 10000), qPrintable(worker.log.text()));
+    QVERIFY2(fixtures::waitFor([&] { return worker.log.contains("requires CURVE"); }, 10000), qPrintable(worker.log.text()));
     const int mark = worker.log.size();
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // 5 x waitingLogSeconds
     QCOMPARE(worker.log.count("requires CURVE"), 1);

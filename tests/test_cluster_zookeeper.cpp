@@ -18,6 +18,7 @@
 #include "cluster/security.h"
 #include "cluster/zk_registry.h"
 #include "data/data_source.h"
+#include "fixtures/cluster_fixtures.h"
 #include "fixtures/zookeeper_server.h"
 #include "train/trainer.h"
 
@@ -28,61 +29,6 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 QString binary() { return qEnvironmentVariable("SCALEOUT_BINARY"); }
-
-template <typename Pred>
-bool waitFor(Pred pred, int ms) {
-  const auto until = Clock::now() + std::chrono::milliseconds(ms);
-  while (Clock::now() < until) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return pred();
-}
-
-class LogLines {
- public:
-  LogFn sink() {
-    return [this](const std::string& line) {
-      std::lock_guard lock(mutex_);
-      lines_ << QString::fromStdString(line);
-    };
-  }
-  bool contains(const QString& part) {
-    std::lock_guard lock(mutex_);
-    return lines_.join("\n").contains(part);
-  }
-  QString text() {
-    std::lock_guard lock(mutex_);
-    return lines_.join("\n");
-  }
-
- private:
-  std::mutex mutex_;
-  QStringList lines_;
-};
-
-Conf irisConf(int epochs) {
-  Conf c;
-  c.networkClass = "mlp";
-  c.nIn = 4;
-  c.nOut = 3;
-  c.layerSizes = {16};
-  c.activation = "tanh";
-  c.finetuneEpochs = epochs;
-  c.finetuneLearningRate = 0.05;
-  c.batchSize = 10;
-  c.dataset = "csv";
-  c.trainData = qEnvironmentVariable("SCALEOUT_SOURCE_DIR").toStdString() + "/resources/data/iris.csv";
-  c.normalize = "zscore";
-  c.testFraction = 0.2;
-  c.threads = 1;
-  c.averagingFrequency = 1;
-  c.checkpointEveryEpochs = 0;
-  c.checkpointEveryMinutes = 0;
-  c.evalEvery = 0;
-  c.statsEvery = 0;
-  return c;
-}
 
 class RemoteCounter : public TrainingObserver {
  public:
@@ -112,11 +58,11 @@ class TestClusterZooKeeper : public QObject {
     if (!missing.isEmpty()) QSKIP(qPrintable(missing));
     const QString failed = server_.start(30000);
     QVERIFY2(failed.isEmpty(), qPrintable(failed));
-    data_ = loadTrainTest(irisConf(1));
+    data_ = loadTrainTest(fixtures::clusterIrisConf(1));
   }
 
   void registryPublishesAndWatches() {
-    LogLines log;
+    fixtures::LogLines log;
     ZkRegistryOptions o;
     o.hosts = server_.hostPort().toStdString();
     o.root = clusterRoot("registry-test");
@@ -139,25 +85,25 @@ class TestClusterZooKeeper : public QObject {
       std::lock_guard lock(seenMutex);
       return seen;
     };
-    QVERIFY2(waitFor([&] { return seenEndpoint() == "tcp://127.0.0.1:1"; }, 10000), qPrintable(log.text()));
+    QVERIFY2(fixtures::waitFor([&] { return seenEndpoint() == "tcp://127.0.0.1:1"; }, 10000), qPrintable(log.text()));
     {
       ZkRegistry w1(o), w2(o);
       w1.publishWorker("w1", {{"name", "worker"}, {"id", "w1"}, {"payload", {{"threads", 1}}}});
       w2.publishWorker("w2", {{"name", "worker"}, {"id", "w2"}, {"payload", {{"threads", 2}}}});
-      QVERIFY2(waitFor([&] { return workerCount.load() == 2; }, 10000), qPrintable(log.text()));
+      QVERIFY2(fixtures::waitFor([&] { return workerCount.load() == 2; }, 10000), qPrintable(log.text()));
     }
     // Closing the sessions deletes the ephemeral nodes at once, and the watch sees it.
-    QVERIFY(waitFor([&] { return workerCount.load() == 0; }, 10000));
+    QVERIFY(fixtures::waitFor([&] { return workerCount.load() == 0; }, 10000));
     master.publishMaster({{"endpoint", "tcp://127.0.0.1:2"}, {"protocolVersion", kProtocolVersion}});
     // A second master of the same cluster waits for the first to leave.
-    LogLines log2;
+    fixtures::LogLines log2;
     ZkRegistryOptions o2 = o;
     o2.log = log2.sink();
     auto second = std::make_unique<ZkRegistry>(o2);
     second->publishMaster({{"endpoint", "tcp://127.0.0.1:3"}, {"protocolVersion", kProtocolVersion}});
-    QVERIFY2(waitFor([&] { return log2.contains("another master holds"); }, 10000), qPrintable(log2.text()));
+    QVERIFY2(fixtures::waitFor([&] { return log2.contains("another master holds"); }, 10000), qPrintable(log2.text()));
     // The first master's node is untouched by the second.
-    QVERIFY(waitFor([&] { return seenEndpoint() == "tcp://127.0.0.1:2"; }, 10000));
+    QVERIFY(fixtures::waitFor([&] { return seenEndpoint() == "tcp://127.0.0.1:2"; }, 10000));
   }
 
   // ZooKeeper SIGKILLed and restarted on the same port with an EMPTY data directory: the
@@ -170,7 +116,7 @@ class TestClusterZooKeeper : public QObject {
     fixtures::ZooKeeperServer server;  // its own: this test wipes the data
     const QString started = server.start(30000);
     QVERIFY2(started.isEmpty(), qPrintable(started));
-    LogLines masterLog, workerLog, watcherLog;
+    fixtures::LogLines masterLog, workerLog, watcherLog;
     ZkRegistryOptions o;
     o.hosts = server.hostPort().toStdString();
     o.root = clusterRoot("lost-data");
@@ -201,14 +147,14 @@ class TestClusterZooKeeper : public QObject {
     auto logs = [&] {
       return "--- master:\n" + masterLog.text() + "\n--- worker:\n" + workerLog.text() + "\n--- watcher:\n" + watcherLog.text();
     };
-    QVERIFY2(waitFor([&] { return seenEndpoint() == "tcp://127.0.0.1:7" && workerLog.contains("registered this worker"); }, 15000),
+    QVERIFY2(fixtures::waitFor([&] { return seenEndpoint() == "tcp://127.0.0.1:7" && workerLog.contains("registered this worker"); }, 15000),
              qPrintable(logs()));
     // Transactions on the old server, so its clients have seen a zxid the new one lacks (and
     // does not reach with the few transactions of the new sessions: then the old session
     // would be found unknown and reported expired, a path that worked before).
     for (int n = 1; n <= 30; ++n) {
       master.publishMaster({{"endpoint", "tcp://127.0.0.1:7"}, {"protocolVersion", kProtocolVersion}, {"n", n}});
-      QVERIFY2(waitFor([&] { return seenN() == n; }, 5000), qPrintable(logs()));
+      QVERIFY2(fixtures::waitFor([&] { return seenN() == n; }, 5000), qPrintable(logs()));
     }
     const int timeoutMs = master.negotiatedTimeoutMs();
     QVERIFY(timeoutMs > 0 && timeoutMs <= 4000);
@@ -232,7 +178,7 @@ class TestClusterZooKeeper : public QObject {
     observer.watchMaster([&](std::optional<nlohmann::json> m) { masterSeen = m && m->value("endpoint", "") == "tcp://127.0.0.1:7"; });
     // Detection takes one session timeout once the server answers; then a new session.
     const int boundMs = timeoutMs + 8000;
-    const bool back = waitFor([&] { return masterSeen.load() && workersSeen.load() == 1 && seenEndpoint() == "tcp://127.0.0.1:7"; }, boundMs);
+    const bool back = fixtures::waitFor([&] { return masterSeen.load() && workersSeen.load() == 1 && seenEndpoint() == "tcp://127.0.0.1:7"; }, boundMs);
     const double took = std::chrono::duration<double>(Clock::now() - up).count();
     qInfo("after the restart with an empty data dir: master %s, workers %d, watcher %s, after %.1f s (bound %.1f s)",
           masterSeen.load() ? "back" : "missing", workersSeen.load(), seenEndpoint().empty() ? "blind" : "sees it", took,
@@ -251,7 +197,7 @@ class TestClusterZooKeeper : public QObject {
     fixtures::ZooKeeperServer server;
     const QString started = server.start(30000);
     QVERIFY2(started.isEmpty(), qPrintable(started));
-    LogLines log;
+    fixtures::LogLines log;
     ZkRegistryOptions o;
     o.hosts = server.hostPort().toStdString();
     o.root = clusterRoot("kept-data");
@@ -259,20 +205,20 @@ class TestClusterZooKeeper : public QObject {
     o.log = log.sink();
     ZkRegistry worker(o);
     worker.publishWorker("w1", {{"name", "worker"}, {"id", "w1"}});
-    QVERIFY2(waitFor([&] { return log.contains("registered this worker at /scaleout/kept-data/workers/worker-w1-0000000000"); }, 15000),
+    QVERIFY2(fixtures::waitFor([&] { return log.contains("registered this worker at /scaleout/kept-data/workers/worker-w1-0000000000"); }, 15000),
              qPrintable(log.text()));
     server.stop();  // SIGKILL, data kept
     // Down for longer than the session timeout (said at 5 s).
-    QVERIFY2(waitFor([&] { return log.contains("unreachable for"); }, 10000), qPrintable(log.text()));
+    QVERIFY2(fixtures::waitFor([&] { return log.contains("unreachable for"); }, 10000), qPrintable(log.text()));
     const QString restarted = server.start(30000);
     QVERIFY2(restarted.isEmpty(), qPrintable(restarted));
-    QVERIFY2(waitFor([&] { return log.contains("reconnected to"); }, 10000), qPrintable(log.text()));
+    QVERIFY2(fixtures::waitFor([&] { return log.contains("reconnected to"); }, 10000), qPrintable(log.text()));
     std::atomic<int> workersSeen{-1};
     ZkRegistryOptions oo = o;
     oo.log = nullptr;
     ZkRegistry observer(oo);
     observer.watchWorkers([&](const std::vector<nlohmann::json>& w) { workersSeen = static_cast<int>(w.size()); });
-    QVERIFY(waitFor([&] { return workersSeen.load() == 1; }, 10000));
+    QVERIFY(fixtures::waitFor([&] { return workersSeen.load() == 1; }, 10000));
     // The same session: no new one, no second registration.
     QVERIFY2(!log.contains("refuses") && !log.contains("expired") && !log.contains("worker-w1-0000000001"), qPrintable(log.text()));
   }
@@ -290,7 +236,7 @@ class TestClusterZooKeeper : public QObject {
     const bool listening = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 && ::listen(fd, 16) == 0 &&
                            ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
     const int port = ntohs(addr.sin_port);
-    LogLines log;
+    fixtures::LogLines log;
     bool told = false;
     if (listening) {
       ZkRegistryOptions o;
@@ -299,7 +245,7 @@ class TestClusterZooKeeper : public QObject {
       o.sessionTimeoutMs = 2000;
       o.log = log.sink();
       ZkRegistry registry(o);
-      told = waitFor([&] { return log.contains("accepts connections but gives no session within 2000 ms"); }, 8000);
+      told = fixtures::waitFor([&] { return log.contains("accepts connections but gives no session within 2000 ms"); }, 8000);
     }
     ::close(fd);
     QVERIFY(listening);
@@ -308,8 +254,8 @@ class TestClusterZooKeeper : public QObject {
   }
 
   void unreachableZooKeeperIsReportedAndTrainingGoesOn() {
-    LogLines log;
-    Conf conf = irisConf(5);
+    fixtures::LogLines log;
+    Conf conf = fixtures::clusterIrisConf(5);
     Trainer trainer(conf, data_);
     MasterServiceOptions o;
     o.zkHosts = "127.0.0.1:" + std::to_string(fixtures::freeLoopbackPort());
@@ -329,8 +275,8 @@ class TestClusterZooKeeper : public QObject {
   // it will not connect (no handshake attempt that would fail silently).
   void masterPublishesItsKeyAndAnInsecureWorkerIsTold() {
     if (binary().isEmpty() || !QFile::exists(binary())) QSKIP("SCALEOUT_BINARY is not set to the built scaleout executable");
-    LogLines log;
-    Conf conf = irisConf(1);
+    fixtures::LogLines log;
+    Conf conf = fixtures::clusterIrisConf(1);
     Trainer trainer(conf, data_);
     MasterServiceOptions o;
     o.zkHosts = server_.hostPort().toStdString();
@@ -351,7 +297,7 @@ class TestClusterZooKeeper : public QObject {
       std::lock_guard lock(seenMutex);
       seen = m ? *m : nlohmann::json();
     });
-    QVERIFY(waitFor(
+    QVERIFY(fixtures::waitFor(
         [&] {
           std::lock_guard lock(seenMutex);
           return seen.is_object() && seen.value("publicKey", "") == service.publicKey();
@@ -373,7 +319,7 @@ class TestClusterZooKeeper : public QObject {
       QFile f(dir.filePath("w.log"));
       return f.open(QIODevice::ReadOnly) ? QString::fromUtf8(f.readAll()) : QString();
     };
-    QVERIFY2(waitFor([&] { return readLog().contains("requires CURVE and this worker runs --insecure"); }, 10000), qPrintable(readLog()));
+    QVERIFY2(fixtures::waitFor([&] { return readLog().contains("requires CURVE and this worker runs --insecure"); }, 10000), qPrintable(readLog()));
     w.terminate();
     QVERIFY(w.waitForFinished(10000));
     QCOMPARE(service.stats().workersJoined, 0);
@@ -383,7 +329,7 @@ class TestClusterZooKeeper : public QObject {
   // the master node but can neither change nor delete it, nor add a worker; another
   // identity cannot register either, and says why.
   void digestAclKeepsOtherClientsOut() {
-    LogLines log;
+    fixtures::LogLines log;
     ZkRegistryOptions o;
     o.hosts = server_.hostPort().toStdString();
     o.root = clusterRoot("acl-test");
@@ -394,16 +340,16 @@ class TestClusterZooKeeper : public QObject {
     std::atomic<int> workerCount{-1};
     master.watchWorkers([&](const std::vector<nlohmann::json>& w) { workerCount = static_cast<int>(w.size()); });
     master.publishMaster({{"endpoint", "tcp://127.0.0.1:9"}, {"protocolVersion", kProtocolVersion}});
-    QVERIFY2(waitFor([&] { return log.contains("registered this master at /scaleout/acl-test/master"); }, 10000), qPrintable(log.text()));
+    QVERIFY2(fixtures::waitFor([&] { return log.contains("registered this master at /scaleout/acl-test/master"); }, 10000), qPrintable(log.text()));
     {
       ZkRegistry worker(o);  // same credentials: may register
       worker.publishWorker("w1", {{"name", "worker"}, {"id", "w1"}});
-      QVERIFY2(waitFor([&] { return workerCount.load() == 1; }, 10000), qPrintable(log.text()));
+      QVERIFY2(fixtures::waitFor([&] { return workerCount.load() == 1; }, 10000), qPrintable(log.text()));
     }
 
     zhandle_t* zh = zookeeper_init(o.hosts.c_str(), nullptr, 4000, nullptr, nullptr, 0);
     QVERIFY(zh);
-    const bool connected = waitFor([&] { return zoo_state(zh) == ZOO_CONNECTED_STATE; }, 10000);
+    const bool connected = fixtures::waitFor([&] { return zoo_state(zh) == ZOO_CONNECTED_STATE; }, 10000);
     char buf[1024];
     int len = sizeof buf;
     const int getRc = zoo_get(zh, "/scaleout/acl-test/master", 0, buf, &len, nullptr);
@@ -430,13 +376,13 @@ class TestClusterZooKeeper : public QObject {
     entries.sort();
     QCOMPARE(entries.join(" "), QString("digest:lab=%1 world:anyone=%2").arg(ZOO_PERM_ALL).arg(ZOO_PERM_READ));
 
-    LogLines otherLog;
+    fixtures::LogLines otherLog;
     ZkRegistryOptions other = o;
     other.auth = "mallory:guess";
     other.log = otherLog.sink();
     ZkRegistry intruder(other);
     intruder.publishWorker("m1", {{"name", "worker"}, {"id", "m1"}});
-    QVERIFY2(waitFor([&] { return otherLog.contains("belong to another --zk-auth identity"); }, 10000), qPrintable(otherLog.text()));
+    QVERIFY2(fixtures::waitFor([&] { return otherLog.contains("belong to another --zk-auth identity"); }, 10000), qPrintable(otherLog.text()));
     QCOMPARE(workerCount.load(), 0);
   }
 
@@ -461,12 +407,12 @@ class TestClusterZooKeeper : public QObject {
     QProcess a, b;
     QVERIFY(startWorker(a, "a.log"));
     QVERIFY(startWorker(b, "b.log"));
-    QVERIFY2(waitFor([&] { return readLog("a.log").contains("registered this worker"); }, 15000), qPrintable(readLog("a.log")));
-    QVERIFY2(waitFor([&] { return readLog("a.log").contains("waiting for a master of cluster discovery"); }, 10000),
+    QVERIFY2(fixtures::waitFor([&] { return readLog("a.log").contains("registered this worker"); }, 15000), qPrintable(readLog("a.log")));
+    QVERIFY2(fixtures::waitFor([&] { return readLog("a.log").contains("waiting for a master of cluster discovery"); }, 10000),
              qPrintable(readLog("a.log")));
 
-    LogLines log;
-    Conf conf = irisConf(3000);
+    fixtures::LogLines log;
+    Conf conf = fixtures::clusterIrisConf(3000);
     Trainer trainer(conf, data_);
     RemoteCounter counter;
     trainer.addObserver(&counter);
@@ -480,18 +426,18 @@ class TestClusterZooKeeper : public QObject {
     RunSummary run;
     {
       MasterService service(conf, data_.train, trainer, o);
-      QVERIFY2(waitFor([&] { return service.stats().workersJoined == 2; }, 20000),
+      QVERIFY2(fixtures::waitFor([&] { return service.stats().workersJoined == 2; }, 20000),
                qPrintable(log.text() + "\n--- a:\n" + readLog("a.log")));
-      QVERIFY2(waitFor([&] { return log.contains("ZooKeeper lists 2 registered worker(s)"); }, 5000), qPrintable(log.text()));
+      QVERIFY2(fixtures::waitFor([&] { return log.contains("ZooKeeper lists 2 registered worker(s)"); }, 5000), qPrintable(log.text()));
       std::thread t([&] {
         run = trainer.run();
         ended = true;
       });
-      const bool training = waitFor([&] { return counter.remote.load() >= 100; }, 20000);
+      const bool training = fixtures::waitFor([&] { return counter.remote.load() >= 100; }, 20000);
       server_.stop();  // ZooKeeper gone mid-run
       const long long before = counter.remote.load();
-      const bool goesOn = waitFor([&] { return counter.remote.load() >= before + 200; }, 20000);
-      const bool zkNoticed = waitFor([&] { return log.contains("lost the connection to ZooKeeper"); }, 10000);
+      const bool goesOn = fixtures::waitFor([&] { return counter.remote.load() >= before + 200; }, 20000);
+      const bool zkNoticed = fixtures::waitFor([&] { return log.contains("lost the connection to ZooKeeper"); }, 10000);
       // ZooKeeper back (same port and data): the master's and workers' nodes return, on the
       // old session or, if it expired meanwhile, on a new one.
       const QString restarted = server_.start(30000);
@@ -508,14 +454,14 @@ class TestClusterZooKeeper : public QObject {
         seen = m ? m->value("endpoint", "") : "";
       });
       observer.watchWorkers([&](const std::vector<nlohmann::json>& w) { workersSeen = static_cast<int>(w.size()); });
-      const bool reRegistered = waitFor(
+      const bool reRegistered = fixtures::waitFor(
           [&] {
             std::lock_guard lock(seenMutex);
             return seen == service.endpoint() && workersSeen.load() == 2;
           },
           30000);
       trainer.control().cancel();
-      if (!waitFor([&] { return ended.load(); }, 20000)) QFAIL("the run did not end after cancel");
+      if (!fixtures::waitFor([&] { return ended.load(); }, 20000)) QFAIL("the run did not end after cancel");
       t.join();
       QVERIFY(training);
       QVERIFY2(goesOn, qPrintable(log.text()));

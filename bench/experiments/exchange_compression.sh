@@ -37,6 +37,8 @@ for seed in $(seq 1 "$seeds"); do
     "$bin" train "$conf" --set finetuneEpochs="$epochs" --set seed="$seed" --set exchangeCompression="$codec" \
       --set balanceShares=false --threads 1 --bind "tcp://127.0.0.1:$port" --out "$work/c" >"$work/m.log" 2>&1 &
     master=$!
+    # The worker needs the master's key (created at its start, in the shared config dir).
+    for _ in $(seq 600); do grep -q "listening for workers" "$work/m.log" && break; sleep 0.1; done
     "$bin" worker --connect "tcp://127.0.0.1:$port" >"$work/w.log" 2>&1 &
     worker=$!
     wait "$master"
