@@ -22,9 +22,6 @@ export XDG_CONFIG_HOME=$work/config XDG_CACHE_HOME=$work/cache
 
 accuracy() { grep -m1 -oP '^accuracy \K[0-9.]+' "$1" || echo nan; }
 
-# A free loopback port (the kernel picks it).
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
 declare -A sum
 echo "reference MLP, $epochs epochs, seeds 1..$seeds; $(date -u +%FT%TZ) on $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 for seed in $(seq 1 "$seeds"); do
@@ -33,13 +30,18 @@ for seed in $(seq 1 "$seeds"); do
   sum[one]=$(echo "${sum[one]:-0} + $a" | bc -l)
   echo "seed $seed  one thread            accuracy $a"
   for codec in $codecs; do
-    port=$(free_port)
     "$bin" train "$conf" --set finetuneEpochs="$epochs" --set seed="$seed" --set exchangeCompression="$codec" \
-      --set balanceShares=false --threads 1 --bind "tcp://127.0.0.1:$port" --out "$work/c" >"$work/m.log" 2>&1 &
+      --set balanceShares=false --threads 1 --bind "tcp://127.0.0.1:*" --out "$work/c" >"$work/m.log" 2>&1 &
     master=$!
-    # The worker needs the master's key (created at its start, in the shared config dir).
-    for _ in $(seq 600); do grep -q "listening for workers" "$work/m.log" && break; sleep 0.1; done
-    "$bin" worker --connect "tcp://127.0.0.1:$port" >"$work/w.log" 2>&1 &
+    # The worker needs the master's key (created at its start, in the shared config dir)
+    # and its port (the kernel picked it).
+    endpoint=
+    for _ in $(seq 600); do
+      endpoint=$(grep -m1 -oP 'listening for workers on \K\S+' "$work/m.log" || true)
+      [[ -n $endpoint ]] && break
+      sleep 0.1
+    done
+    "$bin" worker --connect "$endpoint" >"$work/w.log" 2>&1 &
     worker=$!
     wait "$master"
     kill "$worker" 2>/dev/null || true
