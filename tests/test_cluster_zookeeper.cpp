@@ -106,6 +106,38 @@ class TestClusterZooKeeper : public QObject {
     QVERIFY(fixtures::waitFor([&] { return seenEndpoint() == "tcp://127.0.0.1:2"; }, 10000));
   }
 
+  // A master and a worker registered and watching: once settled, they only ping. Before
+  // the fix the master rewrote its own node on every pass, its own data watch fired and
+  // started the next pass: about 2,400 requests a second as soon as a worker joined (half
+  // of ZooKeeper's core, and the master's; checked against the old code: 10,315 requests in
+  // 3 s, against 9 after the fix).
+  void settledRegistrationsOnlyPing() {
+    ZkRegistryOptions o;
+    o.hosts = server_.hostPort().toStdString();
+    o.root = clusterRoot("quiet-test");
+    o.sessionTimeoutMs = 4000;
+    fixtures::LogLines log;
+    o.log = log.sink();
+    ZkRegistry master(o);
+    master.watchWorkers([](const std::vector<nlohmann::json>&) {});
+    master.publishMaster({{"endpoint", "tcp://127.0.0.1:1"}, {"protocolVersion", kProtocolVersion}});
+    std::atomic<bool> found{false};
+    ZkRegistry worker(o);
+    worker.publishWorker("w1", {{"name", "worker"}, {"id", "w1"}});
+    worker.watchMaster([&](std::optional<nlohmann::json> m) { found = found || m.has_value(); });
+    QVERIFY2(fixtures::waitFor([&] { return found.load(); }, 10000), qPrintable(log.text()));
+    // A pass over the registrations after the master's node exists (as a reconnect or a
+    // watch event starts): it must leave the node as it is.
+    master.publishMaster({{"endpoint", "tcp://127.0.0.1:1"}, {"protocolVersion", kProtocolVersion}});
+    std::this_thread::sleep_for(std::chrono::seconds(1));  // the joins' watch events settle
+    const long long before = server_.requestsReceived();
+    QVERIFY(before >= 0);
+    std::this_thread::sleep_for(std::chrono::seconds(3));
+    const long long requests = server_.requestsReceived() - before;
+    qInfo("%lld requests in 3 s from a settled master and worker", requests);
+    QVERIFY2(requests < 30, qPrintable(QString("%1 requests in 3 s").arg(requests)));  // pings: ~2 per client per 4 s
+  }
+
   // ZooKeeper SIGKILLed and restarted on the same port with an EMPTY data directory: the
   // server refuses the old sessions (their clients have seen a newer zxid than it has), and
   // the C client does not report expiry but stays in CONNECTING. The registries must notice

@@ -335,8 +335,16 @@ struct ZkRegistry::Impl {
     if (rc == ZNONODE) return ZCONNECTIONLOSS;  // vanished meanwhile: try again on the next pass
     if (rc != ZOK) return rc;
     if (stat.ephemeralOwner == sessionId()) {
-      // Ours: an earlier create that reported CONNECTIONLOSS had succeeded.
-      rc = zoo_set(zh, masterPath.c_str(), data.data(), static_cast<int>(data.size()), -1);
+      // Ours: registered before, or an earlier create that reported CONNECTIONLOSS had
+      // succeeded. Write only what differs: this registry watches the node too, and a
+      // write on every pass fired that watch, which started the next pass (thousands of
+      // requests a second, half of ZooKeeper's core, once any other event had begun it).
+      char buf[64 * 1024];
+      int len = sizeof buf;
+      rc = zoo_get(zh, masterPath.c_str(), 0, buf, &len, nullptr);
+      if (rc != ZOK) return rc;
+      if (len != static_cast<int>(data.size()) || std::memcmp(buf, data.data(), data.size()) != 0)
+        rc = zoo_set(zh, masterPath.c_str(), data.data(), static_cast<int>(data.size()), -1);
       if (rc == ZOK) masterRegistered = true;
       return rc;
     }
