@@ -1,14 +1,10 @@
 // scaleout: one executable, subcommands for each role. Thin: parses and dispatches.
-#include <unistd.h>
-
-#include <cstdlib>
 #include <iostream>
 #include <string_view>
 
 #include <QCoreApplication>
 
 #include "commands.h"
-#include "util/blas_kernels.h"
 #ifdef SCALEOUT_HAS_GUI
 #include "gui_main.h"
 #endif
@@ -33,17 +29,7 @@ void printUsage() {
 
 }  // namespace
 
-// OpenBLAS chose slow kernels for a CPU model it does not know (util/blas_kernels.h):
-// start again with the core type the CPU's features call for. Once: the variable is set.
-void useFastBlasKernels(char** argv) {
-  const auto core = scaleout::betterOpenBlasCore();
-  if (!core) return;
-  setenv("OPENBLAS_CORETYPE", core->c_str(), 1);
-  execv("/proc/self/exe", argv);  // returns only on failure: go on with the slow kernels
-}
-
 int main(int argc, char** argv) {
-  useFastBlasKernels(argv);
 #ifdef SCALEOUT_HAS_GUI
   // No command (or `gui`): the desktop app, which creates its own QApplication. Every
   // other command stays headless on the QCoreApplication below and needs no display.

@@ -1,5 +1,7 @@
 #include "util/blas_kernels.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <cstring>
 
@@ -29,3 +31,19 @@ std::optional<std::string> betterOpenBlasCore() {
 }
 
 }  // namespace scaleout
+
+// Runs before main() in every program that links scaleout_core (core/CMakeLists.txt keeps
+// this object linked), after libopenblas's own constructor has chosen its kernels. glibc
+// passes argc/argv to .init_array functions. Every program re-executes the same way, so
+// the CLI, the GUI and the tests that compare a run in one process with a run in another
+// (bit for bit) all use the same kernels.
+extern "C" void scaleout_use_fast_blas_kernels(int /*argc*/, char** argv, char** /*envp*/) {
+  const auto core = scaleout::betterOpenBlasCore();
+  if (!core || !argv) return;
+  setenv("OPENBLAS_CORETYPE", core->c_str(), 1);
+  execv("/proc/self/exe", argv);  // returns only on failure: go on with OpenBLAS's choice
+}
+
+__attribute__((section(".init_array"), used)) static void (*const kUseFastBlasKernels)(int, char**, char**) =
+    scaleout_use_fast_blas_kernels;
+

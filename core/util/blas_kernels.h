@@ -3,8 +3,9 @@
 // load time, and falls back to "Prescott" (SSE3) on models it does not know, such as
 // Intel's Sapphire Rapids: every matrix product then runs about 4x slower than the AVX-512
 // kernels the CPU can run (measured: 3.9k against 17k+ samples/s on the reference MLP).
-// The choice can only be overridden before the library loads (OPENBLAS_CORETYPE), so the
-// program re-executes itself once with it set.
+// The choice can only be overridden before the library loads (OPENBLAS_CORETYPE), so every
+// program linking scaleout_core re-executes itself once, before main(), with it set
+// (blas_kernels.cpp); a user's own OPENBLAS_CORETYPE is left alone.
 #include <optional>
 #include <string>
 
