@@ -25,7 +25,6 @@
 #include "nn/network.h"
 #include "train/worker.h"
 #include "util/blas_threads.h"
-#include "util/thread_priority.h"
 
 namespace scaleout::cluster {
 
@@ -151,7 +150,6 @@ class Lane {
 
  private:
   void loop() {
-    lowerThisThreadPriority();  // the I/O thread (heartbeats, the next task) comes first
     SliceTrainer trainer(context_);
     for (;;) {
       RoundTask task;

@@ -1,7 +1,5 @@
 #include "train/local_worker.h"
 
-#include "util/thread_priority.h"
-
 namespace scaleout {
 
 LocalWorker::~LocalWorker() {
@@ -28,7 +26,6 @@ void LocalWorker::post(RoundTask task) {
 }
 
 void LocalWorker::loop() {
-  lowerThisThreadPriority();  // the round loop and the cluster's I/O come first
   SliceTrainer trainer(context_);
   for (;;) {
     RoundTask task;
