@@ -28,6 +28,6 @@ root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 dpkg-deb -x "$deb" "$root"
 "$root/usr/bin/scaleout" --version
-"$root/usr/bin/scaleout" knobs | grep -q networkClass
+"$root/usr/bin/scaleout" knobs | grep networkClass >/dev/null  # grep -q would close the pipe early (SIGPIPE under pipefail)
 "$root/usr/bin/scaleout" train "$root/usr/share/scaleout/confs/iris-mlp.json" --set finetuneEpochs=20 --out "$root/run" | tail -3
 echo "package check passed"
