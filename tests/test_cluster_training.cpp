@@ -20,6 +20,7 @@
 #include "cluster/protocol.h"
 #include "cluster/security.h"
 #include "data/data_source.h"
+#include "fixtures/cluster_fixtures.h"
 #include "fixtures/zookeeper_server.h"  // freeLoopbackPort
 #include "train/trainer.h"
 
@@ -31,27 +32,11 @@ namespace {
 
 QString binary() { return qEnvironmentVariable("SCALEOUT_BINARY"); }
 
+// The cluster tests' Iris MLP, with momentum (so optimizer state matters) and N threads.
 Conf irisConf(int epochs, int threads) {
-  Conf c;
-  c.networkClass = "mlp";
-  c.nIn = 4;
-  c.nOut = 3;
-  c.layerSizes = {16};
-  c.activation = "tanh";
-  c.finetuneEpochs = epochs;
-  c.finetuneLearningRate = 0.05;
+  Conf c = fixtures::clusterIrisConf(epochs);
   c.momentum = 0.9;
-  c.batchSize = 10;
-  c.dataset = "csv";
-  c.trainData = qEnvironmentVariable("SCALEOUT_SOURCE_DIR").toStdString() + "/resources/data/iris.csv";
-  c.normalize = "zscore";
-  c.testFraction = 0.2;
   c.threads = threads;
-  c.averagingFrequency = 1;
-  c.checkpointEveryEpochs = 0;
-  c.checkpointEveryMinutes = 0;
-  c.evalEvery = 0;
-  c.statsEvery = 0;
   return c;
 }
 
@@ -136,15 +121,7 @@ class WorkerProcess {
   QProcess process_;
 };
 
-template <typename Pred>
-bool waitFor(Pred pred, int ms) {
-  const auto until = Clock::now() + std::chrono::milliseconds(ms);
-  while (Clock::now() < until) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return pred();
-}
+using fixtures::waitFor;
 
 struct MasterUnderTest {
   std::mutex logMutex;  // before master: it logs from its constructor (keys, self-test)
