@@ -51,7 +51,10 @@ class Recorder : public TrainingObserver {
     std::lock_guard lock(mutex_);
     ++rounds_;
     for (const auto& w : r.workers)
-      if (w.arrived && w.id.rfind("local", 0) != 0) ++remoteResults_;
+      if (w.arrived && w.id.rfind("local", 0) != 0) {
+        ++remoteResults_;
+        if (w.taskRound < r.round) ++staleResults_;
+      }
   }
   bool saw(const QString& part) {
     std::lock_guard lock(mutex_);
@@ -73,11 +76,16 @@ class Recorder : public TrainingObserver {
     std::lock_guard lock(mutex_);
     return remoteResults_;
   }
+  // Remote results averaged a round after their task went out (overlapRemoteRounds).
+  long long staleResults() {
+    std::lock_guard lock(mutex_);
+    return staleResults_;
+  }
 
  private:
   std::mutex mutex_;
   std::vector<std::string> messages_;
-  long long rounds_ = 0, remoteResults_ = 0;
+  long long rounds_ = 0, remoteResults_ = 0, staleResults_ = 0;
 };
 
 // A `scaleout worker` child process; its log goes to a file we can read at any time.
@@ -187,6 +195,7 @@ class TestClusterTraining : public QObject {
     fixedShares.threads = 1;
     fixedShares.exchangeCompression = "none";
     fixedShares.balanceShares = false;  // equal slices: the same computation as 3 local threads
+    fixedShares.overlapRemoteRounds = false;  // local threads never train on last round's parameters
     MasterUnderTest m(fixedShares, data_);
     WorkerProcess a(dir, "a"), b(dir, "b");
     a.start({"--connect", QString::fromStdString(m.master.endpoint()), "--download-data"});
@@ -203,6 +212,7 @@ class TestClusterTraining : public QObject {
     QVERIFY2(stats.resultsReceived >= static_cast<uint64_t>(2 * 4 * epochs),  // 2 of 3 slices each round
              qPrintable(QString("%1 results in %2 rounds").arg(stats.resultsReceived).arg(m.recorder.rounds())));
     QCOMPARE(m.recorder.remoteResults(), static_cast<long long>(stats.resultsReceived));
+    QCOMPARE(m.recorder.staleResults(), 0LL);
     QVERIFY2(m.trainer.parameters() == local.parameters(), "the cluster's parameters differ from local training");
     QCOMPARE(run.finalEvaluation.accuracy, localRun.finalEvaluation.accuracy);
     QVERIFY(run.finalEvaluation.accuracy >= 0.85);
@@ -240,6 +250,10 @@ class TestClusterTraining : public QObject {
       QVERIFY(stats.exchanges > 0);
       perExchange[i] = double(stats.exchangeBytes) / double(stats.exchanges);
       accuracy[i] = run.finalEvaluation.accuracy;
+      // overlapRemoteRounds (the default): each worker process trains its next task while
+      // its last result crosses back, so most remote results are averaged a round late.
+      QVERIFY2(m.recorder.staleResults() * 2 > m.recorder.remoteResults(),
+               qPrintable(QString("%1 of %2 remote results a round late").arg(m.recorder.staleResults()).arg(m.recorder.remoteResults())));
       QVERIFY2(m.logText().contains(QString("(%1;").arg(i == 0 ? "float32" : "int8")), qPrintable(m.logText()));
     }
     qInfo("bytes per task + result: %.0f float32, %.0f int8; accuracy %.3f float32, %.3f int8", perExchange[0], perExchange[1],

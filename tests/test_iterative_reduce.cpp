@@ -6,6 +6,7 @@
 #include <cmath>
 #include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -229,6 +230,90 @@ class DelayedWorker final : public Worker {
   std::thread thread_;
 };
 
+// A remote-like worker that takes its next task while it trains (canOverlap): it keeps
+// its tasks in a queue, spends `link` on each before training it, and reports the
+// parameters it started from. After `failAfter` tasks it answers every task, held or new,
+// with an error, as a remote lane whose connection died does.
+class OverlappingWorker final : public Worker {
+ public:
+  OverlappingWorker(std::chrono::milliseconds link, TaskLog* log, int failAfter = -1)
+      : link_(link), log_(log), failAfter_(failAfter) {}
+  ~OverlappingWorker() override {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+  std::string id() const override { return "overlapping"; }
+  bool canOverlap() const override { return true; }
+  void attach(const WorkerContext& context, int index) override {
+    context_ = context;
+    index_ = index;
+    thread_ = std::thread([this] { loop(); });
+  }
+  void post(RoundTask task) override {
+    log_->record(task.round, index_, task.indices);
+    {
+      std::lock_guard lock(mutex_);
+      queue_.push_back(std::move(task));
+      mostHeld_ = std::max(mostHeld_, static_cast<int>(queue_.size()) + (training_ ? 1 : 0));
+    }
+    cv_.notify_all();
+  }
+  int mostHeld() {
+    std::lock_guard lock(mutex_);
+    return mostHeld_;
+  }
+
+ private:
+  void loop() {
+    SliceTrainer trainer(context_);
+    int done = 0;
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (stopping_) return;
+      RoundTask task = std::move(queue_.front());
+      queue_.pop_front();
+      training_ = true;
+      lock.unlock();
+      std::this_thread::sleep_for(link_);
+      RoundResult result;
+      if (failAfter_ >= 0 && done >= failAfter_) {
+        result.worker = index_;
+        result.round = task.round;
+        result.error = std::make_exception_ptr(ScaleoutError("the connection died"));
+        result.finished = std::chrono::steady_clock::now();
+      } else {
+        result = trainer.run(task, index_);
+        result.startedFrom = task.params;
+      }
+      ++done;
+      task = RoundTask{};
+      // Done before the result goes out: the trainer may post the next task as soon as it
+      // has the result, and that task must not be counted next to this finished one.
+      lock.lock();
+      training_ = false;
+      context_.results->push(std::move(result));
+    }
+  }
+
+  std::chrono::milliseconds link_;
+  TaskLog* log_;
+  const int failAfter_;
+  WorkerContext context_;
+  int index_ = -1;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<RoundTask> queue_;
+  bool training_ = false;
+  bool stopping_ = false;
+  int mostHeld_ = 0;
+  std::thread thread_;
+};
+
 // Answers every task with an exception, as a worker whose training threw would.
 class FailingWorker final : public Worker {
  public:
@@ -375,13 +460,16 @@ std::map<int, std::vector<int>> coverage(TaskLog& log, Recorder& recorder) {
   std::map<int, std::vector<int>> seen;
   std::lock_guard lock(log.mutex);
   for (const auto& e : log.entries) {
-    auto round = recorder.rounds.find(e.round);
-    if (round == recorder.rounds.end()) continue;
-    bool arrived = false;
-    for (const auto& w : round->second.workers)
-      if (w.worker == e.slot) arrived = w.arrived;
-    if (!arrived) continue;
-    auto& counts = seen[round->second.epoch];
+    // The round that averaged this task: its own, or the next for a worker that overlaps rounds.
+    const RoundInfo* averagedIn = nullptr;
+    for (long long r : {e.round, e.round + 1}) {
+      auto round = recorder.rounds.find(r);
+      if (round == recorder.rounds.end()) continue;
+      for (const auto& w : round->second.workers)
+        if (w.worker == e.slot && w.taskRound == e.round && w.arrived) averagedIn = &round->second;
+    }
+    if (!averagedIn) continue;
+    auto& counts = seen[averagedIn->epoch];
     counts.resize(kTrainSamples, 0);
     for (uint32_t i : e.indices) ++counts[i];
   }
@@ -432,6 +520,9 @@ class TestIterativeReduce : public QObject {
   void learningRateScalesWithWorkers();
   void sharesFollowWorkerSpeed_data();
   void sharesFollowWorkerSpeed();
+  void overlappingWorkerHoldsTwoTasks_data();
+  void overlappingWorkerHoldsTwoTasks();
+  void overlappingWorkerThatDiesGivesBackBothSlices();
 };
 
 void TestIterativeReduce::weightedAverageHandComputed() {
@@ -1031,6 +1122,88 @@ void TestIterativeReduce::sharesFollowWorkerSpeed() {
   } else {
     QVERIFY2(mostLocal == slice && mostDelayed == slice, qPrintable(text));
   }
+  const std::string problem = checkOncePerEpoch(coverage(log, recorder), kEpochs);
+  QVERIFY2(problem.empty(), problem.c_str());
+}
+
+void TestIterativeReduce::overlappingWorkerHoldsTwoTasks_data() {
+  QTest::addColumn<bool>("overlap");
+  QTest::newRow("overlapRemoteRounds on") << true;
+  QTest::newRow("overlapRemoteRounds off") << false;
+}
+
+// A worker that can overlap (a remote one) is handed its next task before its last result
+// is averaged, so its link time passes while it trains. Its result is averaged one round
+// later, as a change to that round's parameters; every row is still trained once per
+// epoch (the epoch waits for the result it owes), and the model learns as well as when it
+// waits for every round. With the knob off it never holds two tasks.
+void TestIterativeReduce::overlappingWorkerHoldsTwoTasks() {
+  QFETCH(bool, overlap);
+  auto runWith = [](bool on, TaskLog& log, Recorder& recorder, int& mostHeld) {
+    TrainerOptions options;
+    options.workerFactory = [&log](int) { return std::make_unique<RecordingWorker>(&log); };
+    Conf conf = blobConf(1);
+    conf.balanceShares = false;  // one slice each: the pipelining alone is under test
+    conf.overlapRemoteRounds = on;
+    Trainer trainer(conf, blobs(), options);
+    auto worker = std::make_unique<OverlappingWorker>(5ms, &log);
+    OverlappingWorker* raw = worker.get();
+    trainer.addWorker(std::move(worker));
+    trainer.addObserver(&recorder);
+    const RunSummary summary = trainer.run();
+    mostHeld = raw->mostHeld();
+    return summary;
+  };
+  TaskLog log;
+  Recorder recorder;
+  int mostHeld = 0;
+  const RunSummary summary = runWith(overlap, log, recorder, mostHeld);
+  QVERIFY2(summary.completed, summary.error.c_str());
+  QCOMPARE(summary.iterations, kEpochs * kIterationsPerEpoch);
+  QCOMPARE(mostHeld, overlap ? 2 : 1);
+  int staleRounds = 0;
+  for (const auto& [round, info] : recorder.rounds)
+    for (const auto& w : info.workers)
+      if (w.worker == 1 && w.arrived) {
+        QVERIFY2(w.taskRound == round || (overlap && w.taskRound == round - 1), "a result is at most one round old");
+        staleRounds += w.taskRound != round ? 1 : 0;
+      }
+  if (overlap) QVERIFY2(staleRounds > kEpochs, "the overlapping worker's results come one round later");
+  const std::string problem = checkOncePerEpoch(coverage(log, recorder), kEpochs);
+  QVERIFY2(problem.empty(), problem.c_str());
+  QVERIFY(summary.finalEvaluation.hasClassification);
+  if (overlap) {
+    TaskLog otherLog;
+    Recorder other;
+    int unused = 0;
+    const RunSummary waiting = runWith(false, otherLog, other, unused);
+    const QString text = QString("accuracy overlapping %1, waiting %2").arg(summary.finalEvaluation.accuracy).arg(waiting.finalEvaluation.accuracy);
+    QVERIFY2(summary.finalEvaluation.accuracy >= waiting.finalEvaluation.accuracy - 0.03, qPrintable(text));
+    QVERIFY2(summary.finalEvaluation.accuracy > 0.8, qPrintable(text));
+  }
+}
+
+// An overlapping worker whose connection dies holds two tasks: both slices go back to the
+// queue, and the epoch still trains every row once.
+void TestIterativeReduce::overlappingWorkerThatDiesGivesBackBothSlices() {
+  TaskLog log;
+  TrainerOptions options;
+  options.workerFactory = [&log](int) { return std::make_unique<RecordingWorker>(&log); };
+  Conf conf = blobConf(1);
+  conf.balanceShares = false;
+  Trainer trainer(conf, blobs(), options);
+  auto worker = std::make_unique<OverlappingWorker>(5ms, &log, 5);
+  OverlappingWorker* raw = worker.get();
+  trainer.addWorker(std::move(worker));
+  Recorder recorder;
+  trainer.addObserver(&recorder);
+  const RunSummary summary = trainer.run();
+  QVERIFY2(summary.completed, summary.error.c_str());
+  QCOMPARE(summary.iterations, kEpochs * kIterationsPerEpoch);
+  QCOMPARE(raw->mostHeld(), 2);
+  bool dropped = false;
+  for (const auto& m : recorder.messages) dropped = dropped || contains(m, "overlapping failed and was dropped");
+  QVERIFY(dropped);
   const std::string problem = checkOncePerEpoch(coverage(log, recorder), kEpochs);
   QVERIFY2(problem.empty(), problem.c_str());
 }

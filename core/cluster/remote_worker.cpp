@@ -40,7 +40,7 @@ void RemoteLane::attach(ResultQueue* results, int index) {
 void RemoteLane::detach() {
   std::lock_guard lock(mutex_);
   results_ = nullptr;
-  outstanding_.reset();
+  outstanding_.clear();
 }
 
 bool RemoteLane::lost() const {
@@ -50,7 +50,7 @@ bool RemoteLane::lost() const {
 
 bool RemoteLane::busy() const {
   std::lock_guard lock(mutex_);
-  return outstanding_.has_value();
+  return !outstanding_.empty();
 }
 
 void RemoteLane::pushError(long long round, const std::string& what) {
@@ -75,9 +75,9 @@ void RemoteLane::post(RoundTask task) {
     pushError(task.round, "remote worker " + id_ + " is gone");
     return;
   }
-  outstanding_ = o;
+  outstanding_.push_back(o);
   if (!outbox->push({peer_, generation_, lane_, std::move(task)})) {
-    outstanding_.reset();
+    outstanding_.pop_back();
     pushError(o.round, "the cluster master of remote worker " + id_ + " has stopped");
   }
 }
@@ -86,22 +86,21 @@ void RemoteLane::fail(const std::string& reason) {
   std::lock_guard lock(mutex_);
   if (lost_) return;
   lost_ = true;
-  if (outstanding_) {
-    pushError(outstanding_->round, "remote worker " + id_ + " " + reason);
-    outstanding_.reset();
-  }
+  for (const Outstanding& o : outstanding_) pushError(o.round, "remote worker " + id_ + " " + reason);
+  outstanding_.clear();
 }
 
 std::string RemoteLane::deliver(ResultMsg& message) {
   RoundResult& result = message.result;
   std::lock_guard lock(mutex_);
   if (lost_) return "the lane was already declared dead";
-  if (!outstanding_) return "no task is outstanding on this lane";
-  if (outstanding_->round != result.round)
-    return "result of round " + std::to_string(result.round) + " but round " + std::to_string(outstanding_->round) +
-           " is outstanding";
+  if (outstanding_.empty()) return "no task is outstanding on this lane";
+  // The node trains its tasks in order and answers each: the result is for the oldest.
+  if (outstanding_.front().round != result.round)
+    return "result of round " + std::to_string(result.round) + " but round " + std::to_string(outstanding_.front().round) +
+           " is the oldest outstanding";
+  const Outstanding o = outstanding_.front();
   if (message.errorText.empty() && !result.cancelled && result.samples > 0) {
-    const Outstanding& o = *outstanding_;
     if (message.count != o.count || !o.params)
       return "result of " + std::to_string(message.count) + " values does not fit the task's " + std::to_string(o.count) + " parameters";
     std::string error;
@@ -116,8 +115,9 @@ std::string RemoteLane::deliver(ResultMsg& message) {
     }
     if (!ok && !result.diverged) return "result values do not fit the task: " + error;
     if (!ok) result.segment.resize(0);  // diverged: the trainer stops on the loss, not these values
+    result.startedFrom = o.params;
   }
-  outstanding_.reset();
+  outstanding_.pop_front();
   if (!results_) return "";
   result.worker = index_;
   result.finished = std::chrono::steady_clock::now();

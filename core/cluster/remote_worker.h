@@ -7,7 +7,6 @@
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
 
 #include "train/worker.h"
@@ -54,7 +53,7 @@ class RemoteLane {
   void post(RoundTask task);
   bool lost() const;
 
-  // I/O side. Declares the lane dead; an outstanding task gets an error result at once,
+  // I/O side. Declares the lane dead; each outstanding task gets an error result at once,
   // so the master re-queues its slice without waiting for the round deadline.
   void fail(const std::string& reason);
   // Checks a result against the outstanding task (round, size, finite values), rebuilds
@@ -79,7 +78,7 @@ class RemoteLane {
   ResultQueue* results_ = nullptr;
   int index_ = -1;
   bool lost_ = false;
-  std::optional<Outstanding> outstanding_;
+  std::deque<Outstanding> outstanding_;  // in the order posted: the node trains them in order
 };
 
 class RemoteWorker final : public Worker {
@@ -90,6 +89,7 @@ class RemoteWorker final : public Worker {
   void attach(const WorkerContext& context, int index) override { lane_->attach(context.results, index); }
   void post(RoundTask task) override { lane_->post(std::move(task)); }
   bool lost() const override { return lane_->lost(); }
+  bool canOverlap() const override { return true; }
 
  private:
   std::shared_ptr<RemoteLane> lane_;

@@ -122,7 +122,7 @@ PartialShard& partialShard() {
 // heartbeat never waits behind more than that (0.7 s at 100 Mbit/s).
 constexpr int kChunkWindow = 8;
 
-// One lane: a thread training the tasks the master sends to this lane, one at a time. It
+// One lane: a thread training the tasks the master sends to this lane, in order. It
 // keeps its own optimizer state across rounds (it never travels) and, with a lossy
 // codec, the error-feedback residual of what it sends back.
 class Lane {
@@ -139,10 +139,12 @@ class Lane {
     cv_.notify_all();
     thread_.join();
   }
+  // The master may send the next task while this one trains (overlapRemoteRounds): it
+  // waits here and starts the moment the lane is free.
   void post(RoundTask task) {
     {
       std::lock_guard lock(mutex_);
-      task_ = std::move(task);
+      queue_.push_back(std::move(task));
     }
     cv_.notify_all();
   }
@@ -155,10 +157,10 @@ class Lane {
       RoundTask task;
       {
         std::unique_lock lock(mutex_);
-        cv_.wait(lock, [this] { return stopping_ || task_.has_value(); });
+        cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
         if (stopping_) return;
-        task = std::move(*task_);
-        task_.reset();
+        task = std::move(queue_.front());
+        queue_.pop_front();
         busy_ = true;
       }
       ResultMsg msg;
@@ -225,7 +227,7 @@ class Lane {
   std::thread thread_;
   std::mutex mutex_;
   std::condition_variable cv_;
-  std::optional<RoundTask> task_;
+  std::deque<RoundTask> queue_;
   bool stopping_ = false;
   std::atomic<bool> busy_{false};
 };

@@ -35,6 +35,7 @@ struct WorkerRoundInfo {
   double samplesPerSecond = 0.0;
   double computeSeconds = 0.0;
   double waitSeconds = 0.0;  // time between finishing and the round's averaging
+  long long taskRound = 0;   // the round its task was posted in: the one before, for a worker that overlaps rounds
 };
 
 struct RoundInfo {

@@ -50,16 +50,25 @@ std::string formatFloat(double v) {
 struct Trainer::Impl {
   Trainer& t;
   ResultQueue results;
+  // A task a worker holds: posted, its result not yet averaged.
+  struct InFlight {
+    long long round = 0;
+    std::vector<uint32_t> slice;
+    Clock::time_point posted;
+    bool alone = true;      // posted while the worker held no other task: its wall time measures the link
+    bool requeued = false;  // missed its deadline: the slice went back to the queue, its result is dropped
+    std::optional<RoundResult> early;  // came back before the round that averages it
+  };
   struct Slot {
     std::unique_ptr<Worker> worker;
-    bool busy = false;
+    std::deque<InFlight> inflight;  // oldest first
+    int depth = 1;                  // tasks it may hold: 2 for a remote worker that overlaps rounds
     bool dead = false;
     bool retiring = false;  // removed by steering: stops receiving work
     bool local = false;     // one of the `threads` workers (from makeLocal), which steering adds and retires
     OptimizerState ownState;  // perWorker policy
     Eigen::VectorXf spareSegment;  // this worker's last result buffers, handed back with its next task
     OptimizerState spareState;
-    Clock::time_point posted;  // when its current task went out
     double speed = 0;          // samples per second of compute, as the worker measured it (smoothed)
     double overhead = 0;       // seconds per round outside compute: the link, for a remote worker (smoothed)
     int share = 1;             // slices per round: more for a faster worker, or one whose link needs longer rounds
@@ -77,8 +86,10 @@ struct Trainer::Impl {
   double plannedSamples = 0, doneSamples = 0;
   // Buffers reused round after round: the parameters and optimizer state every worker
   // reads (refilled in place once no worker holds them any more) and the average.
-  std::shared_ptr<Eigen::VectorXf> sharedParams;
-  std::shared_ptr<OptimizerState> sharedState;
+  // Buffers a worker may still hold (an overlapping remote worker keeps last round's) are
+  // left alone; a pool of a few avoids a fresh multi-megabyte allocation every round.
+  std::vector<std::shared_ptr<Eigen::VectorXf>> paramsPool;
+  std::vector<std::shared_ptr<OptimizerState>> statePool;
   Eigen::VectorXf averaged;
 
   explicit Impl(Trainer& trainer)
@@ -106,6 +117,7 @@ struct Trainer::Impl {
     Slot s;
     s.local = local;
     s.worker = std::move(worker);
+    s.depth = t.conf_.overlapRemoteRounds && s.worker->canOverlap() ? 2 : 1;
     s.worker->attach(context, static_cast<int>(slots.size()));
     slots.push_back(std::move(s));
   }
@@ -115,10 +127,55 @@ struct Trainer::Impl {
     return std::make_unique<LocalWorker>();
   }
 
+  template <typename T>
+  static std::shared_ptr<T>& unheld(std::vector<std::shared_ptr<T>>& pool) {
+    for (auto& p : pool)
+      if (p.use_count() == 1) return p;
+    pool.push_back(std::make_shared<T>());
+    return pool.back();
+  }
+
+  static bool holdsLate(const Slot& s) {
+    for (const InFlight& f : s.inflight)
+      if (f.requeued) return true;
+    return false;
+  }
+  // A worker is given a task when it has room for one and owes no late result (a late one
+  // would make the next wait behind it).
+  static bool canTake(const Slot& s) {
+    return !s.dead && !s.retiring && !s.worker->lost() && static_cast<int>(s.inflight.size()) < s.depth && !holdsLate(s);
+  }
   bool anyWorkerFree() const {
     for (const auto& s : slots)
-      if (!s.busy && !s.dead && !s.retiring && !s.worker->lost()) return true;
+      if (canTake(s)) return true;
     return false;
+  }
+  // The task of `s` whose result this round averages: its oldest one still wanted. A
+  // worker that overlaps gives last round's result while it trains this round's task; one
+  // posted its first task this round is not waited for until the next.
+  const InFlight* owed(const Slot& s) const {
+    if (s.dead) return nullptr;
+    for (const InFlight& f : s.inflight)
+      if (!f.requeued)
+        return static_cast<int>(s.inflight.size()) >= s.depth || f.round != round ? &f : nullptr;
+    return nullptr;
+  }
+  bool anyPending() const {
+    for (const auto& s : slots)
+      if (!s.dead)
+        for (const InFlight& f : s.inflight)
+          if (!f.requeued) return true;
+    return false;
+  }
+  // A late result, or one of a dead worker's: forget its task.
+  void forget(const RoundResult& r) {
+    if (r.worker < 0 || static_cast<size_t>(r.worker) >= slots.size()) return;
+    auto& fl = slots[static_cast<size_t>(r.worker)].inflight;
+    for (auto it = fl.begin(); it != fl.end(); ++it)
+      if (it->round == r.round) {
+        fl.erase(it);
+        return;
+      }
   }
 
   int usableWorkers() const {
@@ -220,13 +277,13 @@ struct Trainer::Impl {
         if (s.dead || s.retiring || s.speed <= 0) continue;
         const double sliceSeconds = sliceSamples / s.speed;
         const double need = s.local ? 1.0 : std::max(1.0, std::ceil(t.conf_.remoteComputeRatio * s.overhead / sliceSeconds));
-        roundSeconds = std::max(roundSeconds, std::min(need, static_cast<double>(kMaxShare)) * sliceSeconds + s.overhead);
+        roundSeconds = std::max(roundSeconds, std::min(need, static_cast<double>(kMaxShare)) * sliceSeconds + serialOverhead(s));
       }
     for (auto& s : slots) {
       int share = 1;
       if (balance && roundSeconds > 0 && s.speed > 0) {
         const double sliceSeconds = sliceSamples / s.speed;
-        const double ideal = std::max(1.0, (roundSeconds - s.overhead) / sliceSeconds);
+        const double ideal = std::max(1.0, (roundSeconds - serialOverhead(s)) / sliceSeconds);
         // Hysteresis: speeds measured over a few rounds jitter; move only on a clear change.
         share = s.share;
         if (ideal > s.share * 1.3 + 0.2 || ideal < s.share / 1.3 - 0.2)
@@ -242,6 +299,9 @@ struct Trainer::Impl {
     }
   }
   static constexpr int kMaxShare = 64;
+  // The part of a worker's overhead the round waits for: none for one that overlaps (its
+  // link time passes while it computes, as long as it computes longer than that).
+  static double serialOverhead(const Slot& s) { return s.depth > 1 ? 0.0 : s.overhead; }
 
   // learningRateScaling: averaging N workers' updates makes about one step of progress
   // where a single worker would have made N, so each worker trains at the rate times
@@ -267,7 +327,7 @@ struct Trainer::Impl {
 
   void dropLostWorkers() {
     for (auto& s : slots)
-      if (!s.dead && !s.busy && s.worker->lost()) {
+      if (!s.dead && s.inflight.empty() && s.worker->lost()) {
         s.dead = true;
         message("worker " + s.worker->id() + " was lost and is no longer used");
       }
@@ -380,12 +440,14 @@ RunSummary Trainer::Impl::run() {
   summary.seconds = secondsSince(runStart);
   // Drain: wait (bounded) for busy workers so none writes into freed state afterwards.
   const auto drainUntil = Clock::now() + std::chrono::seconds(5);
-  for (auto& s : slots)
-    while (s.busy && !s.dead && Clock::now() < drainUntil) {
+  for (auto& s : slots) {
+    std::erase_if(s.inflight, [](const InFlight& f) { return f.early.has_value(); });
+    while (!s.inflight.empty() && !s.dead && Clock::now() < drainUntil) {
       auto r = results.popUntil(drainUntil);
       if (!r) break;
-      if (r->worker >= 0 && static_cast<size_t>(r->worker) < slots.size()) slots[static_cast<size_t>(r->worker)].busy = false;
+      forget(*r);
     }
+  }
   summary.finalEvaluation = evaluate(t.conf_, t.layout_, t.params_, t.data_.test);
   summary.finalEvaluation.phase = "final";
   summary.finalEvaluation.iteration = iteration;
@@ -433,7 +495,9 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
     long long lossCount = 0;
     int idleRounds = 0;
 
-    while (!queue.empty()) {
+    // An epoch ends when its rows are trained and averaged: a worker that overlaps rounds
+    // may still owe a result once the queue is empty.
+    while (!queue.empty() || anyPending()) {
       if (t.control_.cancelled()) return "";
       dropLostWorkers();
       adoptPendingWorkers(&masterState);
@@ -449,13 +513,13 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
         cutFrequency = averagingFrequency;
       }
       if (usableWorkers() == 0) return "no workers left: every worker failed or was lost (see the messages above)";
-      if (!anyWorkerFree()) {
+      if (!anyPending() && (!anyWorkerFree() || queue.empty())) {
         // Every usable worker is still on a slice that missed its deadline (and was
         // re-queued): wait for one to come back rather than spin through empty rounds.
         auto late = results.popUntil(Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                                         std::chrono::duration<double>(deadlineSeconds)));
-        if (late && late->worker >= 0 && static_cast<size_t>(late->worker) < slots.size())
-          slots[static_cast<size_t>(late->worker)].busy = false;
+        if (late)
+          forget(*late);
         else if (!late && !t.control_.paused() && ++idleRounds > 3 && !t.control_.cancelled())
           return "no worker returned a result in 3 consecutive rounds (deadline " + formatFloat(deadlineSeconds) + " s each)";
         continue;
@@ -463,15 +527,16 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
 
       const auto roundStart = Clock::now();
       ++round;
-      // A worker still holding last round's buffers (late, or remote) keeps them; we then start fresh ones.
-      if (!sharedParams || sharedParams.use_count() > 1) sharedParams = std::make_shared<Eigen::VectorXf>();
+      // A worker still holding last round's buffers (late, or remote) keeps them.
+      std::shared_ptr<Eigen::VectorXf>& sharedParams = unheld(paramsPool);
       *sharedParams = t.params_;
-      if (!sharedState || sharedState.use_count() > 1) sharedState = std::make_shared<OptimizerState>();
+      std::shared_ptr<OptimizerState>& sharedState = unheld(statePool);
       *sharedState = masterState;
       std::shared_ptr<const Eigen::VectorXf> shared = sharedParams;
       const double factor = rateFactor();
-      struct Assigned {
+      struct Assigned {  // a task whose result this round averages
         size_t slot;
+        long long round;
         std::vector<uint32_t> slice;
       };
       std::vector<Assigned> assigned;
@@ -481,12 +546,12 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
       {
         size_t wanted = 0;
         for (const Slot& s : slots)
-          if (!s.busy && !s.dead && !s.retiring && !s.worker->lost()) wanted += static_cast<size_t>(s.share);
+          if (canTake(s)) wanted += static_cast<size_t>(s.share);
         if (wanted > queue.size() && wanted > 0) shareScale = static_cast<double>(queue.size()) / static_cast<double>(wanted);
       }
       for (size_t si = 0; si < slots.size() && !queue.empty(); ++si) {
         Slot& s = slots[si];
-        if (s.busy || s.dead || s.retiring || s.worker->lost()) continue;
+        if (!canTake(s)) continue;
         const int take = std::max(1, static_cast<int>(s.share * shareScale));
         RoundTask task;
         task.round = round;
@@ -504,19 +569,36 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
           task.indices.insert(task.indices.end(), queue.front().begin(), queue.front().end());
           queue.pop_front();
         }
-        s.posted = Clock::now();
         task.batchSize = batchSize;
         task.seed = rng.nextU64();
         task.spareSegment = std::move(s.spareSegment);
         task.spareState = std::move(s.spareState);
-        assigned.push_back({si, task.indices});
-        s.busy = true;
+        InFlight f;
+        f.round = round;
+        f.slice = task.indices;
+        f.posted = Clock::now();
+        f.alone = s.inflight.empty();
+        s.inflight.push_back(std::move(f));
         s.worker->post(std::move(task));
       }
+      for (size_t si = 0; si < slots.size(); ++si)
+        if (const InFlight* f = owed(slots[si])) assigned.push_back({si, f->round, f->slice});
 
       // Collect this round's results until all arrived or the deadline passed.
       std::vector<std::optional<RoundResult>> got(slots.size());
+      std::vector<long long> wanted(slots.size(), -1);  // the round of the result owed by each worker
       size_t arrived = 0;
+      for (const Assigned& a : assigned) {
+        wanted[a.slot] = a.round;
+        auto& fl = slots[a.slot].inflight;
+        for (auto it = fl.begin(); it != fl.end(); ++it)
+          if (it->round == a.round && it->early) {
+            got[a.slot] = std::move(*it->early);
+            fl.erase(it);
+            ++arrived;
+            break;
+          }
+      }
       auto deadline = roundStart + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(deadlineSeconds));
       while (arrived < assigned.size()) {
         // Wait in short steps so time spent paused does not count against the deadline.
@@ -529,16 +611,28 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
         }
         if (r->worker < 0 || static_cast<size_t>(r->worker) >= slots.size()) continue;
         Slot& s = slots[static_cast<size_t>(r->worker)];
-        s.busy = false;
-        if (r->round != round) continue;  // a late result of an earlier round: its slice was re-queued
+        auto f = std::find_if(s.inflight.begin(), s.inflight.end(), [&](const InFlight& x) { return x.round == r->round; });
+        if (f == s.inflight.end()) continue;
+        if (f->requeued) {  // a late result: its slice was re-queued
+          s.inflight.erase(f);
+          continue;
+        }
         if (r->samples > 0 && !r->error && r->computeSeconds > 0) {
-          const double wall = std::chrono::duration<double>(r->finished - s.posted).count();
           const double speed = static_cast<double>(r->samples) / r->computeSeconds;
-          const double overhead = std::max(0.0, wall - r->computeSeconds);
           const bool first = s.speed <= 0;
           s.speed = first ? speed : 0.8 * s.speed + 0.2 * speed;
-          s.overhead = first ? overhead : 0.8 * s.overhead + 0.2 * overhead;
+          // Only a task that did not wait behind another on the worker measures the link.
+          if (f->alone) {
+            const double wall = std::chrono::duration<double>(r->finished - f->posted).count();
+            const double overhead = std::max(0.0, wall - r->computeSeconds);
+            s.overhead = first ? overhead : 0.8 * s.overhead + 0.2 * overhead;
+          }
         }
+        if (wanted[static_cast<size_t>(r->worker)] != r->round) {
+          f->early = std::move(*r);  // averaged next round
+          continue;
+        }
+        s.inflight.erase(f);
         got[static_cast<size_t>(r->worker)] = std::move(*r);
         ++arrived;
       }
@@ -559,10 +653,13 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
         WorkerRoundInfo wi;
         wi.worker = static_cast<int>(a.slot);
         wi.id = s.worker->id();
+        wi.taskRound = a.round;
         std::optional<RoundResult>& r = got[a.slot];
         if (!r || r->cancelled || r->error) {
           wi.arrived = false;
           requeue.push_back(a.slice);
+          for (InFlight& f : s.inflight)
+            if (f.round == a.round) f.requeued = true;  // missed the deadline: its result will be dropped
           if (r && r->error) {
             std::string what = "unknown error";
             try {
@@ -572,6 +669,10 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
             } catch (...) {
             }
             s.dead = true;
+            // Its other tasks will not come back either.
+            for (InFlight& f : s.inflight)
+              if (!f.requeued) requeue.push_back(std::move(f.slice));
+            s.inflight.clear();
             message("worker " + wi.id + " failed and was dropped: " + what);
           } else if (!r && !t.control_.cancelled()) {
             message("worker " + wi.id + " missed the round deadline (" + formatFloat(deadlineSeconds) +
@@ -598,6 +699,12 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
         wi.meanLoss = r->losses.empty() ? 0.0f : static_cast<float>(sum / r->losses.size());
         ri.workers.push_back(wi);
         if (r->samples == 0) continue;
+        // Trained from an earlier round's parameters (an overlapping worker): its change
+        // goes onto this round's, so the average does not pull back to the old ones.
+        if (r->startedFrom && r->startedFrom != shared && r->startedFrom->size() == t.params_.size())
+          r->segment += t.params_.segment(static_cast<Eigen::Index>(phase.begin), static_cast<Eigen::Index>(phase.size())) -
+                        r->startedFrom->segment(static_cast<Eigen::Index>(phase.begin), static_cast<Eigen::Index>(phase.size()));
+        r->startedFrom.reset();
         segs.push_back(&r->segment);
         weights.push_back(static_cast<double>(r->samples));
         // Remote workers keep their optimizer state (it never crosses the link): only
@@ -672,8 +779,15 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
       notify([&](TrainingObserver& o) { o.onRound(ri); });
 
       if (t.conf_.checkpointEveryMinutes > 0 && !queue.empty() &&
-          secondsSince(lastCheckpoint) > t.conf_.checkpointEveryMinutes * 60.0)
-        writeCheckpoint(phaseIndex, epoch, true, phase, masterState, queue);
+          secondsSince(lastCheckpoint) > t.conf_.checkpointEveryMinutes * 60.0) {
+        // Slices an overlapping worker still holds are not trained yet as far as the checkpoint knows.
+        std::deque<std::vector<uint32_t>> left = queue;
+        for (const Slot& s : slots)
+          if (!s.dead)
+            for (const InFlight& f : s.inflight)
+              if (!f.requeued) left.push_front(f.slice);
+        writeCheckpoint(phaseIndex, epoch, true, phase, masterState, left);
+      }
     }
     if (t.control_.cancelled()) return "";
 

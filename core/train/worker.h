@@ -53,6 +53,10 @@ struct RoundResult {
   bool diverged = false;  // a minibatch loss was NaN or infinite
   size_t divergedBatch = 0;
   std::exception_ptr error;  // the worker's exception, carried to the master
+  // The full parameters the segment was trained from, when the worker may have started
+  // from an older round's (an overlapping remote worker): the master then applies the
+  // segment's change to the current parameters instead of averaging stale ones in.
+  std::shared_ptr<const Eigen::VectorXf> startedFrom;
 };
 
 // Thread-safe queue the workers push results into and the master pops with a deadline.
@@ -86,6 +90,10 @@ class Worker {
   virtual void post(RoundTask task) = 0;
   // A worker that will never answer again (dead connection); the master drops it.
   virtual bool lost() const { return false; }
+  // True for a worker worth handing its next task before its last result is in (a remote
+  // worker: its link time then hides behind its compute). With conf.overlapRemoteRounds the
+  // master keeps two tasks with it, and averages each result one round later.
+  virtual bool canOverlap() const { return false; }
 };
 
 // Trains `task` on `params` in place: one worker's loop, the unit iterative reduce runs N
