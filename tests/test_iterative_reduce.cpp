@@ -469,7 +469,10 @@ std::map<int, std::vector<int>> coverage(TaskLog& log, Recorder& recorder) {
         if (w.worker == e.slot && w.taskRound == e.round && w.arrived) averagedIn = &round->second;
     }
     if (!averagedIn) continue;
-    auto& counts = seen[averagedIn->epoch];
+    // Counted in the epoch it was drawn from: a worker that overlaps rounds may carry its
+    // last task of an epoch into the next epoch's first round.
+    const auto posted = recorder.rounds.find(e.round);
+    auto& counts = seen[posted != recorder.rounds.end() ? posted->second.epoch : averagedIn->epoch];
     counts.resize(kTrainSamples, 0);
     for (uint32_t i : e.indices) ++counts[i];
   }
@@ -522,6 +525,7 @@ class TestIterativeReduce : public QObject {
   void sharesFollowWorkerSpeed();
   void overlappingWorkerHoldsTwoTasks_data();
   void overlappingWorkerHoldsTwoTasks();
+  void overlappingWorkerCheckpointKeepsCarriedRows();
   void overlappingWorkerThatDiesGivesBackBothSlices();
 };
 
@@ -1161,14 +1165,19 @@ void TestIterativeReduce::overlappingWorkerHoldsTwoTasks() {
   QVERIFY2(summary.completed, summary.error.c_str());
   QCOMPARE(summary.iterations, kEpochs * kIterationsPerEpoch);
   QCOMPARE(mostHeld, overlap ? 2 : 1);
-  int staleRounds = 0;
+  int staleRounds = 0, carriedAcrossEpochs = 0;
   for (const auto& [round, info] : recorder.rounds)
     for (const auto& w : info.workers)
       if (w.worker == 1 && w.arrived) {
         QVERIFY2(w.taskRound == round || (overlap && w.taskRound == round - 1), "a result is at most one round old");
         staleRounds += w.taskRound != round ? 1 : 0;
+        const auto posted = recorder.rounds.find(w.taskRound);
+        if (posted != recorder.rounds.end() && posted->second.epoch != info.epoch) ++carriedAcrossEpochs;
       }
   if (overlap) QVERIFY2(staleRounds > kEpochs, "the overlapping worker's results come one round later");
+  // It keeps training through the master's evaluation: its last task of every epoch but the
+  // last is averaged in the next epoch's first round.
+  QCOMPARE(carriedAcrossEpochs, overlap ? kEpochs - 1 : 0);
   const std::string problem = checkOncePerEpoch(coverage(log, recorder), kEpochs);
   QVERIFY2(problem.empty(), problem.c_str());
   QVERIFY(summary.finalEvaluation.hasClassification);
@@ -1181,6 +1190,47 @@ void TestIterativeReduce::overlappingWorkerHoldsTwoTasks() {
     QVERIFY2(summary.finalEvaluation.accuracy >= waiting.finalEvaluation.accuracy - 0.03, qPrintable(text));
     QVERIFY2(summary.finalEvaluation.accuracy > 0.8, qPrintable(text));
   }
+}
+
+// The checkpoint after an epoch whose last task an overlapping worker still trains keeps
+// that task's rows as the rest of the epoch, so resuming trains them and loses nothing.
+void TestIterativeReduce::overlappingWorkerCheckpointKeepsCarriedRows() {
+  QTemporaryDir dir;
+  QVERIFY(dir.isValid());
+  TaskLog log;
+  TrainerOptions options;
+  options.workerFactory = [&log](int) { return std::make_unique<RecordingWorker>(&log); };
+  options.checkpointPath = dir.filePath("overlap.bin").toStdString();
+  const std::string firstCheckpoint = options.checkpointPath + ".first";
+  Conf conf = blobConf(1);
+  conf.balanceShares = false;
+  conf.checkpointEveryEpochs = 1;
+  Trainer trainer(conf, blobs(), options);
+  trainer.addWorker(std::make_unique<OverlappingWorker>(5ms, &log));
+  Recorder recorder;
+  recorder.checkpointHook = [&](const std::string& path, long long) {
+    if (!std::filesystem::exists(firstCheckpoint)) std::filesystem::copy_file(path, firstCheckpoint);
+  };
+  trainer.addObserver(&recorder);
+  const RunSummary summary = trainer.run();
+  QVERIFY2(summary.completed, summary.error.c_str());
+  QVERIFY(std::filesystem::exists(firstCheckpoint));
+  const ModelFile checkpoint = readModelFile(firstCheckpoint);
+  QVERIFY(checkpoint.state);
+  QVERIFY2(checkpoint.state->midEpoch, "the carried task's rows are the rest of epoch 1");
+  QCOMPARE(checkpoint.state->epoch, 0);
+  const size_t slice = static_cast<size_t>(conf.averagingFrequency * conf.batchSize);
+  QCOMPARE(checkpoint.state->remaining.size(), slice);
+  QCOMPARE(static_cast<size_t>(checkpoint.state->iteration) * static_cast<size_t>(conf.batchSize) + slice, kTrainSamples);
+
+  // Resumed without the overlapping worker: the carried rows are trained, then epoch 2.
+  Conf local = conf;
+  local.checkpointEveryEpochs = 0;
+  Trainer resumed(local, blobs());
+  resumed.resumeFrom(checkpoint);
+  const RunSummary rest = resumed.run();
+  QVERIFY2(rest.completed, rest.error.c_str());
+  QCOMPARE(rest.iterations, kEpochs * kIterationsPerEpoch);
 }
 
 // An overlapping worker whose connection dies holds two tasks: both slices go back to the

@@ -160,12 +160,22 @@ struct Trainer::Impl {
         return static_cast<int>(s.inflight.size()) >= s.depth || f.round != round ? &f : nullptr;
     return nullptr;
   }
-  bool anyPending() const {
+  // A result still to be averaged; with `overlappingToo` false, only from workers that do not
+  // overlap rounds (an epoch need not wait for those: see trainPhase).
+  bool anyPending(bool overlappingToo = true) const {
     for (const auto& s : slots)
-      if (!s.dead)
+      if (!s.dead && (overlappingToo || s.depth == 1))
         for (const InFlight& f : s.inflight)
           if (!f.requeued) return true;
     return false;
+  }
+  // Slices posted but not yet averaged: not trained yet, as far as a checkpoint knows.
+  std::deque<std::vector<uint32_t>> untrained(std::deque<std::vector<uint32_t>> queue) const {
+    for (const Slot& s : slots)
+      if (!s.dead)
+        for (const InFlight& f : s.inflight)
+          if (!f.requeued) queue.push_front(f.slice);
+    return queue;
   }
   // A late result, or one of a dead worker's: forget its task.
   void forget(const RoundResult& r) {
@@ -495,9 +505,13 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
     long long lossCount = 0;
     int idleRounds = 0;
 
-    // An epoch ends when its rows are trained and averaged: a worker that overlaps rounds
-    // may still owe a result once the queue is empty.
-    while (!queue.empty() || anyPending()) {
+    // An epoch ends when its rows are trained and averaged, except that a worker which
+    // overlaps rounds keeps training its last task while the master evaluates and starts
+    // the next epoch: that result is averaged (rebased) in the next epoch's first round, so
+    // the link and the evaluation hide behind its compute. The last epoch of a phase waits
+    // for everything (the next phase trains other parameters).
+    const bool lastEpoch = epoch + 1 == phase.epochs;
+    while (!queue.empty() || anyPending(lastEpoch)) {
       if (t.control_.cancelled()) return "";
       dropLostWorkers();
       adoptPendingWorkers(&masterState);
@@ -780,13 +794,7 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
 
       if (t.conf_.checkpointEveryMinutes > 0 && !queue.empty() &&
           secondsSince(lastCheckpoint) > t.conf_.checkpointEveryMinutes * 60.0) {
-        // Slices an overlapping worker still holds are not trained yet as far as the checkpoint knows.
-        std::deque<std::vector<uint32_t>> left = queue;
-        for (const Slot& s : slots)
-          if (!s.dead)
-            for (const InFlight& f : s.inflight)
-              if (!f.requeued) left.push_front(f.slice);
-        writeCheckpoint(phaseIndex, epoch, true, phase, masterState, left);
+        writeCheckpoint(phaseIndex, epoch, true, phase, masterState, untrained(queue));
       }
     }
     if (t.control_.cancelled()) return "";
@@ -803,7 +811,6 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
       f.weights.assign(w.data(), w.data() + w.size());
       notify([&](TrainingObserver& o) { o.onFilters(f); });
     }
-    const bool lastEpoch = epoch + 1 == phase.epochs;
     if (t.conf_.evalEvery > 0 && ((epoch + 1) % t.conf_.evalEvery == 0 || lastEpoch) && t.data_.test.size() > 0) {
       EvalReport report = evaluate(t.conf_, t.layout_, t.params_, t.data_.test);
       report.phase = phase.label();
@@ -828,6 +835,9 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
         TrainingState dummy;
         Phase nextPhase = np < t.phases_.size() ? t.phases_[np] : phase;
         writeCheckpoint(np, 0, false, nextPhase, next, {});
+      } else if (const auto carried = untrained({}); !carried.empty()) {
+        // Rows an overlapping worker still trains: resuming from here trains them first.
+        writeCheckpoint(phaseIndex, epoch, true, phase, masterState, carried);
       } else {
         writeCheckpoint(phaseIndex, epoch + 1, false, phase, masterState, {});
       }
