@@ -1,5 +1,4 @@
 // `scaleout train [CONF.json] [--set ...] [--out DIR] [--threads N] [--resume CHECKPOINT]`
-#include <csignal>
 #include <filesystem>
 #include <iostream>
 
@@ -14,18 +13,13 @@
 #include "io/model_file.h"
 #include "nn/network_shape.h"
 #include "progress_printer.h"
+#include "signal_stop.h"
+#include "train/resume_check.h"
 #include "train/trainer.h"
 #include "util/error.h"
 
 using namespace scaleout;
 
-namespace {
-RunControl* activeControl = nullptr;
-void onSignal(int) {
-  // Only sets atomics: safe in a signal handler. Workers stop at the next minibatch.
-  if (activeControl) activeControl->cancel();
-}
-}  // namespace
 
 int runTrainCommand(const QStringList& args) {
   QCommandLineParser parser;
@@ -89,6 +83,14 @@ int runTrainCommand(const QStringList& args) {
     }
   }
 
+  if (checkpoint) {
+    // Refused before anything is written: the run folder may be the checkpoint's own.
+    const ResumeComparison diff = compareForResume(checkpoint->conf, *conf);
+    if (!diff.refused.empty()) {
+      std::cerr << "error: " << describeRefusedResume(diff) << "\n";
+      return 1;
+    }
+  }
   const std::filesystem::path out = parser.value("out").toStdString();
   try {
     std::filesystem::create_directories(out);
@@ -131,11 +133,11 @@ int runTrainCommand(const QStringList& args) {
       };
       clusterService = std::make_unique<cluster::MasterService>(*conf, data.train, trainer, co);
     }
-    activeControl = &trainer.control();
-    std::signal(SIGINT, onSignal);
-    std::signal(SIGTERM, onSignal);
-    RunSummary summary = trainer.run();
-    activeControl = nullptr;
+    RunSummary summary;
+    {
+      SignalStop stopOnSignal(trainer.control());
+      summary = trainer.run();
+    }
     clusterService.reset();  // workers go back to waiting
     const std::string modelPath = (out / "model.bin").string();
     writeModelFile(modelPath, trainer.model());
@@ -152,8 +154,11 @@ int runTrainCommand(const QStringList& args) {
                 summary.iterations, summary.seconds, conf->statsEvery, printer.statsSeconds(),
                 summary.seconds > 0 ? 100.0 * printer.statsSeconds() / summary.seconds : 0.0);
     if (summary.cancelled) {
-      std::cout << "training was stopped; resume with: scaleout train --resume " << options.checkpointPath << " --out "
-                << out.string() << "\n";
+      if (summary.stopCheckpoint.empty())
+        std::cout << "training was stopped; no checkpoint was written at the stop point (see the messages above)\n";
+      else
+        std::cout << "training was stopped at iteration " << summary.iterations
+                  << "; resume with: scaleout train --resume " << summary.stopCheckpoint << " --out " << out.string() << "\n";
       return 130;
     }
     if (!summary.error.empty()) {

@@ -1,5 +1,6 @@
 // The `scaleout` executable end to end: version, help, knobs, check, train, eval,
 // predict, resume and error exits, run as a child process (SCALEOUT_BINARY).
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QProcess>
 #include <QRegularExpression>
@@ -83,8 +85,12 @@ class TestCli : public QObject {
   void predictWritesEveryRow();
   void predictNeedsData();
   void resumeFinishedCheckpoint();
+  void resumeFinishedRunWithMoreEpochs();
+  void resumeWithAdaGradStartsItsStateFromZero();
+  void resumeRefusesKnobsThatCannotChange();
   void resumeMidRunCheckpointMatchesUninterrupted();
   void resumeFromModelIsRefused();
+  void ctrlCWritesCheckpointAtTheStopPoint();
 
  private:
   Run scaleout(const QStringList& args, int timeoutMs = 25000);
@@ -399,18 +405,55 @@ void TestCli::predictNeedsData() {
 }
 
 void TestCli::resumeFinishedCheckpoint() {
-  if (trainOut_.isEmpty()) QSKIP("trainIris did not produce a checkpoint");
+  QVERIFY2(!trainOut_.isEmpty(), "trainIris did not produce a checkpoint");
   const ModelFile checkpoint = readModelFile(path("run/checkpoint.bin").toStdString());
   QVERIFY(checkpoint.state);
   QCOMPARE(checkpoint.state->iteration, 240LL);
+  // Nothing left to train: said, instead of "trained 240 iterations in 0.0 s".
   const Run r = scaleout({"train", "--resume", path("run/checkpoint.bin"), "--out", path("resumed")});
+  QCOMPARE(r.exitCode, 1);
+  QVERIFY2(r.err.contains("the checkpoint is of a finished run: all 20 finetune epochs are trained"), qPrintable(r.err));
+  QVERIFY2(r.err.contains("--set finetuneEpochs=40"), qPrintable(r.err));
+}
+
+void TestCli::resumeFinishedRunWithMoreEpochs() {
+  QVERIFY2(!trainOut_.isEmpty(), "trainIris did not produce a checkpoint");
+  const Run r = scaleout({"train", "--resume", path("run/checkpoint.bin"), "--set", "finetuneEpochs=30", "--out", path("more")});
   QVERIFY2(r.exitCode == 0, qPrintable(r.err + r.out));
-  // Nothing left to train: the resumed run ends where the first one did.
-  QVERIFY2(r.out.contains("trained 240 iterations"), qPrintable(r.out));
+  QVERIFY2(r.out.contains("continuing the finished run: finetune epochs 21-30"), qPrintable(r.out));
+  QVERIFY2(r.out.contains("resuming with finetuneEpochs: 20 in the checkpoint, 30 now"), qPrintable(r.out));
+  QVERIFY(r.out.contains("epoch  21 done"));
+  QVERIFY(!r.out.contains("epoch  20 done"));
+  QVERIFY2(r.out.contains("trained 360 iterations"), qPrintable(r.out));
+  // The final checkpoint kept the momentum: nothing had to start from zero.
+  QVERIFY2(!r.out.contains("starts from zero"), qPrintable(r.out));
   const ModelFile first = readModelFile(path("run/model.bin").toStdString());
-  const ModelFile resumed = readModelFile(path("resumed/model.bin").toStdString());
-  QVERIFY(resumed.params == first.params);
-  QCOMPARE(accuracyIn(r.out, "final evaluation"), accuracyIn(trainOut_, "final evaluation"));
+  const ModelFile more = readModelFile(path("more/model.bin").toStdString());
+  QVERIFY(more.params != first.params);
+  QVERIFY(accuracyIn(r.out, "final evaluation") >= 0.85);
+}
+
+// Was a segmentation fault: the checkpoint had no AdaGrad state and it was used unchecked.
+void TestCli::resumeWithAdaGradStartsItsStateFromZero() {
+  QVERIFY2(!trainOut_.isEmpty(), "trainIris did not produce a checkpoint");
+  const Run r = scaleout({"train", irisConf(), "--resume", path("run/checkpoint.bin"), "--set", "finetuneEpochs=25", "--set",
+                          "checkpointEveryEpochs=5", "--set", "useAdaGrad=true", "--out", path("adagrad")});
+  QVERIFY2(r.exitCode == 0, qPrintable(r.err + r.out));
+  QVERIFY2(r.out.contains("resuming with useAdaGrad: false in the checkpoint, true now"), qPrintable(r.out));
+  QVERIFY2(r.out.contains("(momentum, AdaGrad): it starts from zero"), qPrintable(r.out));
+  QVERIFY2(r.out.contains("trained 300 iterations"), qPrintable(r.out));
+}
+
+void TestCli::resumeRefusesKnobsThatCannotChange() {
+  QVERIFY2(!trainOut_.isEmpty(), "trainIris did not produce a checkpoint");
+  const Run r = scaleout({"train", "--resume", path("run/checkpoint.bin"), "--set", "finetuneEpochs=30", "--set",
+                          "layerSizes=32", "--set", "useBackProp=false", "--out", path("refused-knobs")});
+  QCOMPARE(r.exitCode, 1);
+  QVERIFY2(r.err.contains("cannot resume: the conf differs from the checkpoint's in knobs that cannot change mid-run"), qPrintable(r.err));
+  QVERIFY2(r.err.contains("layerSizes: 16 in the checkpoint, 32 now"), qPrintable(r.err));
+  QVERIFY2(r.err.contains("useBackProp: true in the checkpoint, false now"), qPrintable(r.err));
+  QVERIFY2(!r.err.contains("finetuneEpochs:"), qPrintable(r.err));  // that one may change
+  QVERIFY2(!QFile::exists(path("refused-knobs")), "nothing is written for a refused resume");
 }
 
 void TestCli::resumeMidRunCheckpointMatchesUninterrupted() {
@@ -429,7 +472,8 @@ void TestCli::resumeMidRunCheckpointMatchesUninterrupted() {
     std::string mid;
     Trainer* trainer = nullptr;
     void onCheckpoint(const std::string& p, long long iteration) override {
-      if (iteration != 120) return;
+      // The checkpoint at the stop point that follows has the same iteration: keep the first.
+      if (iteration != 120 || std::filesystem::exists(mid)) return;
       std::filesystem::copy_file(p, mid);
       trainer->control().cancel();
     }
@@ -461,6 +505,48 @@ void TestCli::resumeFromModelIsRefused() {
   const Run r = scaleout({"train", "--resume", path("run/model.bin"), "--out", path("refused")});
   QCOMPARE(r.exitCode, 1);
   QVERIFY2(r.err.contains("the file is a model, not a checkpoint"), qPrintable(r.err));
+}
+
+// Ctrl-C mid-epoch: the checkpoint holds the stop point, not the last epoch boundary, and
+// resuming from it finishes the run.
+void TestCli::ctrlCWritesCheckpointAtTheStopPoint() {
+  QProcess process;
+  process.setWorkingDirectory(dir_.path());
+  process.start(binary_, {"train", irisConf(), "--set", "finetuneEpochs=100000", "--set", "checkpointEveryEpochs=0", "--set",
+                          "evalEvery=0", "--interval", "0.1", "--out", path("interrupted")});
+  QVERIFY(process.waitForStarted(10000));
+  QString out;
+  QElapsedTimer clock;
+  clock.start();
+  while (!out.contains(" iter ") && clock.elapsed() < 20000) {
+    process.waitForReadyRead(200);
+    out += QString::fromUtf8(process.readAllStandardOutput());
+  }
+  QVERIFY2(out.contains(" iter "), qPrintable(out));
+  ::kill(static_cast<pid_t>(process.processId()), SIGINT);
+  QVERIFY(process.waitForFinished(20000));
+  out += QString::fromUtf8(process.readAllStandardOutput());
+  const QString err = QString::fromUtf8(process.readAllStandardError());
+  QCOMPARE(process.exitStatus(), QProcess::NormalExit);
+  QCOMPARE(process.exitCode(), 130);
+  QVERIFY2(err.contains("Ctrl-C: stopping after the current minibatch"), qPrintable(err));
+  const auto m = QRegularExpression("training was stopped at iteration (\\d+); resume with: scaleout train --resume (\\S+)").match(out);
+  QVERIFY2(m.hasMatch(), qPrintable(out + err));
+  const long long stoppedAt = m.captured(1).toLongLong();
+  QCOMPARE(m.captured(2), path("interrupted/checkpoint.bin"));
+  const ModelFile checkpoint = readModelFile(m.captured(2).toStdString());
+  QVERIFY(checkpoint.state);
+  QCOMPARE(checkpoint.state->iteration, stoppedAt);
+  QVERIFY(stoppedAt > 0);
+  // 12 minibatches per epoch: the rest of the epoch is in the checkpoint.
+  if (stoppedAt % 12 != 0) {
+    QVERIFY(checkpoint.state->midEpoch);
+    QCOMPARE(static_cast<long long>(checkpoint.state->remaining.size()), 120 - (stoppedAt % 12) * 10);
+  }
+  const Run resumed = scaleout({"train", "--resume", m.captured(2), "--set", "finetuneEpochs=" + QString::number(stoppedAt / 12 + 2),
+                                "--out", path("interrupted")});
+  QVERIFY2(resumed.exitCode == 0, qPrintable(resumed.err + resumed.out));
+  QVERIFY2(resumed.out.contains(QString("trained %1 iterations").arg((stoppedAt / 12 + 2) * 12)), qPrintable(resumed.out));
 }
 
 QTEST_GUILESS_MAIN(TestCli)

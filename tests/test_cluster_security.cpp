@@ -301,7 +301,8 @@ class TestClusterSecurity : public QObject {
     }
     qInfo("connect-to-handshake over loopback, mean of %d: CURVE+ZAP %.2f ms, plain %.2f ms", n, curveTotal / n * 1000,
           plainTotal / n * 1000);
-    QVERIFY(curveTotal / n < 0.5);
+    // Measured 2-3 ms; 50 ms leaves room for a loaded 2-core machine.
+    QVERIFY2(curveTotal / n < 0.05, qPrintable(QString("mean CURVE handshake %1 ms").arg(curveTotal / n * 1000)));
   }
 };
 

@@ -296,7 +296,8 @@ class ChartsTest : public QObject {
     std::printf("REPLOT: %d curves x %d points: mean %.1f ms, best %.1f ms, worst %.1f ms "
                 "(1 px pens, adaptive sampling; filling took %.0f ms)\n",
                 kCurves, kPoints, sum / kRuns, best, worst, fillMs);
-    QVERIFY2(sum / kRuns < 500.0, qPrintable(QString("mean replot %1 ms").arg(sum / kRuns)));
+    // Measured 33-108 ms on the 2-core VM.
+    QVERIFY2(sum / kRuns < 250.0, qPrintable(QString("mean replot %1 ms").arg(sum / kRuns)));
   }
 };
 

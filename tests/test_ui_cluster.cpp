@@ -172,7 +172,7 @@ class ClusterPanelTest : public QObject {
     QElapsedTimer clock;
     clock.start();
     panel.connectButton()->click();
-    QVERIFY(clock.elapsed() < 1000);
+    QVERIFY2(clock.elapsed() < 250, qPrintable(QString::number(clock.elapsed())));  // measured 3-9 ms: never blocks the GUI
     QTRY_COMPARE_WITH_TIMEOUT(panel.watcher()->state(), ZkWatcher::State::Unreachable, 8000);
     QVERIFY2(panel.stateText().contains("cannot start a ZooKeeper client for 'nonexistent.invalid:2181'"),
              qPrintable(panel.stateText()));
@@ -182,7 +182,7 @@ class ClusterPanelTest : public QObject {
     std::printf("CLUSTER: unresolvable host -> %s\n", qPrintable(lines.join(" | ")));
     clock.restart();
     panel.disconnectButton()->click();
-    QVERIFY(clock.elapsed() < 1000);
+    QVERIFY2(clock.elapsed() < 250, qPrintable(QString::number(clock.elapsed())));  // measured 3-9 ms: never blocks the GUI
   }
 
   void localWorkerLogsAndStopsOnRequest() {

@@ -2,6 +2,7 @@
 // queued signals; progress is charted; pause/resume/stop work; the event loop never
 // stalls for long; and a screenshot of the main window after a run is kept as an artifact.
 #include <cmath>
+#include <algorithm>
 #include <ctime>
 #include <cstdio>
 #include <random>
@@ -338,9 +339,10 @@ class TrainingTest : public QObject {
                 window.monitor()->replotCount());
     QVERIFY(ended.at(0).at(0).toBool());
     QCOMPARE(points, qsizetype(40 * 27000 / 20));  // every minibatch of the run is on the chart
-    const double bound = qEnvironmentVariableIsSet("SCALEOUT_STALL_BOUND_MS")
-                             ? qEnvironmentVariable("SCALEOUT_STALL_BOUND_MS").toDouble()
-                             : 50.0;
+    // SCALEOUT_STALL_BOUND_MS may only tighten the bound (to look for smaller stalls).
+    double bound = 50.0;
+    if (qEnvironmentVariableIsSet("SCALEOUT_STALL_BOUND_MS"))
+      bound = std::min(bound, qEnvironmentVariable("SCALEOUT_STALL_BOUND_MS").toDouble());
     QVERIFY2(meter.maxGapMs() < bound, qPrintable(QString("longest stall %1 ms >= %2 ms").arg(meter.maxGapMs()).arg(bound)));
   }
 

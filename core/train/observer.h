@@ -99,6 +99,7 @@ struct SteeringChange {
 struct RunSummary {
   bool completed = false;  // false: cancelled or stopped by an error
   bool cancelled = false;
+  std::string stopCheckpoint;  // cancelled: the checkpoint written at the stop point ("" if none was)
   std::string error;       // non-empty when training stopped on a problem
   long long iterations = 0;
   double seconds = 0;

@@ -12,6 +12,7 @@
 #include "train/evaluation.h"
 #include "train/local_worker.h"
 #include "train/model_stats.h"
+#include "train/resume_check.h"
 #include "util/blas_threads.h"
 #include "util/error.h"
 
@@ -70,6 +71,7 @@ struct Trainer::Impl {
     Eigen::VectorXf spareSegment;  // this worker's last result buffers, handed back with its next task
     OptimizerState spareState;
     double speed = 0;          // samples per second of compute, as the worker measured it (smoothed)
+    int measured = 0;          // results that measured it
     double overhead = 0;       // seconds per round outside compute: the link, for a remote worker (smoothed)
     int share = 1;             // slices per round: more for a faster worker, or one whose link needs longer rounds
     Clock::time_point shareLogged{};  // share changes are logged at most every 10 s per worker
@@ -239,9 +241,34 @@ struct Trainer::Impl {
     }
   }
 
-  void writeCheckpoint(size_t phaseIndex, int epoch, bool midEpoch, const Phase& phase, const OptimizerState& state,
-                       const std::deque<std::vector<uint32_t>>& queue) {
+  // After an epoch whose rows are all averaged, except those an overlapping worker still trains.
+  bool writeEpochEndCheckpoint(size_t phaseIndex, int epoch, const Phase& phase, const OptimizerState& masterState) {
+    if (const auto carried = untrained({}); !carried.empty())
+      // Rows an overlapping worker still trains: resuming from here trains them first.
+      return writeCheckpoint(phaseIndex, epoch, true, phase, masterState, carried);
+    if (epoch + 1 < phase.epochs) return writeCheckpoint(phaseIndex, epoch + 1, false, phase, masterState, {});
+    // After the last epoch of a phase, the checkpoint points at the next phase. After the
+    // last phase the optimizer state is kept, so a resume with more epochs continues it.
+    OptimizerState next = masterState;
+    const size_t np = phaseIndex + 1;
+    if (np < t.phases_.size()) next.reset(t.phases_[np].size(), t.conf_.useAdaGrad);
+    return writeCheckpoint(np, 0, false, np < t.phases_.size() ? t.phases_[np] : phase, next, {});
+  }
+
+  // Cancelled (Ctrl-C, Stop): a checkpoint at the stop point, so resuming loses nothing
+  // that was averaged; slices not averaged yet are its rest of the epoch.
+  void checkpointAtStop(size_t phaseIndex, int epoch, const Phase& phase, const OptimizerState& masterState,
+                        const std::deque<std::vector<uint32_t>>& queue, RunSummary& summary) {
     if (t.options_.checkpointPath.empty()) return;
+    const auto left = untrained(queue);
+    const bool written = left.empty() ? writeEpochEndCheckpoint(phaseIndex, epoch, phase, masterState)
+                                      : writeCheckpoint(phaseIndex, epoch, true, phase, masterState, left);
+    if (written) summary.stopCheckpoint = t.options_.checkpointPath;
+  }
+
+  bool writeCheckpoint(size_t phaseIndex, int epoch, bool midEpoch, const Phase& phase, const OptimizerState& state,
+                       const std::deque<std::vector<uint32_t>>& queue) {
+    if (t.options_.checkpointPath.empty()) return false;
     ModelFile file = t.model();
     TrainingState s;
     s.phaseIndex = phaseIndex;
@@ -259,8 +286,10 @@ struct Trainer::Impl {
       writeModelFile(t.options_.checkpointPath, file);
       lastCheckpoint = Clock::now();
       notify([&](TrainingObserver& o) { o.onCheckpoint(t.options_.checkpointPath, iteration); });
+      return true;
     } catch (const ScaleoutError& e) {
       message(std::string("checkpoint not written: ") + e.what());
+      return false;
     }
   }
 
@@ -388,12 +417,65 @@ void Trainer::addWorker(std::unique_ptr<Worker> worker) {
 
 void Trainer::resumeFrom(const ModelFile& checkpoint) {
   if (!checkpoint.state) throw ScaleoutError("the file is a model, not a checkpoint: it holds no training state");
+  const ResumeComparison diff = compareForResume(checkpoint.conf, conf_);
+  if (!diff.refused.empty()) throw ScaleoutError(describeRefusedResume(diff));
   if (static_cast<size_t>(checkpoint.params.size()) != layout_.size())
     throw ScaleoutError("the checkpoint's network has " + std::to_string(checkpoint.params.size()) +
                         " parameters but this conf builds " + std::to_string(layout_.size()));
-  if (checkpoint.state->phaseIndex > phases_.size()) throw ScaleoutError("the checkpoint's phase does not exist in this conf");
+  // More or fewer pretraining epochs may add or remove whole phases (0 means none).
+  const std::vector<Phase> savedPhases = planPhases(checkpoint.conf, layout_);
+  bool samePhases = savedPhases.size() == phases_.size();
+  for (size_t i = 0; samePhases && i < phases_.size(); ++i)
+    samePhases = savedPhases[i].kind == phases_[i].kind && savedPhases[i].layer == phases_[i].layer;
+  if (!samePhases)
+    throw ScaleoutError("cannot resume: pretrainEpochs " + std::to_string(checkpoint.conf.pretrainEpochs) + " -> " +
+                        std::to_string(conf_.pretrainEpochs) + " adds or removes pretraining phases; start a new run");
+  TrainingState state = *checkpoint.state;
+  if (state.phaseIndex > phases_.size()) throw ScaleoutError("the checkpoint's phase does not exist in this conf");
+  std::vector<std::string> notes;
+  for (const std::string& line : diff.applied) notes.push_back("resuming with " + line);
+
+  // A finished run (its last checkpoint points past the last phase) continues only when
+  // the last phase now has more epochs.
+  if (state.phaseIndex == phases_.size()) {
+    const size_t last = phases_.size() - 1;
+    const int trained = savedPhases[last].epochs;
+    const char* knob = phases_[last].kind == PhaseKind::Pretrain ? "pretrainEpochs" : "finetuneEpochs";
+    if (phases_[last].epochs <= trained)
+      throw ScaleoutError("the checkpoint is of a finished run: all " + std::to_string(trained) + " " + phases_[last].label() +
+                          " epochs are trained. To train more, raise " + knob + " (e.g. --set " + knob + "=" +
+                          std::to_string(2 * std::max(trained, 1)) + ")");
+    state.phaseIndex = last;
+    state.epoch = trained;
+    state.midEpoch = false;
+    state.remaining.clear();
+    notes.push_back("continuing the finished run: " + phases_[last].label() + " epochs " + std::to_string(trained + 1) + "-" +
+                    std::to_string(phases_[last].epochs));
+  }
+  Phase& phase = phases_[state.phaseIndex];
+  // Steered values in the checkpoint hold unless the conf changes the knob itself.
+  const char* rateKnob = phase.kind == PhaseKind::Pretrain ? "pretrainLearningRate" : "finetuneLearningRate";
+  if ((diff.changed(rateKnob) || diff.changed("learningRateByLayer")) && !phase.rates.empty())
+    state.learningRate = phase.rates.front().rate;
+  if (diff.changed("averagingFrequency")) state.averagingFrequency = conf_.averagingFrequency;
+  // Optimizer state that does not fit this conf (AdaGrad switched on, an older final
+  // checkpoint without it) starts from zero, and the run says so.
+  const auto size = static_cast<Eigen::Index>(phase.size());
+  const bool fits = state.optimizer.velocity.size() == size &&
+                    (!conf_.useAdaGrad || state.optimizer.adagrad.size() == size);
+  if (!fits) {
+    state.optimizer.reset(phase.size(), conf_.useAdaGrad);
+    notes.push_back("the checkpoint holds no optimizer state that fits this conf (momentum" +
+                    std::string(conf_.useAdaGrad ? ", AdaGrad" : "") + "): it starts from zero");
+  } else if (!conf_.useAdaGrad && state.optimizer.adagrad.size() > 0) {
+    state.optimizer.adagrad.resize(0);
+  }
+  if (conf_.optimizerStatePolicy == "perWorker" && resolveThreads(conf_.threads) > 1)
+    notes.push_back("optimizerStatePolicy=perWorker: checkpoints hold one optimizer state, not one per worker, so "
+                    "every worker resumes from it and the run will differ from an uninterrupted one");
   params_ = checkpoint.params;
-  resume_ = checkpoint.state;
+  resume_ = std::move(state);
+  resumeNotes_ = std::move(notes);
 }
 
 std::optional<ModelFile> Trainer::bestModel() const {
@@ -424,6 +506,7 @@ RunSummary Trainer::Impl::run() {
   for (const Phase& p : t.phases_) plannedSamples += static_cast<double>(p.epochs) * static_cast<double>(t.data_.train.size());
 
   size_t firstPhase = 0;
+  for (const std::string& note : t.resumeNotes_) message(note);
   if (t.resume_) {
     firstPhase = t.resume_->phaseIndex;
     iteration = t.resume_->iteration;
@@ -469,7 +552,6 @@ RunSummary Trainer::Impl::run() {
 }
 
 std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
-  (void)summary;
   Phase phase = t.phases_[phaseIndex];
   const bool resuming = t.resume_ && t.resume_->phaseIndex == phaseIndex;
   OptimizerState masterState;
@@ -512,7 +594,10 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
     // for everything (the next phase trains other parameters).
     const bool lastEpoch = epoch + 1 == phase.epochs;
     while (!queue.empty() || anyPending(lastEpoch)) {
-      if (t.control_.cancelled()) return "";
+      if (t.control_.cancelled()) {
+        checkpointAtStop(phaseIndex, epoch, phase, masterState, queue, summary);
+        return "";
+      }
       dropLostWorkers();
       adoptPendingWorkers(&masterState);
       updateShares();
@@ -634,7 +719,10 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
         if (r->samples > 0 && !r->error && r->computeSeconds > 0) {
           const double speed = static_cast<double>(r->samples) / r->computeSeconds;
           const bool first = s.speed <= 0;
-          s.speed = first ? speed : 0.8 * s.speed + 0.2 * speed;
+          // A worker's first task runs cold (page faults, thread start-up): often at half
+          // speed. Smoothing from it would size shares wrongly for dozens of rounds, so the
+          // second measurement replaces it.
+          s.speed = s.measured++ < 2 ? speed : 0.8 * s.speed + 0.2 * speed;
           // Only a task that did not wait behind another on the worker measures the link.
           if (f->alone) {
             const double wall = std::chrono::duration<double>(r->finished - f->posted).count();
@@ -797,7 +885,10 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
         writeCheckpoint(phaseIndex, epoch, true, phase, masterState, untrained(queue));
       }
     }
-    if (t.control_.cancelled()) return "";
+    if (t.control_.cancelled()) {
+      checkpointAtStop(phaseIndex, epoch, phase, masterState, queue, summary);
+      return "";
+    }
 
     EpochInfo ei{phase.label(), phase.layer, epoch + 1, iteration,
                  lossCount ? static_cast<float>(lossSum / lossCount) : 0.0f, secondsSince(epochStart)};
@@ -825,23 +916,8 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
       }
       notify([&](TrainingObserver& o) { o.onEvaluation(report); });
     }
-    const bool phaseDone = lastEpoch;
-    if (t.conf_.checkpointEveryEpochs > 0 && ((epoch + 1) % t.conf_.checkpointEveryEpochs == 0 || phaseDone)) {
-      // After the last epoch of a phase, the checkpoint points at the next phase.
-      if (phaseDone) {
-        OptimizerState next;
-        const size_t np = phaseIndex + 1;
-        if (np < t.phases_.size()) next.reset(t.phases_[np].size(), t.conf_.useAdaGrad);
-        TrainingState dummy;
-        Phase nextPhase = np < t.phases_.size() ? t.phases_[np] : phase;
-        writeCheckpoint(np, 0, false, nextPhase, next, {});
-      } else if (const auto carried = untrained({}); !carried.empty()) {
-        // Rows an overlapping worker still trains: resuming from here trains them first.
-        writeCheckpoint(phaseIndex, epoch, true, phase, masterState, carried);
-      } else {
-        writeCheckpoint(phaseIndex, epoch + 1, false, phase, masterState, {});
-      }
-    }
+    if (t.conf_.checkpointEveryEpochs > 0 && ((epoch + 1) % t.conf_.checkpointEveryEpochs == 0 || lastEpoch))
+      writeEpochEndCheckpoint(phaseIndex, epoch, phase, masterState);
   }
   return "";
 }

@@ -45,7 +45,11 @@ class Trainer {
   // Extra workers beyond the local threads (remote workers of a cluster). Thread-safe:
   // called during run(), the worker joins at the next round boundary.
   void addWorker(std::unique_ptr<Worker> worker);
-  void resumeFrom(const ModelFile& checkpoint);  // throws ScaleoutError if it does not fit
+  // Continues the checkpoint's run. The conf may differ from the checkpoint's only in what
+  // can change mid-run (train/resume_check.h): more epochs, rates, momentum, AdaGrad, the
+  // Run group. Throws ScaleoutError naming every other knob that differs, or when a
+  // finished run is given no more epochs. What it adapted is reported at the run's start.
+  void resumeFrom(const ModelFile& checkpoint);
 
   RunControl& control() { return control_; }
   Steering& steering() { return steering_; }
@@ -76,6 +80,7 @@ class Trainer {
   std::mutex pendingMutex_;  // guards extraWorkers_: addWorker may run on another thread
   std::vector<std::unique_ptr<Worker>> extraWorkers_;
   std::optional<TrainingState> resume_;
+  std::vector<std::string> resumeNotes_;  // what resumeFrom changed, told to observers by run()
   Eigen::VectorXf bestParams_;
   double bestAccuracy_ = -1;
   int bestEpoch_ = 0;
