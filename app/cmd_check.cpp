@@ -4,6 +4,7 @@
 #include <QCommandLineParser>
 
 #include "cli_conf.h"
+#include "config/conf_warnings.h"
 #include "commands.h"
 #include "data/data_source.h"
 #include "nn/network_shape.h"
@@ -28,6 +29,7 @@ int runCheckCommand(const QStringList& args) {
   if (!conf) return 1;
 
   auto shape = networkShape(*conf);
+  for (const std::string& w : confWarnings(*conf)) std::cout << "warning: " << w << "\n";
   std::cout << "conf: ok\nnetwork: " << describeShape(*conf, shape) << "\nparameters: " << parameterCount(shape)
             << "\n";
   if (parser.isSet("no-data")) return 0;

@@ -12,6 +12,7 @@
 
 #include "config/conf.h"
 #include "config/conf_io.h"
+#include "config/conf_warnings.h"
 #include "config/knob_registry.h"
 
 using namespace scaleout;
@@ -174,6 +175,8 @@ class TestConf : public QObject {
   void relativePathThatDoesNotExistStaysAsWritten();
   void missingConfFileNamesPath();
   void invalidJsonNamesPath();
+  void warningsNameWhatWillNotHappen();
+  void negativeLogLikelihoodIsNotASecondCrossEntropy();
 };
 
 void TestConf::defaults() {
@@ -761,6 +764,51 @@ void TestConf::invalidJsonNamesPath() {
   QCOMPARE(issues[0].value, path);
   QVERIFY2(contains(issues[0].problem, "is not valid JSON"), issues[0].problem.c_str());
   QVERIFY2(contains(issues[0].message(), path), issues[0].message().c_str());
+}
+
+// Valid confs that ask for something the run will not do are warned about, knob by knob;
+// the defaults raise nothing.
+void TestConf::warningsNameWhatWillNotHappen() {
+  QVERIFY(confWarnings(Conf{}).empty());
+  Conf cg;
+  cg.optimizationAlgorithm = "conjugateGradient";
+  cg.momentum = 0.9;
+  cg.useAdaGrad = true;
+  cg.dropout = 0.5;
+  cg.learningRateByLayer = {0.1, 0.01};
+  const auto w = confWarnings(cg);
+  QCOMPARE(w.size(), size_t{4});
+  for (const char* knob : {"momentum 0.9 is ignored by optimizationAlgorithm=conjugateGradient", "useAdaGrad is ignored",
+                           "learningRateByLayer is ignored", "dropout 0.5 is ignored"}) {
+    bool found = false;
+    for (const auto& line : w) found = found || line.find(knob) != std::string::npos;
+    QVERIFY2(found, knob);
+  }
+  cg.momentum = 0;
+  cg.useAdaGrad = false;
+  cg.dropout = 0;
+  cg.learningRateByLayer.clear();
+  QVERIFY(confWarnings(cg).empty());
+
+  Conf idle;
+  idle.finetuneEpochs = 0;
+  QCOMPARE(confWarnings(idle), std::vector<std::string>{"finetuneEpochs is 0 and nothing is pretrained: the run will train nothing"});
+
+  Conf dbn;
+  dbn.networkClass = "dbn";
+  dbn.activation = "hardtanh";
+  QCOMPARE(confWarnings(dbn).size(), size_t{1});
+  QVERIFY(confWarnings(dbn)[0].find("through activation=hardtanh") != std::string::npos);
+  dbn.activation = "sigmoid";
+  QVERIFY(confWarnings(dbn).empty());
+}
+
+void TestConf::negativeLogLikelihoodIsNotASecondCrossEntropy() {
+  std::vector<ConfIssue> issues;
+  Conf c;
+  applyOverride(c, "lossFunction=negativeLogLikelihood", issues);
+  QVERIFY(!issues.empty());
+  QVERIFY2(issues[0].message().find("reconstructionCrossEntropy") != std::string::npos, issues[0].message().c_str());
 }
 
 QTEST_APPLESS_MAIN(TestConf)

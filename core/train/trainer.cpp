@@ -8,6 +8,7 @@
 
 #include "data/batches.h"
 #include "config/conf_io.h"
+#include "config/conf_warnings.h"
 #include "train/averaging.h"
 #include "train/evaluation.h"
 #include "train/local_worker.h"
@@ -506,6 +507,7 @@ RunSummary Trainer::Impl::run() {
   for (const Phase& p : t.phases_) plannedSamples += static_cast<double>(p.epochs) * static_cast<double>(t.data_.train.size());
 
   size_t firstPhase = 0;
+  for (const std::string& w : confWarnings(t.conf_)) message("warning: " + w);
   for (const std::string& note : t.resumeNotes_) message(note);
   if (t.resume_) {
     firstPhase = t.resume_->phaseIndex;

@@ -1,0 +1,43 @@
+#include "config/conf_warnings.h"
+
+#include <sstream>
+
+namespace scaleout {
+namespace {
+
+bool isStack(const std::string& c) { return c == "mlp" || c == "dbn" || c == "cdbn" || c == "sda"; }
+bool pretrainsRbms(const std::string& c) { return c == "dbn" || c == "cdbn"; }
+
+std::string number(double v) {
+  std::ostringstream s;
+  s << v;
+  return s.str();
+}
+
+}  // namespace
+
+std::vector<std::string> confWarnings(const Conf& conf) {
+  std::vector<std::string> w;
+  if (conf.optimizationAlgorithm == "conjugateGradient") {
+    const std::string ignored = " is ignored by optimizationAlgorithm=conjugateGradient";
+    if (conf.momentum > 0) w.push_back("momentum " + number(conf.momentum) + ignored + " (it steps by line search, without velocity)");
+    if (conf.useAdaGrad) w.push_back("useAdaGrad" + ignored + " (its step comes from the line search)");
+    if (!conf.learningRateByLayer.empty())
+      w.push_back("learningRateByLayer" + ignored + " (one line-search step for all layers; the base rate is its first trial step)");
+    if (conf.dropout > 0)
+      w.push_back(std::string(conf.useDropConnect ? "useDropConnect with dropout " : "dropout ") + number(conf.dropout) + ignored +
+                  " (the line search needs a deterministic loss)");
+  }
+  const bool pretrains = conf.networkClass != "mlp" && conf.pretrainEpochs > 0;
+  if (isStack(conf.networkClass) && conf.finetuneEpochs == 0 && !pretrains)
+    w.push_back("finetuneEpochs is 0 and nothing is pretrained: the run will train nothing");
+  else if (isStack(conf.networkClass) && conf.finetuneEpochs == 0)
+    w.push_back("finetuneEpochs is 0: the output layer stays untrained, so the model's accuracy means nothing");
+  if (pretrainsRbms(conf.networkClass) && conf.pretrainEpochs > 0 && conf.activation != "sigmoid" && conf.activationByLayer.empty())
+    w.push_back(conf.networkClass + " pretrains its hidden layers as RBMs with sigmoid hidden means, then finetunes the same "
+                "weights through activation=" + conf.activation + ": the pretrained features are used through another "
+                "unit function (activation=sigmoid keeps them)");
+  return w;
+}
+
+}  // namespace scaleout
