@@ -9,7 +9,7 @@ packages=(
   libeigen3-dev libopenblas-dev nlohmann-json3-dev zlib1g-dev
   cppzmq-dev libzmq3-dev libsodium-dev libzookeeper-mt-dev zookeeper
   clang libclang-rt-14-dev
-  iproute2 util-linux bc
+  iproute2 util-linux bc time
   dataset-fashion-mnist xvfb
   desktop-file-utils appstream lintian
 )
