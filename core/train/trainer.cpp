@@ -12,6 +12,7 @@
 #include "train/averaging.h"
 #include "train/evaluation.h"
 #include "train/local_worker.h"
+#include "train/lr_schedule.h"
 #include "train/model_stats.h"
 #include "train/resume_check.h"
 #include "util/blas_threads.h"
@@ -171,6 +172,11 @@ struct Trainer::Impl {
         for (const InFlight& f : s.inflight)
           if (!f.requeued) return true;
     return false;
+  }
+  static double rowsLeft(const std::deque<std::vector<uint32_t>>& queue) {
+    size_t left = 0;
+    for (const auto& s : queue) left += s.size();
+    return static_cast<double>(left);
   }
   // Slices posted but not yet averaged: not trained yet, as far as a checkpoint knows.
   std::deque<std::vector<uint32_t>> untrained(std::deque<std::vector<uint32_t>> queue) const {
@@ -634,7 +640,8 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
       std::shared_ptr<OptimizerState>& sharedState = unheld(statePool);
       *sharedState = masterState;
       std::shared_ptr<const Eigen::VectorXf> shared = sharedParams;
-      const double factor = rateFactor();
+      // learningRateScaling, times the schedule at this point of the phase.
+      const double factor = rateFactor() * scheduleFactor(t.conf_, epoch + 1.0 - rowsLeft(queue) / static_cast<double>(n), phase.epochs);
       struct Assigned {  // a task whose result this round averages
         size_t slot;
         long long round;
@@ -861,6 +868,7 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
         }
         if (stats) {
           ModelStats ms = computeModelStats(t.conf_, t.layout_, t.params_, before, phase, t.data_.train);
+          ms.learningRate = static_cast<float>(baseRate(phase) * factor);  // the rate each worker trained at
           ms.iteration = iteration;
           notify([&](TrainingObserver& o) { o.onModelStats(ms); });
         }
