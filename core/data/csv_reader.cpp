@@ -240,15 +240,16 @@ DataSet readCsv(const std::string& path, const CsvOptions& options) {
     const size_t rowStart = values.size();
     size_t missingColumn = 0;
     for (size_t c = 0; c < columns && missingColumn == 0; ++c) {
-      if (isMissing(cells[c])) {
-        missingColumn = c + 1;
-      } else if (c != labelIndex) {
-        double value = 0;
-        if (!parseNumber(cells[c], value)) {
-          throw ScaleoutError(where(path, lineNumber, c + 1) + ": expected a number, found \"" +
-                              std::string(cells[c]) + "\"");
-        }
+      double value = 0;
+      if (c == labelIndex) {
+        if (isMissing(cells[c])) missingColumn = c + 1;
+      } else if (parseNumber(cells[c], value)) {  // first: the marker check is only for failures
         values.push_back(static_cast<float>(value));
+      } else if (isMissing(cells[c])) {
+        missingColumn = c + 1;
+      } else {
+        throw ScaleoutError(where(path, lineNumber, c + 1) + ": expected a number, found \"" +
+                            std::string(cells[c]) + "\"");
       }
     }
     if (missingColumn != 0) {
