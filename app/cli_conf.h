@@ -7,7 +7,10 @@
 #include <QString>
 
 #include "config/conf.h"
+#include "data/shape_from_data.h"
 
 void addConfOptions(QCommandLineParser& parser);
 // Returns nullopt after printing every problem to stderr.
-std::optional<scaleout::Conf> confFromCommandLine(const QCommandLineParser& parser, const QString& confPath);
+// `given`, when not null, says whether the conf file or a --set gave nIn and nOut.
+std::optional<scaleout::Conf> confFromCommandLine(const QCommandLineParser& parser, const QString& confPath,
+                                                  scaleout::GivenShape* given = nullptr);

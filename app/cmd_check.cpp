@@ -25,7 +25,8 @@ int runCheckCommand(const QStringList& args) {
     std::cerr << "error: check takes one conf file, got " << positional.size() << "\n";
     return 2;
   }
-  auto conf = confFromCommandLine(parser, positional.value(0));
+  GivenShape given;
+  auto conf = confFromCommandLine(parser, positional.value(0), &given);
   if (!conf) return 1;
 
   auto shape = networkShape(*conf);
@@ -38,6 +39,13 @@ int runCheckCommand(const QStringList& args) {
     std::cout << "data: " << data.train.source << "\ntrain samples: " << data.train.size()
               << "\ntest samples: " << data.test.size() << "\nfeatures: " << data.train.dims()
               << "\nclasses: " << data.train.numClasses << "\nnormalize: " << data.normalizer.mode << "\n";
+    for (const std::string& note : data.notes) std::cout << "note: " << note << "\n";
+    const std::vector<std::string> shapeNotes = takeShapeFromData(*conf, data, given);
+    for (const std::string& note : shapeNotes) std::cout << "note: " << note << "\n";
+    if (!shapeNotes.empty()) {
+      shape = networkShape(*conf);
+      std::cout << "network: " << describeShape(*conf, shape) << "\nparameters: " << parameterCount(shape) << "\n";
+    }
     int problems = 0;
     if (data.train.dims() != conf->nIn) {
       std::cerr << "error: knob 'nIn' is " << conf->nIn << " but the data has " << data.train.dims()

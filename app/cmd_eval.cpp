@@ -17,11 +17,36 @@ using namespace scaleout;
 
 namespace {
 
+// A name holding a comma or quote is quoted, "" escaping its quotes.
+std::string csvQuoted(const std::string& text) {
+  if (text.find_first_of(",\"\n") == std::string::npos) return text;
+  std::string out = "\"";
+  for (char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
 bool isCsv(const std::string& path) { return path.size() > 4 && path.substr(path.size() - 4) == ".csv"; }
 
 // Labelled data from --data/--labels, normalised as the model's training data was.
 DataSet loadLabelled(const ModelFile& model, const std::string& dataPath, const std::string& labelsPath) {
-  DataSet data = isCsv(dataPath) ? readCsv(dataPath, model.conf.labelColumn) : readIdx(dataPath, labelsPath);
+  DataSet data;
+  if (isCsv(dataPath)) {
+    CsvOptions options;
+    options.labelColumn = model.conf.labelColumn;
+    options.skipLines = model.conf.csvSkipLines;
+    options.dropIncompleteRows = model.conf.dropIncompleteRows;
+    options.knownClassNames = model.classNames;  // names keep the numbers the model was trained with
+    data = readCsv(dataPath, options);
+    if (data.classNames.size() > model.classNames.size()) {
+      std::string unknown;
+      for (size_t c = model.classNames.size(); c < data.classNames.size(); ++c)
+        unknown += (unknown.empty() ? "\"" : ", \"") + data.classNames[c] + "\"";
+      throw ScaleoutError("'" + dataPath + "' has class labels the model was not trained on: " + unknown +
+                          (model.classNames.empty() ? "; the model's classes are numbers" : ""));
+    }
+  } else {
+    data = readIdx(dataPath, labelsPath);
+  }
   if (data.dims() != model.conf.nIn)
     throw ScaleoutError("'" + dataPath + "' has " + std::to_string(data.dims()) + " features but the model expects " +
                         std::to_string(model.conf.nIn));
@@ -52,6 +77,7 @@ int runEvalCommand(const QStringList& args) {
     } else {
       data = loadTrainTest(model.conf).test;
     }
+    if (data.classNames.empty()) data.classNames = model.classNames;
     EvalReport report = evaluate(model.conf, layout, model.params, data);
     std::cout << report.format();
     return 0;
@@ -88,13 +114,16 @@ int runPredictCommand(const QStringList& args) {
     const std::string outPath = parser.value("out").toStdString();
     std::ofstream out(outPath);
     if (!out) throw ScaleoutError("cannot write '" + outPath + "'");
-    out << "row,predicted";
+    // With class names, the name of the predicted class follows its number.
+    const bool named = !model.classNames.empty();
+    out << (named ? "row,predicted,predictedClass" : "row,predicted");
     for (Eigen::Index c = 0; c < probs.cols(); ++c) out << ",p" << c;
     out << "\n";
     for (Eigen::Index r = 0; r < probs.rows(); ++r) {
       Eigen::Index best;
       probs.row(r).maxCoeff(&best);
       out << r << ',' << best;
+      if (named) out << ',' << csvQuoted(best < static_cast<Eigen::Index>(model.classNames.size()) ? model.classNames[static_cast<size_t>(best)] : "");
       for (Eigen::Index c = 0; c < probs.cols(); ++c) out << ',' << probs(r, c);
       out << '\n';
     }

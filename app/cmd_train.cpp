@@ -57,8 +57,8 @@ int runTrainCommand(const QStringList& args) {
     std::cerr << "error: " << e.what() << "\n";
     return 1;
   }
-  QCommandLineParser effective;
   std::optional<Conf> conf;
+  GivenShape given{true, true};  // a checkpoint's conf holds the shape it was trained with
   if (checkpoint && confPath.isEmpty()) {
     // Resuming without a conf: the checkpoint's own conf, plus any --set.
     std::vector<ConfIssue> issues;
@@ -71,7 +71,8 @@ int runTrainCommand(const QStringList& args) {
     }
     conf = c;
   } else {
-    conf = confFromCommandLine(parser, confPath);
+    given = GivenShape{};
+    conf = confFromCommandLine(parser, confPath, &given);
   }
   if (!conf) return 1;
   if (parser.isSet("threads")) {
@@ -83,6 +84,13 @@ int runTrainCommand(const QStringList& args) {
     }
   }
 
+  if (checkpoint && conf) {
+    // A conf that leaves the shape out continues the checkpoint's, as it would have been
+    // taken from the same data.
+    if (!given.nIn) conf->nIn = checkpoint->conf.nIn;
+    if (!given.nOut) conf->nOut = checkpoint->conf.nOut;
+    given = GivenShape{true, true};
+  }
   if (checkpoint) {
     // Refused before anything is written: the run folder may be the checkpoint's own.
     const ResumeComparison diff = compareForResume(checkpoint->conf, *conf);
@@ -94,11 +102,14 @@ int runTrainCommand(const QStringList& args) {
   const std::filesystem::path out = parser.value("out").toStdString();
   try {
     std::filesystem::create_directories(out);
-    saveConfFile(*conf, (out / "conf.json").string());
     std::cout << "loading data...\n";
     TrainTestData data = loadTrainTest(*conf);
     std::cout << "data: " << data.train.source << " (" << data.train.size() << " train, " << data.test.size()
               << " test, " << data.train.dims() << " features, " << data.train.numClasses << " classes)\n";
+    for (const std::string& note : data.notes) std::cout << "note: " << note << "\n";
+    for (const std::string& note : takeShapeFromData(*conf, data, given)) std::cout << "note: " << note << "\n";
+    // Saved after the shape is known, so the run's conf.json trains the same network again.
+    saveConfFile(*conf, (out / "conf.json").string());
     const auto shape = networkShape(*conf);
     std::cout << "network: " << describeShape(*conf, shape) << ", " << parameterCount(shape) << " parameters, "
               << resolveThreads(conf->threads) << " worker thread(s), averaging every " << conf->averagingFrequency

@@ -80,6 +80,9 @@ class TestCli : public QObject {
   void checkMissingConfFile();
   void checkNInMismatch();
   void trainIris();
+  void checkTakesShapeFromCsv();
+  void checkKeepsGivenShape();
+  void trainNamedClassesThroughEvalAndPredict();
   void evalModel();
   void evalOnOtherData();
   void predictWritesEveryRow();
@@ -95,6 +98,8 @@ class TestCli : public QObject {
  private:
   Run scaleout(const QStringList& args, int timeoutMs = 25000);
   QString path(const QString& name) const { return dir_.filePath(name); }
+  QString writeNamedIris();  // iris.csv as UCI ships it: no header, species names
+  QString writeConf(const QString& name, const QByteArray& json);
 
   QString binary_;
   QTemporaryDir dir_;
@@ -338,6 +343,113 @@ void TestCli::trainIris() {
   QCOMPARE(model.params.size(), Eigen::Index{131});
   QVERIFY(!model.state);
   QCOMPARE(model.normalizer.mode, std::string("zscore"));
+}
+
+QString TestCli::writeNamedIris() {
+  static const char* species[] = {"Iris-setosa", "Iris-versicolor", "Iris-virginica"};
+  const auto lines = readLines(irisCsv());
+  QFile file(path("iris-uci.data.csv"));
+  if (!file.open(QIODevice::WriteOnly)) return {};
+  for (size_t i = 1; i < lines.size(); ++i) {  // line 0 is the numeric file's header
+    auto cells = splitCsv(lines[i]);
+    const int label = std::stoi(cells.back());
+    cells.back() = species[label];
+    std::string row;
+    for (size_t c = 0; c < cells.size(); ++c) row += (c ? "," : "") + cells[c];
+    file.write((row + "\n").c_str());
+  }
+  return file.fileName();
+}
+
+QString TestCli::writeConf(const QString& name, const QByteArray& json) {
+  QFile file(path(name));
+  if (!file.open(QIODevice::WriteOnly)) return {};
+  file.write(json);
+  return file.fileName();
+}
+
+void TestCli::checkTakesShapeFromCsv() {
+  const QString data = writeNamedIris();
+  // No nIn, no nOut: 784 and 10 would be Fashion-MNIST's, so the data decides.
+  const QString conf = writeConf("shapeless.json", R"({"layerSizes": [16], "activation": "tanh", "dataset": "csv",
+      "trainData": ")" + data.toUtf8() + R"("})");
+  const Run r = scaleout({"check", conf});
+  QVERIFY2(r.exitCode == 0, qPrintable(r.err + r.out));
+  QVERIFY2(r.out.contains("note: nIn=4 from the data's features"), qPrintable(r.out));
+  QVERIFY2(r.out.contains("note: nOut=3 from the data's classes"), qPrintable(r.out));
+  QVERIFY2(r.out.contains("network: mlp 4-16(tanh)-3(softmax)\n"), qPrintable(r.out));
+  QVERIFY2(r.out.contains("classes: 3\n"), qPrintable(r.out));
+  QVERIFY2(r.out.contains("0=Iris-setosa, 1=Iris-versicolor, 2=Iris-virginica"), qPrintable(r.out));
+  QVERIFY2(!r.out.contains("taken as a header"), qPrintable(r.out));
+}
+
+void TestCli::checkKeepsGivenShape() {
+  const QString data = writeNamedIris();
+  // Given in the file, even at the default value: kept, and the mismatch is an error.
+  const QString conf = writeConf("shape784.json", R"({"nIn": 784, "dataset": "csv", "trainData": ")" +
+                                                      data.toUtf8() + R"("})");
+  const Run r = scaleout({"check", conf});
+  QCOMPARE(r.exitCode, 1);
+  QVERIFY2(r.err.contains("knob 'nIn' is 784 but the data has 4 features"), qPrintable(r.err));
+  QVERIFY2(!r.out.contains("note: nIn="), qPrintable(r.out));
+  QVERIFY2(r.out.contains("note: nOut=3"), qPrintable(r.out));  // nOut was left out
+  // Given by --set: the same.
+  const Run set = scaleout({"check", "--set", "dataset=csv", "--set", "trainData=" + data, "--set", "nOut=2"});
+  QCOMPARE(set.exitCode, 1);
+  QVERIFY2(set.err.contains("knob 'nOut' is 2 but the data has 3 classes"), qPrintable(set.err));
+  QVERIFY2(set.out.contains("note: nIn=4"), qPrintable(set.out));
+}
+
+void TestCli::trainNamedClassesThroughEvalAndPredict() {
+  const QString data = writeNamedIris();
+  const QString out = path("named-run");
+  const Run r = scaleout({"train", "--set", "dataset=csv", "--set", "trainData=" + data, "--set", "layerSizes=16",
+                          "--set", "activation=tanh", "--set", "finetuneEpochs=30", "--set", "batchSize=10",
+                          "--set", "finetuneLearningRate=0.05", "--set", "normalize=zscore", "--set", "threads=1",
+                          "--set", "averagingFrequency=1", "--set", "checkpointEveryEpochs=0", "--set", "testFraction=0.2",
+                          "--out", out});
+  QVERIFY2(r.exitCode == 0, qPrintable(r.err + r.out));
+  QVERIFY2(r.out.contains("(120 train, 30 test, 4 features, 3 classes)"), qPrintable(r.out));
+  QVERIFY2(r.out.contains("note: nIn=4"), qPrintable(r.out));
+  // The run's conf.json holds the shape it trained, so it trains the same net again.
+  std::vector<ConfIssue> issues;
+  const Conf saved = loadConfFile((out + "/conf.json").toStdString(), issues);
+  QVERIFY(issues.empty());
+  QCOMPARE(saved.nIn, 4);
+  QCOMPARE(saved.nOut, 3);
+  const ModelFile model = readModelFile((out + "/model.bin").toStdString());
+  QCOMPARE(model.classNames, (std::vector<std::string>{"Iris-setosa", "Iris-versicolor", "Iris-virginica"}));
+
+  const Run eval = scaleout({"eval", out + "/model.bin", "--data", data});
+  QVERIFY2(eval.exitCode == 0, qPrintable(eval.err));
+  QVERIFY2(eval.out.contains("(150 samples)"), qPrintable(eval.out));
+  QVERIFY2(eval.out.contains("2 Iris-virginica  "), qPrintable(eval.out));
+  QVERIFY2(accuracyIn(eval.out) >= 0.85, qPrintable(eval.out));
+
+  const QString predictions = path("named-predictions.csv");
+  const Run predict = scaleout({"predict", out + "/model.bin", "--data", data, "--out", predictions});
+  QVERIFY2(predict.exitCode == 0, qPrintable(predict.err));
+  const auto lines = readLines(predictions);
+  QCOMPARE(lines.size(), size_t{151});
+  QCOMPARE(lines[0], std::string("row,predicted,predictedClass,p0,p1,p2"));
+  const auto truth = readLines(data);
+  int correct = 0;
+  for (size_t i = 1; i < lines.size(); ++i) {
+    const auto cells = splitCsv(lines[i]);
+    QCOMPARE(cells.size(), size_t{6});
+    QCOMPARE(cells[2], model.classNames.at(static_cast<size_t>(std::stoi(cells[1]))));
+    correct += cells[2] == splitCsv(truth[i - 1]).back() ? 1 : 0;
+  }
+  QVERIFY2(correct >= 135, qPrintable(QString::number(correct)));
+
+  // A name the model never saw is refused by eval, naming it.
+  QFile odd(path("odd-species.csv"));
+  QVERIFY(odd.open(QIODevice::WriteOnly));
+  odd.write("5.1,3.5,1.4,0.2,Iris-setosa\n6.0,3.0,4.0,1.0,Iris-unknown\n");
+  odd.close();
+  const Run unknown = scaleout({"eval", out + "/model.bin", "--data", odd.fileName()});
+  QCOMPARE(unknown.exitCode, 1);
+  QVERIFY2(unknown.err.contains("not trained on: \"Iris-unknown\""), qPrintable(unknown.err));
 }
 
 void TestCli::evalModel() {

@@ -76,6 +76,9 @@ class TestDataSource : public QObject {
   void idxMissingFileNamed();
   void testDimsMustMatchTrain();
   void numClassesIsMaxOfBoth();
+  void csvTestFileNumbersNamesAsTraining();
+  void csvNotesSurviveTheHoldOut();
+  void csvNamesInTestButNumbersInTrain();
 
  private:
   QTemporaryDir dir_;
@@ -231,6 +234,41 @@ void TestDataSource::numClassesIsMaxOfBoth() {
   const TrainTestData data = loadTrainTest(conf);
   QCOMPARE(data.train.numClasses, 7);
   QCOMPARE(data.test.numClasses, 7);
+}
+
+void TestDataSource::csvTestFileNumbersNamesAsTraining() {
+  Conf conf = csvConf(writeText(dir_, "train-names.csv", "1,2,b\n3,4,a\n5,6,b\n"), "none");
+  conf.testData = writeText(dir_, "test-names.csv", "5,6,a\n7,8,c\n");
+  const TrainTestData data = loadTrainTest(conf);
+  QCOMPARE(data.train.labels, (std::vector<int>{0, 1, 0}));
+  QCOMPARE(data.test.labels, (std::vector<int>{1, 2}));
+  // "c" only occurs in the test file: it gets the next number and an output unit.
+  QCOMPARE(data.train.classNames, (std::vector<std::string>{"b", "a", "c"}));
+  QCOMPARE(data.train.numClasses, 3);
+  QCOMPARE(data.test.numClasses, 3);
+  QCOMPARE(data.notes.size(), size_t{2});  // one naming note per file
+}
+
+void TestDataSource::csvNotesSurviveTheHoldOut() {
+  std::string text = "x;y;kind\n";
+  for (int r = 0; r < 20; ++r) text += std::to_string(r) + ";" + std::to_string(r % 3) + ";" + (r % 2 ? "odd" : "even") + "\n";
+  const TrainTestData data = loadTrainTest(csvConf(writeText(dir_, "semi.csv", text), "none"));
+  QCOMPARE(data.train.size() + data.test.size(), size_t{20});
+  QCOMPARE(data.train.classNames, (std::vector<std::string>{"even", "odd"}));
+  QCOMPARE(data.test.classNames, data.train.classNames);
+  std::string all;
+  for (const std::string& note : data.notes) all += note + "\n";
+  QVERIFY2(contains(all, "separated by ';'"), all.c_str());
+  QVERIFY2(contains(all, "taken as a header"), all.c_str());
+  QVERIFY2(contains(all, "0=even, 1=odd"), all.c_str());
+}
+
+void TestDataSource::csvNamesInTestButNumbersInTrain() {
+  Conf conf = csvConf(writeText(dir_, "train-numbers.csv", "1,2,0\n3,4,1\n"), "none");
+  conf.testData = writeText(dir_, "test-words.csv", "5,6,cat\n");
+  const std::string message = errorOf([&] { loadTrainTest(conf); });
+  QVERIFY2(contains(message, conf.testData), message.c_str());
+  QVERIFY2(contains(message, "same kind of label"), message.c_str());
 }
 
 QTEST_GUILESS_MAIN(TestDataSource)

@@ -107,6 +107,7 @@ class TestModelFile : public QObject {
   void modelWithoutStateHasNone();
   void emptyBuffersRoundTrip();
   void layoutMatchesTheHeaderComment();
+  void classNamesRoundTripAndAreOptional();
   void missingFileIsRefused();
   void truncatedFileIsRefused_data();
   void truncatedFileIsRefused();
@@ -210,6 +211,20 @@ void TestModelFile::layoutMatchesTheHeaderComment() {
   writeModelFile(path("plain"), sampleModel(false));
   std::memcpy(&flags, readBytes(path("plain")).data() + 12, 4);
   QCOMPARE(flags, 0u);
+}
+
+void TestModelFile::classNamesRoundTripAndAreOptional() {
+  ModelFile named = sampleModel(false);
+  named.classNames = {"Iris-setosa", "with, comma", "quote \" é"};
+  writeModelFile(path("named"), named);
+  QCOMPARE(readModelFile(path("named")).classNames, named.classNames);
+  // Without names the key is not written: the bytes are those of a file from before
+  // class names existed, which therefore still reads (as no names).
+  const ModelFile plain = sampleModel(false);
+  writeModelFile(path("plain"), plain);
+  QVERIFY(readBytes(path("plain")).find("classNames") == std::string::npos);
+  QVERIFY(readBytes(path("named")).find("\"classNames\"") != std::string::npos);
+  QVERIFY(readModelFile(path("plain")).classNames.empty());
 }
 
 void TestModelFile::missingFileIsRefused() {

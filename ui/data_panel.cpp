@@ -115,7 +115,10 @@ void DataPanel::showData() {
   for (int l : train.labels)
     if (l >= 0 && static_cast<size_t>(l) < counts.size()) ++counts[static_cast<size_t>(l)];
   QStringList perClass;
-  for (size_t c = 0; c < counts.size(); ++c) perClass << QStringLiteral("%1: %2").arg(c).arg(counts[c]);
+  for (size_t c = 0; c < counts.size(); ++c) {
+    const QString name = c < train.classNames.size() ? QStringLiteral(" %1").arg(QString::fromStdString(train.classNames[c])) : QString();
+    perClass << QStringLiteral("%1%2: %3").arg(c).arg(name.toHtmlEscaped()).arg(counts[c]);
+  }
   QString text = tr("<b>%1</b><br>%2 training samples, %3 test samples, %4 features, %5 classes")
                      .arg(QString::fromStdString(train.source).toHtmlEscaped())
                      .arg(train.size())
@@ -124,6 +127,8 @@ void DataPanel::showData() {
                      .arg(train.numClasses);
   if (train.imageRows > 0) text += tr("<br>images %1 x %2").arg(train.imageRows).arg(train.imageCols);
   text += tr("<br>training samples per class: %1").arg(perClass.join(", "));
+  // What the readers decided for the user (header, delimiter, dropped rows), to check.
+  for (const std::string& note : data_->notes) text += QStringLiteral("<br><i>%1</i>").arg(QString::fromStdString(note).toHtmlEscaped());
   summary_->setText(text);
 
   grid_ = renderSampleGrid(train, 12, 2);

@@ -52,6 +52,13 @@ std::vector<int> predictClasses(const ModelFile& model, const DataSet& data) {
   return out;
 }
 
+QStringList classNamesFor(const std::string& dataset, const std::vector<std::string>& dataNames) {
+  QStringList names;
+  for (const std::string& name : dataNames) names << QString::fromStdString(name);
+  if (names.isEmpty() && dataset == "fashion-mnist") names = fashionMnistClassNames();
+  return names;
+}
+
 QStringList fashionMnistClassNames() {
   return {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"};
 }

@@ -105,5 +105,7 @@ std::vector<int> predictClasses(const ModelFile& model, const DataSet& data);
 
 // The ten Fashion-MNIST class names, in label order.
 QStringList fashionMnistClassNames();
+// The names the data gave (CSV label names), else Fashion-MNIST's for that dataset, else none.
+QStringList classNamesFor(const std::string& dataset, const std::vector<std::string>& dataNames);
 
 }  // namespace scaleout::ui

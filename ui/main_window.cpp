@@ -649,7 +649,7 @@ bool MainWindow::evaluateModelFile(const QString& path) {
     }
     const QString name = QFileInfo(result->path).fileName();
     evaluation_->clear();
-    evaluation_->setClassNames(result->model->conf.dataset == "fashion-mnist" ? fashionMnistClassNames() : QStringList{});
+    evaluation_->setClassNames(classNamesFor(result->model->conf.dataset, result->model->classNames));
     evaluation_->setTestData(result->test);
     evaluation_->setModel(result->model, tr("the model file %1").arg(name));
     filters_->clear();
@@ -814,7 +814,7 @@ void MainWindow::onDataLoaded() {
   const auto test = session_->testSet();
   if (!test) return;
   evaluation_->setTestData(test);
-  evaluation_->setClassNames(editor_->conf().dataset == "fashion-mnist" ? fashionMnistClassNames() : QStringList{});
+  evaluation_->setClassNames(classNamesFor(editor_->conf().dataset, test->classNames));
   filters_->setImageShape(test->imageRows, test->imageCols);
 }
 

@@ -148,6 +148,15 @@ void setKnobFromText(Conf& conf, const std::string& name, const std::string& tex
   spec->set(conf, *value);
 }
 
+std::vector<std::string> knobNamesInConfFile(const std::string& path) {
+  std::vector<std::string> names;
+  std::ifstream in(path);
+  const json doc = json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (!doc.is_object()) return names;
+  for (const auto& item : doc.items()) names.push_back(item.key());
+  return names;
+}
+
 void applyOverride(Conf& conf, const std::string& assignment, std::vector<ConfIssue>& issues) {
   auto eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0) {

@@ -39,6 +39,9 @@ Conf confFromJson(const nlohmann::json& doc, std::vector<ConfIssue>& issues);
 // Reads a conf file; a missing or unparsable file is one issue naming the file.
 Conf loadConfFile(const std::string& path, std::vector<ConfIssue>& issues);
 void saveConfFile(const Conf& conf, const std::string& path);  // throws ScaleoutError
+// The knob names a conf file sets (its top-level keys); empty when it cannot be read.
+// Lets callers tell a knob left out from one set to its default value.
+std::vector<std::string> knobNamesInConfFile(const std::string& path);
 
 // Applies "name=value" (the CLI's --set) to `conf`.
 void applyOverride(Conf& conf, const std::string& assignment, std::vector<ConfIssue>& issues);

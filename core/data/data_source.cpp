@@ -62,11 +62,24 @@ RawPair loadCsv(const Conf& conf) {
   if (conf.trainData.empty()) {
     throw ScaleoutError("dataset=csv: trainData is empty, expected a CSV file");
   }
+  CsvOptions options;
+  options.labelColumn = conf.labelColumn;
+  options.skipLines = conf.csvSkipLines;
+  options.dropIncompleteRows = conf.dropIncompleteRows;
   RawPair raw;
-  raw.train = readCsv(conf.trainData, conf.labelColumn);
+  raw.train = readCsv(conf.trainData, options);
   if (!conf.testData.empty()) {
-    raw.test = readCsv(conf.testData, conf.labelColumn);
+    // The test file's names must get the training file's numbers.
+    options.knownClassNames = raw.train.classNames;
+    raw.test = readCsv(conf.testData, options);
     raw.hasTest = true;
+    if (raw.test.classNames.size() > raw.train.classNames.size()) {
+      if (raw.train.classNames.empty()) {
+        throw ScaleoutError("test data " + conf.testData + " has class names as labels but the training data " +
+                            conf.trainData + " has numbers, expected both to use the same kind of label");
+      }
+      raw.train.classNames = raw.test.classNames;  // same order, with the test-only names appended
+    }
   }
   return raw;
 }
@@ -131,6 +144,8 @@ TrainTestData loadTrainTest(const Conf& conf) {
   raw.test.numClasses = classes;
 
   TrainTestData out;
+  out.notes = raw.train.notes;
+  if (raw.hasTest) out.notes.insert(out.notes.end(), raw.test.notes.begin(), raw.test.notes.end());
   out.normalizer = Normalizer::fit(raw.train, conf.normalize);
   out.normalizer.apply(raw.train.features);
   if (raw.test.size() > 0) out.normalizer.apply(raw.test.features);

@@ -1,6 +1,7 @@
 #pragma once
 // Resolves the Data knobs of a Conf into a normalised train/test pair.
 #include <string>
+#include <vector>
 
 #include "config/conf.h"
 #include "data/dataset.h"
@@ -14,6 +15,7 @@ struct TrainTestData {
   DataSet train;
   DataSet test;
   Normalizer normalizer;  // fitted on train, already applied to both
+  std::vector<std::string> notes;  // the readers' decisions (header, delimiter, dropped rows)
 };
 
 // dataset=fashion-mnist reads kFashionMnistDir (error names the Debian package

@@ -12,6 +12,8 @@ DataSet subset(const DataSet& data, const std::vector<uint32_t>& indices) {
   out.imageRows = data.imageRows;
   out.imageCols = data.imageCols;
   out.source = data.source;
+  out.classNames = data.classNames;
+  out.notes = data.notes;
   out.features.resize(static_cast<Eigen::Index>(indices.size()), data.features.cols());
   const bool hasLabels = data.labels.size() == data.size();
   if (hasLabels) out.labels.resize(indices.size());

@@ -18,6 +18,12 @@ struct DataSet {
   int imageRows = 0;        // > 0 when samples are images (IDX), for previews
   int imageCols = 0;
   std::string source;       // where it came from, for summaries and errors
+  // Label names when the file gave them (CSV text labels, sklearn header), index = class;
+  // empty when classes are plain numbers.
+  std::vector<std::string> classNames;
+  // What the reader decided on the user's behalf (header taken, delimiter, rows dropped),
+  // one sentence each, for the CLI's and GUI's data summary.
+  std::vector<std::string> notes;
 
   size_t size() const { return static_cast<size_t>(features.rows()); }
   int dims() const { return static_cast<int>(features.cols()); }

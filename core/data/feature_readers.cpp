@@ -4,9 +4,11 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 
 #include <zlib.h>
 
+#include "data/csv_format.h"
 #include "data/readers.h"
 #include "util/error.h"
 
@@ -50,48 +52,59 @@ RowMatrix readIdxImages(const std::string& path) {
 }
 
 RowMatrix readCsvFeatures(const std::string& path, int nIn, int labelColumn) {
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   if (!in) throw ScaleoutError(path + ": " + (std::filesystem::exists(path) ? "cannot be read" : "no such file"));
+  std::ostringstream whole;
+  whole << in.rdbuf();
+  const std::string text = std::move(whole).str();
+  std::string_view rest(text);
+  if (rest.substr(0, 3) == "\xEF\xBB\xBF") rest.remove_prefix(3);
+  CsvLineSplitter splitter(detectCsvDelimiter(rest));
+  std::vector<std::string_view> cells;
   std::vector<float> values;
-  std::string line;
   size_t lineNo = 0, rows = 0;
   int columns = -1;
-  while (std::getline(in, line)) {
+  while (!rest.empty()) {
+    const size_t newline = rest.find('\n');
+    std::string_view line = rest.substr(0, newline);
+    rest = newline == std::string_view::npos ? std::string_view() : rest.substr(newline + 1);
     ++lineNo;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.find_first_not_of(" \t") == std::string::npos) continue;
-    std::vector<float> row;
-    std::stringstream cells(line);
-    std::string cell;
-    bool numeric = true;
-    size_t col = 0;
-    std::string bad;
-    while (std::getline(cells, cell, ',')) {
-      ++col;
-      const char* b = cell.data();
-      while (*b == ' ') ++b;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
+    size_t badColumn = 0;
+    if (!splitter.split(line, cells, badColumn))
+      throw ScaleoutError(path + ": line " + std::to_string(lineNo) + ", column " + std::to_string(badColumn) +
+                          ": a quoted cell is not closed on its line, expected \"text\" with \"\" for a quote");
+    const int n = static_cast<int>(cells.size());
+    // With one cell more than nIn, that cell is a label (a number or a name) and is not read.
+    const int skip = n == nIn + 1 ? (labelColumn < 0 ? n - 1 : std::min(labelColumn, n - 1)) : -1;
+    size_t bad = 0;
+    for (int c = 0; c < n && bad == 0; ++c) {
       float v;
-      auto [p, ec] = std::from_chars(b, cell.data() + cell.size(), v);
-      if (ec != std::errc() || (p != cell.data() + cell.size() && *p != ' ')) {
-        numeric = false;
-        bad = "line " + std::to_string(lineNo) + ", column " + std::to_string(col) + ": '" + cell + "' is not a number";
-        break;
-      }
-      row.push_back(v);
+      const std::string_view cell = cells[static_cast<size_t>(c)];
+      const auto [p, ec] = std::from_chars(cell.data(), cell.data() + cell.size(), v);
+      if (c != skip && (cell.empty() || ec != std::errc() || p != cell.data() + cell.size())) bad = static_cast<size_t>(c) + 1;
     }
-    if (!numeric) {
-      if (rows == 0 && columns < 0) continue;  // a header line
-      throw ScaleoutError(path + ": " + bad);
+    if (bad != 0 && rows == 0 && columns < 0) {
+      columns = 0;  // the first line holds a word: a header
+      continue;
     }
-    const int n = static_cast<int>(row.size());
+    if (bad != 0)
+      throw ScaleoutError(path + ": line " + std::to_string(lineNo) + ", column " + std::to_string(bad) + ": expected a number, found \"" +
+                          std::string(cells[bad - 1]) + "\"");
     if (n != nIn && n != nIn + 1)
       throw ScaleoutError(path + ": line " + std::to_string(lineNo) + " has " + std::to_string(n) +
                           " values; expected " + std::to_string(nIn) + " features (or " + std::to_string(nIn + 1) + " with a label)");
-    if (columns >= 0 && n != columns)
+    if (columns > 0 && n != columns)
       throw ScaleoutError(path + ": line " + std::to_string(lineNo) + " has " + std::to_string(n) + " values, earlier lines " + std::to_string(columns));
     columns = n;
-    if (n == nIn + 1) row.erase(row.begin() + (labelColumn < 0 ? n - 1 : std::min(labelColumn, n - 1)));
-    values.insert(values.end(), row.begin(), row.end());
+    for (int c = 0; c < n; ++c) {
+      if (c == skip) continue;
+      float v = 0;
+      const std::string_view cell = cells[static_cast<size_t>(c)];
+      std::from_chars(cell.data(), cell.data() + cell.size(), v);
+      values.push_back(v);
+    }
     ++rows;
   }
   if (rows == 0) throw ScaleoutError(path + ": no data rows");

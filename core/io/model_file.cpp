@@ -94,10 +94,17 @@ class Reader {
   size_t pos_ = 0;
 };
 
-json normalizerToJson(const Normalizer& n) {
-  return {{"mode", n.mode},
-          {"offset", std::vector<float>(n.offset.data(), n.offset.data() + n.offset.size())},
-          {"scale", std::vector<float>(n.scale.data(), n.scale.data() + n.scale.size())}};
+json normalizerToJson(const Normalizer& n, const std::vector<std::string>& classNames) {
+  json j = {{"mode", n.mode},
+            {"offset", std::vector<float>(n.offset.data(), n.offset.data() + n.offset.size())},
+            {"scale", std::vector<float>(n.scale.data(), n.scale.data() + n.scale.size())}};
+  if (!classNames.empty()) j["classNames"] = classNames;  // absent keeps older files byte-identical
+  return j;
+}
+
+std::vector<std::string> classNamesFromJson(const json& j) {
+  const auto it = j.find("classNames");
+  return it == j.end() ? std::vector<std::string>{} : it->get<std::vector<std::string>>();
 }
 
 Normalizer normalizerFromJson(const json& j) {
@@ -118,7 +125,7 @@ void writeModelFile(const std::string& path, const ModelFile& model) {
   w.u32(kModelFormatVersion);
   w.u32(model.state ? 1u : 0u);
   w.text(confToJson(model.conf).dump());
-  w.text(normalizerToJson(model.normalizer).dump());
+  w.text(normalizerToJson(model.normalizer, model.classNames).dump());
   w.array(model.params.data(), static_cast<size_t>(model.params.size()));
   if (model.state) {
     const TrainingState& s = *model.state;
@@ -199,7 +206,9 @@ ModelFile readModelFile(const std::string& path) {
   if (actual != stored) r.fail("is corrupt: checksum mismatch (stored " + std::to_string(stored) + ", computed " + std::to_string(actual) + ")");
   try {
     model.conf = confFromJson(json::parse(confText), issues);
-    model.normalizer = normalizerFromJson(json::parse(normText));
+    const json normJson = json::parse(normText);
+    model.normalizer = normalizerFromJson(normJson);
+    model.classNames = classNamesFromJson(normJson);
   } catch (const json::exception& e) {
     r.fail(std::string("has an unreadable conf or normalizer: ") + e.what());
   }

@@ -6,11 +6,15 @@
 //   8       4     format version (u32, little-endian; this build writes and reads 1)
 //   12      4     flags (bit 0: a training state follows the parameters)
 //   16      8+n   conf as JSON (u64 length, UTF-8 bytes)
-//   ..      8+n   normalizer as JSON (mode, offset, scale)
+//   ..      8+n   normalizer as JSON (mode, offset, scale; optional classNames, below)
 //   ..      8+4p  parameters (u64 count p, p x float32)
 //   [state] 8+n   training state as JSON (phase, epoch, iteration, rng, steering)
 //           8+4v  momentum buffer; 8+4a AdaGrad buffer; 8+4r remaining row indices (u32)
 //   end-4   4     CRC-32 (zlib) of every byte before it
+//
+// classNames (the training data's label names) rides in the normalizer's JSON as an
+// optional key: both describe the training data, files without it still read, and
+// builds that do not know it ignore it, so the format version stays 1.
 //
 // Readers refuse, with a message naming the file: a wrong magic, a newer version, a
 // length that runs past the end (truncation), a checksum mismatch, an invalid conf.
@@ -47,6 +51,7 @@ struct ModelFile {
   Conf conf;
   Normalizer normalizer;
   Eigen::VectorXf params;
+  std::vector<std::string> classNames;  // output unit i predicts classNames[i]; empty: plain numbers
   std::optional<TrainingState> state;  // present in checkpoints
 };
 

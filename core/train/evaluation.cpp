@@ -38,6 +38,7 @@ EvalReport evaluate(const Conf& conf, const NetworkLayout& layout, const Eigen::
                     size_t maxReconstructionSamples) {
   EvalReport report;
   report.samples = data.size();
+  report.classNames = data.classNames;
   if (data.size() == 0) return report;
   if (hasPretrainedLayers(layout)) {
     const Eigen::Index n = static_cast<Eigen::Index>(std::min(data.size(), maxReconstructionSamples));
@@ -95,10 +96,18 @@ std::string EvalReport::format() const {
     std::snprintf(line, sizeof line, "accuracy %.4f  macro-F1 %.4f  log-loss %.4f  (%zu samples)\n", accuracy, macroF1,
                   logLoss, samples);
     out += line;
-    out += "class  precision  recall     f1\n";
+    // Named classes show "index name", padded to the longest name so the columns line up.
+    std::vector<std::string> labels(precision.size());
+    size_t width = 5;
+    for (size_t c = 0; c < labels.size(); ++c) {
+      labels[c] = std::to_string(c);
+      if (c < classNames.size()) labels[c] += " " + classNames[c];
+      width = std::max(width, labels[c].size());
+    }
+    out += "class" + std::string(width - 5, ' ') + "  precision  recall     f1\n";
     for (size_t c = 0; c < precision.size(); ++c) {
-      std::snprintf(line, sizeof line, "%5zu  %9.4f  %6.4f  %.4f\n", c, precision[c], recall[c], f1[c]);
-      out += line;
+      std::snprintf(line, sizeof line, "  %9.4f  %6.4f  %.4f\n", precision[c], recall[c], f1[c]);
+      out += std::string(width - std::min(width, labels[c].size()), ' ') + labels[c] + line;
     }
     out += "confusion matrix (rows: actual, columns: predicted)\n";
     for (const auto& row : confusion) {

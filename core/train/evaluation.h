@@ -23,6 +23,7 @@ struct EvalReport {
   std::vector<double> precision, recall, f1;          // per class
   std::vector<std::vector<long long>> confusion;      // [actual][predicted]
   std::vector<float> reconstructionErrors;            // per pretrained layer
+  std::vector<std::string> classNames;                // from the data; empty: classes are numbers
   bool hasClassification = false;
 
   std::string format() const;  // multi-line text for the CLI

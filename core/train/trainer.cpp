@@ -496,6 +496,7 @@ ModelFile Trainer::model() const {
   ModelFile m;
   m.conf = conf_;
   m.normalizer = data_.normalizer;
+  m.classNames = data_.train.classNames;
   m.params = params_;
   return m;
 }
