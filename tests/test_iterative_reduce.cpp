@@ -513,6 +513,7 @@ class TestIterativeReduce : public QObject {
   void pauseAndResumeGiveSameRun();
   void pauseLongerThanDeadlineDropsNobody();
   void liveSteering();
+  void steeringRefusesAnInvalidLearningRate();
   void steeringMoreThreadsUsesWorkerFactory_data();
   void steeringMoreThreadsUsesWorkerFactory();
   void perWorkerPolicyCheckpointsCurrentMomentum();
@@ -914,6 +915,23 @@ void TestIterativeReduce::liveSteering() {
   }
   QVERIFY(roundsAfter > 0);
   QVERIFY(allFinite(trainer.parameters()));
+}
+
+// A rate of -1 or 0 sent by the steering panel was applied (or dropped) silently; now it
+// is refused with a message (the log and metrics.csv show it) and the rate stays.
+void TestIterativeReduce::steeringRefusesAnInvalidLearningRate() {
+  for (float bad : {-1.0f, 0.0f, 11.0f}) {
+    Conf conf = blobConf(1);
+    Trainer trainer(conf, blobs());
+    Recorder recorder;
+    trainer.addObserver(&recorder);
+    trainer.steering().setLearningRate(bad);
+    const RunSummary summary = trainer.run();
+    QVERIFY2(summary.completed, summary.error.c_str());
+    QVERIFY2(recorder.allMessages().find("steering refused: learning rate") != std::string::npos, recorder.allMessages().c_str());
+    QVERIFY(recorder.steering.empty());  // nothing was applied
+    QVERIFY(summary.finalEvaluation.accuracy > 0.8);
+  }
 }
 
 void TestIterativeReduce::steeringMoreThreadsUsesWorkerFactory_data() {

@@ -13,6 +13,7 @@
 #include <QTabWidget>
 #include <QTemporaryDir>
 #include <QUndoStack>
+#include <QToolBar>
 #include <QtTest>
 
 #include "conf_editor.h"
@@ -204,6 +205,39 @@ class ConfEditorTest : public QObject {
     undo->undo();  // restores layerSizes to 256,128 (undoing "Set layerSizes to 16")
     QVERIFY(editor->isValid());
     QCOMPARE(editor->conf().layerSizes, (std::vector<int>{256, 128}));
+  }
+
+  // The toolbar's Undo/Redo keep a fixed text (the command goes in the tooltip), so a long
+  // path typed into a field does not widen them and move Start and Stop.
+  void undoRedoActionsKeepAFixedText() {
+    MainWindow window;
+    window.resize(900, 700);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    auto* undoAction = window.findChild<QAction*>("undo");
+    auto* redoAction = window.findChild<QAction*>("redo");
+    auto* start = window.findChild<QAction*>("start");
+    QVERIFY(undoAction && redoAction && start);
+    QVERIFY(!undoAction->isEnabled());
+    QWidget* startButton = nullptr;
+    for (QToolBar* bar : window.findChildren<QToolBar*>())
+      if (QWidget* w = bar->widgetForAction(start)) startButton = w;
+    QVERIFY(startButton);
+    const int startX = startButton->mapTo(&window, QPoint(0, 0)).x();
+    const QString longPath = "/a/rather/long/folder/name/that/users/have/for/their/data/files/iris-with-a-long-name.csv";
+    typeInto(window.confEditor()->field("trainData"), longPath);
+    QVERIFY(undoAction->isEnabled());
+    QCOMPARE(undoAction->text(), QString("&Undo"));
+    QVERIFY2(undoAction->toolTip().contains(longPath), qPrintable(undoAction->toolTip()));
+    QCoreApplication::processEvents();
+    QCOMPARE(startButton->mapTo(&window, QPoint(0, 0)).x(), startX);
+    undoAction->trigger();
+    QVERIFY(!undoAction->isEnabled());
+    QVERIFY(redoAction->isEnabled());
+    QCOMPARE(redoAction->text(), QString("&Redo"));
+    QVERIFY(redoAction->toolTip().contains(longPath));
+    redoAction->trigger();
+    QCOMPARE(QString::fromStdString(window.confEditor()->conf().trainData), longPath);
   }
 
   void rapidEditsOfOneKnobMergeIntoOneStep() {

@@ -235,6 +235,8 @@ class EvaluationTest : public QObject {
     QCOMPARE(window.viewTabs()->currentWidget(), view);
     QCOMPARE(view->report().confusion, confusion);
     QVERIFY2(view->headerText().contains("model.bin"), qPrintable(view->headerText()));
+    // A model file does not know its iteration: no "(iteration 0)".
+    QVERIFY2(!view->headerText().contains("iteration 0"), qPrintable(view->headerText()));
     QSignalSpy shown(view, &EvaluationView::cellShown);
     view->showCell(1, 1);
     QVERIFY(shown.wait(20000));

@@ -185,9 +185,11 @@ void EvaluationView::setReport(const EvalReport& report) {
   report_ = report;
   const QString phase = QString::fromStdString(report.phase).toHtmlEscaped();
   const QString when = report.epoch > 0 ? tr("%1, epoch %2").arg(phase).arg(report.epoch) : phase;
-  header_->setText(tr("<b>%1</b> (iteration %2), %3 test samples: accuracy <b>%4</b>, macro F1 %5, log loss %6")
+  // A model file does not record its iteration (report.iteration 0): say nothing rather than "iteration 0".
+  const QString at = report.iteration > 0 ? tr(" (iteration %1)").arg(report.iteration) : QString();
+  header_->setText(tr("<b>%1</b>%2, %3 test samples: accuracy <b>%4</b>, macro F1 %5, log loss %6")
                        .arg(when)
-                       .arg(report.iteration)
+                       .arg(at)
                        .arg(report.samples)
                        .arg(report.accuracy, 0, 'f', 4)
                        .arg(report.macroF1, 0, 'f', 4)

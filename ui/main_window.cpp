@@ -260,12 +260,25 @@ void MainWindow::createActions() {
   quitAct_->setShortcuts(QKeySequence::Quit);
   connect(quitAct_, &QAction::triggered, this, &QWidget::close);
 
-  undoAct_ = undo_.createUndoAction(this, tr("&Undo"));
+  // Fixed texts: QUndoStack's own actions rename themselves after every command ("Undo Set
+  // trainData to /a/long/path"), which resized the toolbar and moved Start and Stop.
+  // The command goes in the tooltip instead.
+  undoAct_ = new QAction(s->standardIcon(QStyle::SP_ArrowBack), tr("&Undo"), this);
+  undoAct_->setObjectName("undo");
   undoAct_->setShortcuts(QKeySequence::Undo);
-  undoAct_->setIcon(s->standardIcon(QStyle::SP_ArrowBack));
-  redoAct_ = undo_.createRedoAction(this, tr("&Redo"));
+  undoAct_->setEnabled(false);
+  connect(undoAct_, &QAction::triggered, &undo_, &QUndoStack::undo);
+  connect(&undo_, &QUndoStack::canUndoChanged, undoAct_, &QAction::setEnabled);
+  connect(&undo_, &QUndoStack::undoTextChanged, this,
+          [this](const QString& text) { undoAct_->setToolTip(text.isEmpty() ? tr("Undo") : tr("Undo %1").arg(text)); });
+  redoAct_ = new QAction(s->standardIcon(QStyle::SP_ArrowForward), tr("&Redo"), this);
+  redoAct_->setObjectName("redo");
   redoAct_->setShortcuts(QKeySequence::Redo);
-  redoAct_->setIcon(s->standardIcon(QStyle::SP_ArrowForward));
+  redoAct_->setEnabled(false);
+  connect(redoAct_, &QAction::triggered, &undo_, &QUndoStack::redo);
+  connect(&undo_, &QUndoStack::canRedoChanged, redoAct_, &QAction::setEnabled);
+  connect(&undo_, &QUndoStack::redoTextChanged, this,
+          [this](const QString& text) { redoAct_->setToolTip(text.isEmpty() ? tr("Redo") : tr("Redo %1").arg(text)); });
 
   startAct_ = new QAction(s->standardIcon(QStyle::SP_MediaPlay), tr("&Start"), this);
   startAct_->setObjectName("start");

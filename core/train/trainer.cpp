@@ -206,6 +206,12 @@ struct Trainer::Impl {
   // Local worker slots are the first `localThreads`; extras (remote) follow them.
   void applySteering(Phase& phase) {
     Steering::Pending p = t.steering_.take();
+    // Steering bypasses the conf's validation: refuse what the knobs would refuse, visibly.
+    if (p.learningRate && !(std::isfinite(*p.learningRate) && *p.learningRate > 0.0f && *p.learningRate <= 10.0f)) {
+      message("steering refused: learning rate " + formatFloat(*p.learningRate) +
+              " is not allowed (a rate above 0 and at most 10); the run keeps " + formatFloat(baseRate(phase)));
+      p.learningRate.reset();
+    }
     if (p.learningRate && *p.learningRate != baseRate(phase)) {
       const float old = baseRate(phase);
       rescaleRates(phase, *p.learningRate);
