@@ -118,6 +118,8 @@ class TestTrainer : public QObject {
   void bestModelIsKept();
   void evaluationOfClassNeverSeen();
   void evaluationOfSingleLayerIsReconstruction();
+  void evaluationOnThreadsIsIdentical();
+  void finalEvaluationMatchesTrainedModel();
 };
 
 void TestTrainer::sameSeedIsBitIdentical_data() {
@@ -391,6 +393,49 @@ void TestTrainer::evaluationOfClassNeverSeen() {
   QCOMPARE(r.f1[2], 0.0);
   QVERIFY(std::fabs(r.f1[0] - 0.8) < 1e-12);
   QVERIFY(std::fabs(r.f1[1] - 2.0 / 3) < 1e-12);
+}
+
+void TestTrainer::evaluationOnThreadsIsIdentical() {
+  // 3500 rows: four chunks of 1000 rows (the last one short), shared among 1, 2 and 3 threads.
+  const Conf conf = trainerConf("mlp");
+  const NetworkLayout layout(conf);
+  const Eigen::VectorXf params = initialParams(conf);
+  const DataSet data = clusters(3500, kFeatures, kClasses, 0.3f, 99);
+  const EvalReport one = evaluate(conf, layout, params, data, 2000, 1);
+  QVERIFY(one.accuracy > 0 && one.logLoss > 0);
+  for (int threads : {2, 3, 8}) {
+    const EvalReport many = evaluate(conf, layout, params, data, 2000, threads);
+    QCOMPARE(many.confusion, one.confusion);
+    QCOMPARE(many.accuracy, one.accuracy);
+    QCOMPARE(many.logLoss, one.logLoss);  // same probabilities, summed in the same order
+  }
+  const Eigen::MatrixXf p1 = predictProbabilities(conf, layout, params, data.features, 1);
+  const Eigen::MatrixXf p3 = predictProbabilities(conf, layout, params, data.features, 3);
+  QVERIFY(p1.rows() == 3500 && p1.cwiseEqual(p3).all());
+}
+
+void TestTrainer::finalEvaluationMatchesTrainedModel() {
+  // The final evaluation reuses the last epoch's when nothing changed since, and equals a
+  // fresh evaluation of the trained parameters.
+  Conf conf = trainerConf("mlp");
+  conf.threads = 2;
+  Trainer trainer(conf, clusterData());
+  std::vector<EvalReport> reports;
+  struct Spy : TrainingObserver {
+    std::vector<EvalReport>* out;
+    void onEvaluation(const EvalReport& r) override { out->push_back(r); }
+  } spy;
+  spy.out = &reports;
+  trainer.addObserver(&spy);
+  const RunSummary s = trainer.run();
+  QVERIFY2(s.completed, qPrintable(describeRun(s)));
+  QVERIFY(!reports.empty());
+  const EvalReport fresh = evaluate(conf, NetworkLayout(conf), trainer.parameters(), clusterData().test);
+  QCOMPARE(s.finalEvaluation.confusion, fresh.confusion);
+  QCOMPARE(s.finalEvaluation.logLoss, fresh.logLoss);
+  QCOMPARE(s.finalEvaluation.confusion, reports.back().confusion);
+  QCOMPARE(s.finalEvaluation.iteration, reports.back().iteration);
+  QCOMPARE(QString::fromStdString(s.finalEvaluation.phase), QString("final"));
 }
 
 void TestTrainer::evaluationOfSingleLayerIsReconstruction() {

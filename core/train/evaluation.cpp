@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <thread>
+#include <vector>
 
 #include "nn/feedforward.h"
 #include "train/objective.h"
@@ -20,22 +22,31 @@ bool hasPretrainedLayers(const NetworkLayout& layout) {
 }  // namespace
 
 Eigen::MatrixXf predictProbabilities(const Conf& conf, const NetworkLayout& layout, const Eigen::VectorXf& params,
-                                     const RowMatrix& features) {
-  FeedForward net(layout, conf);
+                                     const RowMatrix& features, int threads) {
   const Eigen::Index rows = features.rows();
   Eigen::MatrixXf result(rows, layout.layers().back().shape.nOut);
-  Eigen::MatrixXf x, out;
-  for (Eigen::Index start = 0; start < rows; start += kChunkRows) {
-    const Eigen::Index n = std::min(kChunkRows, rows - start);
-    x = features.middleRows(start, n);
-    net.predict(params, x, out);
-    result.middleRows(start, n) = out;
-  }
+  const Eigen::Index chunks = (rows + kChunkRows - 1) / kChunkRows;
+  // Thread k takes chunks k, k + threads, ...: each writes its own rows of `result`.
+  auto predictChunks = [&](Eigen::Index first, Eigen::Index step) {
+    FeedForward net(layout, conf);
+    Eigen::MatrixXf x, out;
+    for (Eigen::Index c = first; c < chunks; c += step) {
+      const Eigen::Index start = c * kChunkRows, n = std::min(kChunkRows, rows - start);
+      x = features.middleRows(start, n);
+      net.predict(params, x, out);
+      result.middleRows(start, n) = out;
+    }
+  };
+  const Eigen::Index used = std::clamp<Eigen::Index>(threads, 1, std::max<Eigen::Index>(chunks, 1));
+  std::vector<std::thread> helpers;
+  for (Eigen::Index k = 1; k < used; ++k) helpers.emplace_back(predictChunks, k, used);
+  predictChunks(0, used);
+  for (auto& h : helpers) h.join();
   return result;
 }
 
 EvalReport evaluate(const Conf& conf, const NetworkLayout& layout, const Eigen::VectorXf& params, const DataSet& data,
-                    size_t maxReconstructionSamples) {
+                    size_t maxReconstructionSamples, int threads) {
   EvalReport report;
   report.samples = data.size();
   report.classNames = data.classNames;
@@ -53,7 +64,7 @@ EvalReport evaluate(const Conf& conf, const NetworkLayout& layout, const Eigen::
   const int classes = layout.layers().back().shape.nOut;
   report.classes = classes;
   report.confusion.assign(static_cast<size_t>(classes), std::vector<long long>(static_cast<size_t>(classes), 0));
-  Eigen::MatrixXf probs = predictProbabilities(conf, layout, params, data.features);
+  Eigen::MatrixXf probs = predictProbabilities(conf, layout, params, data.features, threads);
   double logLoss = 0;
   long long correct = 0;
   for (Eigen::Index r = 0; r < probs.rows(); ++r) {

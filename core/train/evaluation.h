@@ -29,13 +29,16 @@ struct EvalReport {
   std::string format() const;  // multi-line text for the CLI
 };
 
-// Class probabilities for every row of `data` (in chunks, to bound memory).
+// Class probabilities for every row of `data` (in chunks, to bound memory). With
+// threads > 1 the chunks are shared among that many threads; each chunk is computed the
+// same way whatever the thread count, so the result is bit-identical.
 Eigen::MatrixXf predictProbabilities(const Conf& conf, const NetworkLayout& layout, const Eigen::VectorXf& params,
-                                     const RowMatrix& features);
+                                     const RowMatrix& features, int threads = 1);
 
 // Classification metrics for stacks; reconstruction error per pretrained layer for
-// layer-wise nets (computed on at most `maxReconstructionSamples` rows).
+// layer-wise nets (computed on at most `maxReconstructionSamples` rows). `threads` as
+// for predictProbabilities: the report does not depend on it.
 EvalReport evaluate(const Conf& conf, const NetworkLayout& layout, const Eigen::VectorXf& params, const DataSet& data,
-                    size_t maxReconstructionSamples = 2000);
+                    size_t maxReconstructionSamples = 2000, int threads = 1);
 
 }  // namespace scaleout

@@ -88,6 +88,10 @@ struct Trainer::Impl {
   Clock::time_point runStart = Clock::now();
   Clock::time_point lastCheckpoint = Clock::now();
   double plannedSamples = 0, doneSamples = 0;
+  // The last test-set evaluation and the iteration it was taken at: the parameters only
+  // change by averaging, which moves the iteration, so the final evaluation reuses it.
+  std::optional<EvalReport> lastEval;
+  long long lastEvalIteration = -1;
   // Buffers reused round after round: the parameters and optimizer state every worker
   // reads (refilled in place once no worker holds them any more) and the average.
   // Buffers a worker may still hold (an overlapping remote worker keeps last round's) are
@@ -252,6 +256,13 @@ struct Trainer::Impl {
         }
       }
     }
+  }
+
+  // The test set on the local lanes' threads: they are idle while the master evaluates.
+  EvalReport evaluateTest() {
+    lastEval = evaluate(t.conf_, t.layout_, t.params_, t.data_.test, 2000, localThreads);
+    lastEvalIteration = iteration;
+    return *lastEval;
   }
 
   // After an epoch whose rows are all averaged, except those an overlapping worker still trains.
@@ -556,7 +567,7 @@ RunSummary Trainer::Impl::run() {
       forget(*r);
     }
   }
-  summary.finalEvaluation = evaluate(t.conf_, t.layout_, t.params_, t.data_.test);
+  summary.finalEvaluation = lastEval && lastEvalIteration == iteration ? *lastEval : evaluateTest();
   summary.finalEvaluation.phase = "final";
   summary.finalEvaluation.iteration = iteration;
   summary.reconstructionErrors = summary.finalEvaluation.reconstructionErrors;
@@ -920,7 +931,7 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
       notify([&](TrainingObserver& o) { o.onFilters(f); });
     }
     if (t.conf_.evalEvery > 0 && ((epoch + 1) % t.conf_.evalEvery == 0 || lastEpoch) && t.data_.test.size() > 0) {
-      EvalReport report = evaluate(t.conf_, t.layout_, t.params_, t.data_.test);
+      EvalReport report = evaluateTest();
       report.phase = phase.label();
       // The output layer is untrained while layers pretrain: its accuracy means nothing yet.
       if (phase.kind == PhaseKind::Pretrain) report.hasClassification = false;
