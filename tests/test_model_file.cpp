@@ -14,6 +14,7 @@
 
 #include "fixtures/engine_fixtures.h"
 #include "io/model_file.h"
+#include "train/checkpoint_writer.h"
 #include "nn/network.h"
 #include "train/trainer.h"
 #include "util/error.h"
@@ -121,6 +122,8 @@ class TestModelFile : public QObject {
   void resumeRefusesPlainModel();
   void writeIsAtomic();
   void unwritableDirectoryIsReported();
+  void backgroundWritesOneAtATime();
+  void backgroundWriteErrorIsReturned();
 
  private:
   std::unique_ptr<QTemporaryDir> dir_;
@@ -378,6 +381,43 @@ void TestModelFile::unwritableDirectoryIsReported() {
     QVERIFY2(std::string(e.what()).find(file + ".tmp") != std::string::npos, e.what());
   }
   QVERIFY(!std::filesystem::exists(file));
+}
+
+void TestModelFile::backgroundWritesOneAtATime() {
+  // Each start() returns the previous write's outcome, so none is lost; the last one is
+  // on disk after wait(), and the file read back is the last model handed over.
+  const std::string file = path("ckpt.bin");
+  CheckpointWriter writer;
+  QVERIFY(!writer.poll());
+  QVERIFY(!writer.wait());
+  std::vector<long long> reported;
+  for (long long it = 1; it <= 5; ++it) {
+    ModelFile m = sampleModel(true);
+    m.state->iteration = it;
+    if (auto done = writer.start(file, std::move(m), it)) {
+      QVERIFY2(done->error.empty(), done->error.c_str());
+      reported.push_back(done->iteration);
+    }
+  }
+  const auto last = writer.wait();
+  QVERIFY(last && last->error.empty());
+  reported.push_back(last->iteration);
+  QCOMPARE(reported, (std::vector<long long>{1, 2, 3, 4, 5}));
+  QVERIFY(!writer.wait());  // reported once
+  const ModelFile back = readModelFile(file);
+  QVERIFY(back.state);
+  QCOMPARE(back.state->iteration, 5LL);
+  QVERIFY(!std::filesystem::exists(file + ".tmp"));
+}
+
+void TestModelFile::backgroundWriteErrorIsReturned() {
+  const std::string file = path("missing-dir/ckpt.bin");
+  CheckpointWriter writer;
+  QVERIFY(!writer.start(file, sampleModel(true), 7));
+  const auto done = writer.wait();
+  QVERIFY(done);
+  QCOMPARE(done->iteration, 7LL);
+  QVERIFY2(done->error.find(file + ".tmp") != std::string::npos, done->error.c_str());
 }
 
 QTEST_APPLESS_MAIN(TestModelFile)

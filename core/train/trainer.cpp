@@ -10,6 +10,7 @@
 #include "config/conf_io.h"
 #include "config/conf_warnings.h"
 #include "train/averaging.h"
+#include "train/checkpoint_writer.h"
 #include "train/evaluation.h"
 #include "train/local_worker.h"
 #include "train/lr_schedule.h"
@@ -91,6 +92,7 @@ struct Trainer::Impl {
   // The last test-set evaluation and the iteration it was taken at: the parameters only
   // change by averaging, which moves the iteration, so the final evaluation reuses it.
   std::optional<EvalReport> lastEval;
+  CheckpointWriter checkpoints;
   long long lastEvalIteration = -1;
   // Buffers reused round after round: the parameters and optimizer state every worker
   // reads (refilled in place once no worker holds them any more) and the average.
@@ -266,17 +268,18 @@ struct Trainer::Impl {
   }
 
   // After an epoch whose rows are all averaged, except those an overlapping worker still trains.
-  bool writeEpochEndCheckpoint(size_t phaseIndex, int epoch, const Phase& phase, const OptimizerState& masterState) {
+  bool writeEpochEndCheckpoint(size_t phaseIndex, int epoch, const Phase& phase, const OptimizerState& masterState,
+                               bool synchronous = false) {
     if (const auto carried = untrained({}); !carried.empty())
       // Rows an overlapping worker still trains: resuming from here trains them first.
-      return writeCheckpoint(phaseIndex, epoch, true, phase, masterState, carried);
-    if (epoch + 1 < phase.epochs) return writeCheckpoint(phaseIndex, epoch + 1, false, phase, masterState, {});
+      return writeCheckpoint(phaseIndex, epoch, true, phase, masterState, carried, synchronous);
+    if (epoch + 1 < phase.epochs) return writeCheckpoint(phaseIndex, epoch + 1, false, phase, masterState, {}, synchronous);
     // After the last epoch of a phase, the checkpoint points at the next phase. After the
     // last phase the optimizer state is kept, so a resume with more epochs continues it.
     OptimizerState next = masterState;
     const size_t np = phaseIndex + 1;
     if (np < t.phases_.size()) next.reset(t.phases_[np].size(), t.conf_.useAdaGrad);
-    return writeCheckpoint(np, 0, false, np < t.phases_.size() ? t.phases_[np] : phase, next, {});
+    return writeCheckpoint(np, 0, false, np < t.phases_.size() ? t.phases_[np] : phase, next, {}, synchronous);
   }
 
   // Cancelled (Ctrl-C, Stop): a checkpoint at the stop point, so resuming loses nothing
@@ -285,13 +288,16 @@ struct Trainer::Impl {
                         const std::deque<std::vector<uint32_t>>& queue, RunSummary& summary) {
     if (t.options_.checkpointPath.empty()) return;
     const auto left = untrained(queue);
-    const bool written = left.empty() ? writeEpochEndCheckpoint(phaseIndex, epoch, phase, masterState)
-                                      : writeCheckpoint(phaseIndex, epoch, true, phase, masterState, left);
+    const bool written = left.empty() ? writeEpochEndCheckpoint(phaseIndex, epoch, phase, masterState, true)
+                                      : writeCheckpoint(phaseIndex, epoch, true, phase, masterState, left, true);
     if (written) summary.stopCheckpoint = t.options_.checkpointPath;
   }
 
+  // Written on the checkpoint writer's thread; `synchronous` waits for it (a stop: the
+  // caller names the file only once it exists). Returns whether it was written (or, not
+  // synchronous, handed to the writer).
   bool writeCheckpoint(size_t phaseIndex, int epoch, bool midEpoch, const Phase& phase, const OptimizerState& state,
-                       const std::deque<std::vector<uint32_t>>& queue) {
+                       const std::deque<std::vector<uint32_t>>& queue, bool synchronous = false) {
     if (t.options_.checkpointPath.empty()) return false;
     ModelFile file = t.model();
     TrainingState s;
@@ -306,15 +312,20 @@ struct Trainer::Impl {
     s.optimizer = state;
     for (const auto& slice : queue) s.remaining.insert(s.remaining.end(), slice.begin(), slice.end());
     file.state = std::move(s);
-    try {
-      writeModelFile(t.options_.checkpointPath, file);
-      lastCheckpoint = Clock::now();
-      notify([&](TrainingObserver& o) { o.onCheckpoint(t.options_.checkpointPath, iteration); });
-      return true;
-    } catch (const ScaleoutError& e) {
-      message(std::string("checkpoint not written: ") + e.what());
+    lastCheckpoint = Clock::now();
+    reportCheckpoint(checkpoints.start(t.options_.checkpointPath, std::move(file), iteration));
+    return synchronous ? reportCheckpoint(checkpoints.wait()) : true;
+  }
+
+  // Tells the observers about a finished write (or why it failed); false if it failed.
+  bool reportCheckpoint(const std::optional<CheckpointWriter::Done>& done) {
+    if (!done) return false;
+    if (!done->error.empty()) {
+      message("checkpoint not written: " + done->error);
       return false;
     }
+    notify([&](TrainingObserver& o) { o.onCheckpoint(done->path, done->iteration); });
+    return true;
   }
 
   // A worker whose connection is gone (a remote worker declared dead between rounds,
@@ -567,6 +578,7 @@ RunSummary Trainer::Impl::run() {
       forget(*r);
     }
   }
+  reportCheckpoint(checkpoints.wait());  // the last checkpoint is on disk when run() returns
   summary.finalEvaluation = lastEval && lastEvalIteration == iteration ? *lastEval : evaluateTest();
   summary.finalEvaluation.phase = "final";
   summary.finalEvaluation.iteration = iteration;
@@ -907,6 +919,7 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
       const double elapsed = secondsSince(runStart);
       ri.etaSeconds = doneSamples > 0 ? elapsed * (plannedSamples - doneSamples) / doneSamples : 0;
       notify([&](TrainingObserver& o) { o.onRound(ri); });
+      reportCheckpoint(checkpoints.poll());
 
       if (t.conf_.checkpointEveryMinutes > 0 && !queue.empty() &&
           secondsSince(lastCheckpoint) > t.conf_.checkpointEveryMinutes * 60.0) {
