@@ -527,6 +527,7 @@ class TestIterativeReduce : public QObject {
   void overlappingWorkerHoldsTwoTasks_data();
   void overlappingWorkerHoldsTwoTasks();
   void overlappingWorkerCheckpointKeepsCarriedRows();
+  void evaluationRunsBesideTheNextEpoch();
   void overlappingWorkerThatDiesGivesBackBothSlices();
 };
 
@@ -1208,6 +1209,56 @@ void TestIterativeReduce::overlappingWorkerHoldsTwoTasks() {
     QVERIFY2(summary.finalEvaluation.accuracy >= waiting.finalEvaluation.accuracy - 0.03, qPrintable(text));
     QVERIFY2(summary.finalEvaluation.accuracy > 0.8, qPrintable(text));
   }
+}
+
+// While a remote worker takes part, an epoch's evaluation runs on a copy of the parameters
+// beside the next epoch's first round. Every epoch is still reported once, in order, with
+// the iteration it was taken at; the best model is the parameters that scored best (not
+// the ones trained since); and the round that starts beside the evaluation gives the
+// overlapping worker more slices than its share, to train through it.
+void TestIterativeReduce::evaluationRunsBesideTheNextEpoch() {
+  struct Reports : TrainingObserver {
+    std::vector<EvalReport> all;
+    std::map<long long, RoundInfo> rounds;
+    void onEvaluation(const EvalReport& r) override { all.push_back(r); }
+    void onRound(const RoundInfo& r) override { rounds[r.round] = r; }
+  } reports;
+  TaskLog log;
+  TrainerOptions options;
+  options.workerFactory = [&log](int) { return std::make_unique<RecordingWorker>(&log); };
+  Conf conf = blobConf(1);
+  conf.balanceShares = false;  // one slice each: the cover for the evaluation stands out
+  conf.evalEvery = 1;
+  conf.finetuneEpochs = 4;  // the first background evaluation has no measured duration to cover
+  const int epochs = conf.finetuneEpochs;
+  Trainer trainer(conf, blobs(), options);
+  trainer.addWorker(std::make_unique<OverlappingWorker>(5ms, &log));
+  trainer.addObserver(&reports);
+  const RunSummary summary = trainer.run();
+  QVERIFY2(summary.completed, summary.error.c_str());
+  QCOMPARE(static_cast<int>(reports.all.size()), epochs);
+  for (int e = 0; e < epochs; ++e) {
+    // Taken at the epoch's end, less the rows the overlapping worker still trains then.
+    const long long at = reports.all[static_cast<size_t>(e)].iteration;
+    QCOMPARE(reports.all[static_cast<size_t>(e)].epoch, e + 1);
+    QVERIFY2(at > (e + 0.5) * kIterationsPerEpoch && at <= (e + 1) * kIterationsPerEpoch, qPrintable(QString::number(at)));
+  }
+  QCOMPARE(reports.all.back().iteration, static_cast<long long>(epochs) * kIterationsPerEpoch);
+  double best = -1;
+  for (const auto& r : reports.all) best = std::max(best, r.accuracy);
+  QCOMPARE(summary.bestAccuracy, best);
+  const auto kept = trainer.bestModel();
+  QVERIFY(kept);
+  QCOMPARE(evaluate(conf, NetworkLayout(conf), kept->params, blobs().test).accuracy, best);
+  // The last epoch waits for everything, so the final evaluation is the last report's.
+  QCOMPARE(summary.finalEvaluation.confusion, reports.all.back().confusion);
+  // Slices of the overlapping worker (slot 1) by round: more than one only beside an evaluation.
+  const int slice = conf.batchSize * conf.averagingFrequency;
+  int covered = 0;
+  for (const auto& [round, info] : reports.rounds)
+    for (const auto& w : info.workers)
+      if (w.worker == 1 && w.arrived && static_cast<int>(w.samples) > slice) ++covered;
+  QVERIFY2(covered >= 1 && covered <= epochs - 2, qPrintable(QString("%1 covered rounds").arg(covered)));
 }
 
 // The checkpoint after an epoch whose last task an overlapping worker still trains keeps
