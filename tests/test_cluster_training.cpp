@@ -237,6 +237,7 @@ class TestClusterTraining : public QObject {
       Conf conf = irisConf(epochs, 1);
       conf.exchangeCompression = codecs[i];
       conf.balanceShares = false;
+      conf.overlapRemoteRounds = true;  // real worker processes holding two tasks each
       QTemporaryDir dir;
       MasterUnderTest m(conf, data_);
       WorkerProcess a(dir, "a"), b(dir, "b");
@@ -250,7 +251,7 @@ class TestClusterTraining : public QObject {
       QVERIFY(stats.exchanges > 0);
       perExchange[i] = double(stats.exchangeBytes) / double(stats.exchanges);
       accuracy[i] = run.finalEvaluation.accuracy;
-      // overlapRemoteRounds (the default): each worker process trains its next task while
+      // overlapRemoteRounds: each worker process trains its next task while
       // its last result crosses back, so most remote results are averaged a round late.
       QVERIFY2(m.recorder.staleResults() * 2 > m.recorder.remoteResults(),
                qPrintable(QString("%1 of %2 remote results a round late").arg(m.recorder.staleResults()).arg(m.recorder.remoteResults())));

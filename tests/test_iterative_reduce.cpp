@@ -1273,6 +1273,7 @@ void TestIterativeReduce::overlappingWorkerCheckpointKeepsCarriedRows() {
   const std::string firstCheckpoint = options.checkpointPath + ".first";
   Conf conf = blobConf(1);
   conf.balanceShares = false;
+  conf.overlapRemoteRounds = true;
   conf.checkpointEveryEpochs = 1;
   Trainer trainer(conf, blobs(), options);
   trainer.addWorker(std::make_unique<OverlappingWorker>(5ms, &log));
@@ -1310,6 +1311,7 @@ void TestIterativeReduce::overlappingWorkerThatDiesGivesBackBothSlices() {
   options.workerFactory = [&log](int) { return std::make_unique<RecordingWorker>(&log); };
   Conf conf = blobConf(1);
   conf.balanceShares = false;
+  conf.overlapRemoteRounds = true;
   Trainer trainer(conf, blobs(), options);
   auto worker = std::make_unique<OverlappingWorker>(5ms, &log, 5);
   OverlappingWorker* raw = worker.get();

@@ -285,7 +285,7 @@ struct Trainer::Impl {
   };
   std::optional<PendingEval> pendingEval;
   double evalSeconds = 0;       // how long the last evaluation took
-  bool coverEvaluation = false;  // this round: overlapping remote workers train through a background evaluation
+  bool coverEvaluation = false;  // this round: remote workers train through a background evaluation
 
   void evaluateEpoch(const Phase& phase, int epoch, bool background) {
     finishEvaluation(true);  // one at a time, published in order
@@ -767,9 +767,9 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
         if (!canTake(s)) continue;
         int take = std::max(1, static_cast<int>(s.share * shareScale));
         // The master's evaluation now shares the local lanes' cores and lengthens this
-        // round: an overlapping remote worker gets the slices it trains in that time too,
-        // so it does not run dry before the next round posts.
-        if (coverEvaluation && s.depth > 1 && s.speed > 0)
+        // round: a remote worker gets the slices it trains in that time too, so it does
+        // not sit idle until the round ends.
+        if (coverEvaluation && !s.local && s.speed > 0)
           take += static_cast<int>(std::ceil(evalSeconds * s.speed / (static_cast<double>(averagingFrequency) * batchSize)));
         RoundTask task;
         task.round = round;
