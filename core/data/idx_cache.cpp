@@ -75,8 +75,13 @@ void writeEntry(const std::filesystem::path& file, const Source (&sources)[2], i
     h.sources[i].identity = sources[i].identity;
     if (!settledBefore(sources[i].identity, lookedAtNs)) h.shaPresent = true;
   }
-  if (h.shaPresent)
-    for (int i = 0; i < 2; ++i) h.sources[i].sha = fileSha256(sources[i].path);
+  try {
+    if (h.shaPresent)
+      for (int i = 0; i < 2; ++i) h.sources[i].sha = fileSha256(sources[i].path);
+  } catch (const std::exception& e) {
+    report.problem = std::string("decoded data not cached: ") + e.what();
+    return;
+  }
   // A source written to while it was read (or hashed) may not match what was decoded.
   for (const Source& s : sources) {
     if (fileIdentity(s.path) != s.identity) {
