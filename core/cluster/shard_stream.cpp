@@ -10,6 +10,7 @@
 #include <random>
 
 #include "cluster/protocol.h"
+#include "util/cache_dir.h"
 
 namespace scaleout::cluster {
 namespace {
@@ -175,11 +176,7 @@ std::optional<DataSet> decodeShard(const ShardLayout& l, std::span<const uint8_t
   return d;
 }
 
-std::filesystem::path shardCacheDir() {
-  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return std::filesystem::path(x) / "scaleout" / "shards";
-  if (const char* h = std::getenv("HOME"); h && *h) return std::filesystem::path(h) / ".cache" / "scaleout" / "shards";
-  return std::filesystem::temp_directory_path() / "scaleout-shards";
-}
+std::filesystem::path shardCacheDir() { return userCacheDir("shards"); }
 
 std::optional<DataSet> readCachedShard(const std::filesystem::path& dir, uint64_t hash, std::string& error) {
   const auto file = cacheFile(dir, hash);

@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <future>
 #include <string>
 #include <vector>
 
 #include "data/batches.h"
+#include "data/idx_cache.h"
 #include "data/readers.h"
 #include "util/error.h"
 #include "util/rng.h"
@@ -19,6 +21,31 @@ struct RawPair {
   DataSet test;
   bool hasTest = false;
 };
+
+// Train and test pairs through the decoded-data cache, the test pair on a second thread:
+// on a first load each inflates its own gzip files, so the two overlap. At most one note
+// about the cache, so a cache dir that cannot be written costs one line, not two.
+RawPair readPairs(const std::string& trainImages, const std::string& trainLabels, const std::string& testImages,
+                  const std::string& testLabels) {
+  const std::filesystem::path cacheDir = decodedCacheDir();
+  RawPair raw;
+  raw.hasTest = !testImages.empty();
+  IdxCacheReport trainReport, testReport;
+  std::future<DataSet> test;
+  if (raw.hasTest) {
+    test = std::async(std::launch::async, [&] { return readIdxCached(testImages, testLabels, cacheDir, &testReport); });
+  }
+  try {
+    raw.train = readIdxCached(trainImages, trainLabels, cacheDir, &trainReport);
+  } catch (...) {
+    if (test.valid()) test.wait();  // the thread refers to this frame's locals
+    throw;
+  }
+  if (raw.hasTest) raw.test = test.get();
+  const std::string& problem = !trainReport.problem.empty() ? trainReport.problem : testReport.problem;
+  if (!problem.empty()) raw.train.notes.push_back(problem);
+  return raw;
+}
 
 RawPair loadFashionMnist() {
   const std::filesystem::path dir(kFashionMnistDir);
@@ -33,11 +60,8 @@ RawPair loadFashionMnist() {
                           "(apt-get install dataset-fashion-mnist), or set dataset=idx with trainData/trainLabels");
     }
   }
-  RawPair raw;
-  raw.train = readIdx((dir / names[0]).string(), (dir / names[1]).string());
-  raw.test = readIdx((dir / names[2]).string(), (dir / names[3]).string());
-  raw.hasTest = true;
-  return raw;
+  return readPairs((dir / names[0]).string(), (dir / names[1]).string(), (dir / names[2]).string(),
+                   (dir / names[3]).string());
 }
 
 RawPair loadIdx(const Conf& conf) {
@@ -49,13 +73,7 @@ RawPair loadIdx(const Conf& conf) {
     throw ScaleoutError("dataset=idx: testData=\"" + conf.testData + "\" testLabels=\"" + conf.testLabels +
                         "\", expected both set or both empty (then testFraction is held out)");
   }
-  RawPair raw;
-  raw.train = readIdx(conf.trainData, conf.trainLabels);
-  if (!conf.testData.empty()) {
-    raw.test = readIdx(conf.testData, conf.testLabels);
-    raw.hasTest = true;
-  }
-  return raw;
+  return readPairs(conf.trainData, conf.trainLabels, conf.testData, conf.testLabels);
 }
 
 RawPair loadCsv(const Conf& conf) {

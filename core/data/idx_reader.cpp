@@ -4,15 +4,14 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 #include <new>
 #include <string>
 #include <vector>
 
 #include <zlib.h>
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
 
+#include "data/idx_bytes.h"
 #include "data/readers.h"
 #include "util/error.h"
 
@@ -206,24 +205,9 @@ IdxHeader readHeader(IdxFile& file, bool wantImages) {
   return header;
 }
 
-// Fashion-MNIST's training features are 188 MB of fresh memory; first-touch page faults
-// on 4 KiB pages cost more than inflating the file. 2 MiB pages cut that by a third where
-// transparent huge pages are set to "madvise" (the Debian default). Only a hint.
-void preferHugePages(void* data, size_t bytes) {
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-  constexpr uintptr_t kHuge = uintptr_t{1} << 21;
-  const auto begin = (reinterpret_cast<uintptr_t>(data) + kHuge - 1) & ~(kHuge - 1);
-  const auto end = (reinterpret_cast<uintptr_t>(data) + bytes) & ~(kHuge - 1);
-  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
-#else
-  (void)data;
-  (void)bytes;
-#endif
-}
-
 }  // namespace
 
-DataSet readIdx(const std::string& imagesPath, const std::string& labelsPath) {
+IdxBytes decodeIdxPair(const std::string& imagesPath, const std::string& labelsPath) {
   IdxFile images(imagesPath);
   IdxFile labels(labelsPath);
   const IdxHeader imageHeader = readHeader(images, true);
@@ -235,40 +219,30 @@ DataSet readIdx(const std::string& imagesPath, const std::string& labelsPath) {
                         " labels; expected the same count");
   }
 
-  DataSet data;
-  const auto n = static_cast<Eigen::Index>(imageHeader.dims[0]);
-  const auto dims = static_cast<Eigen::Index>(imageHeader.sampleBytes);
   images.checkPlainLength(imageHeader.payloadBytes, "image data");
   labels.checkPlainLength(labelHeader.payloadBytes, "label data");
+  IdxBytes out;
+  out.imageDims = imageHeader.dims;
   try {
-    data.features.resize(n, dims);
-    data.labels.resize(labelHeader.payloadBytes);
+    out.pixelCount = static_cast<size_t>(imageHeader.payloadBytes);
+    out.labelCount = static_cast<size_t>(labelHeader.payloadBytes);
+    out.pixelData = std::make_unique_for_overwrite<uint8_t[]>(out.pixelCount);
+    out.labelData = std::make_unique_for_overwrite<uint8_t[]>(out.labelCount);
   } catch (const std::bad_alloc&) {
-    throw ScaleoutError(imagesPath + ": cannot allocate memory for " + std::to_string(n) + " x " +
-                        std::to_string(dims) + " float features, as the header declares");
+    throw ScaleoutError(imagesPath + ": cannot allocate memory for the " + std::to_string(imageHeader.payloadBytes) +
+                        " bytes of image data the header declares");
   }
-  float* features = data.features.data();
-  preferHugePages(features, static_cast<size_t>(n) * static_cast<size_t>(dims) * sizeof(float));
-  images.readPayload(imageHeader.payloadBytes, "image data",
-                     [features](const uint8_t* bytes, size_t count, uint64_t at) {
-                       float* dst = features + at;
-                       for (size_t i = 0; i < count; ++i) dst[i] = bytes[i];
-                     });
-  int maxLabel = 0;
-  labels.readPayload(labelHeader.payloadBytes, "label data",
-                     [&data, &maxLabel](const uint8_t* bytes, size_t count, uint64_t at) {
-                       for (size_t i = 0; i < count; ++i) {
-                         data.labels[at + i] = bytes[i];
-                         maxLabel = std::max(maxLabel, int{bytes[i]});
-                       }
-                     });
-  data.numClasses = maxLabel + 1;
-  if (imageHeader.dims.size() == 3) {
-    data.imageRows = static_cast<int>(imageHeader.dims[1]);
-    data.imageCols = static_cast<int>(imageHeader.dims[2]);
-  }
-  data.source = imagesPath;
-  return data;
+  auto copyInto = [](uint8_t* dst) {
+    return [dst](const uint8_t* bytes, size_t count, uint64_t at) { std::memcpy(dst + at, bytes, count); };
+  };
+  images.readPayload(imageHeader.payloadBytes, "image data", copyInto(out.pixelData.get()));
+  labels.readPayload(labelHeader.payloadBytes, "label data", copyInto(out.labelData.get()));
+  return out;
+}
+
+DataSet readIdx(const std::string& imagesPath, const std::string& labelsPath) {
+  const IdxBytes bytes = decodeIdxPair(imagesPath, labelsPath);
+  return idxDataSet(bytes.imageDims, bytes.pixels(), bytes.labels(), imagesPath);
 }
 
 }  // namespace scaleout
