@@ -5,7 +5,10 @@
 #include <limits>
 #include <random>
 
+#include <QApplication>
 #include <QCheckBox>
+#include <QLabel>
+#include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QSignalSpy>
@@ -13,6 +16,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "event_markers.h"
 #include "health_monitor.h"
 #include "monitor_panel.h"
 #include "qcustomplot.h"
@@ -23,6 +27,35 @@ using namespace scaleout;
 using namespace scaleout::ui;
 
 namespace {
+QString artifactsDir() {
+  QString dir = qEnvironmentVariable("SCALEOUT_ARTIFACTS_DIR");
+  if (dir.isEmpty()) dir = QDir(QCoreApplication::applicationDirPath()).filePath("../artifacts");
+  QDir().mkpath(dir);
+  return QDir(dir).absolutePath();
+}
+
+// The boxes of the visible text labels, as QCPItemText itself computes them.
+QVector<QRectF> labelRects(QCustomPlot* plot) {
+  QVector<QRectF> rects;
+  for (int i = 0; i < plot->itemCount(); ++i)
+    if (auto* t = qobject_cast<QCPItemText*>(plot->item(i)); t && t->visible())
+      rects << QRectF(t->topLeft->pixelPosition(), t->bottomRight->pixelPosition()).normalized();
+  return rects;
+}
+
+// "" when no two labels intersect and none intersects the legend, else what collides.
+QString labelCollisions(QCustomPlot* plot) {
+  const QVector<QRectF> rects = labelRects(plot);
+  const QRectF legend = plot->legend->outerRect();
+  QStringList problems;
+  for (int a = 0; a < rects.size(); ++a) {
+    if (rects[a].intersects(legend)) problems << QString("label %1 on the legend").arg(a);
+    for (int b = a + 1; b < rects.size(); ++b)
+      if (rects[a].intersects(rects[b])) problems << QString("labels %1 and %2").arg(a).arg(b);
+  }
+  return problems.join(", ");
+}
+
 IterationInfo iter(long long i, float loss) {
   IterationInfo it;
   it.phase = "finetune";
@@ -176,8 +209,81 @@ class ChartsTest : public QObject {
       if (auto* t = qobject_cast<QCPItemText*>(panel.lossPlot()->plot()->item(i))) texts << t->text();
     QVERIFY2(texts.contains("finetune"), qPrintable(texts.join("|")));
     QVERIFY2(texts.contains(QString("lr 0.01→0.005")), qPrintable(texts.join("|")));
-    QVERIFY2(texts.contains("ckpt"), qPrintable(texts.join("|")));
+    // A checkpoint is a tick without text (as the epoch end is): 2 ticks, no "ckpt" label.
+    QVERIFY2(!texts.contains("ckpt"), qPrintable(texts.join("|")));
+    QCOMPARE(panel.lossPlot()->events()->tickCount(), 2);
     QVERIFY(panel.workersPlot()->markerCount() >= 3);
+  }
+
+  void labelsNeverOverlapOnALongRun() {
+    // 300 epochs with a checkpoint after each, three phases, steering and cluster messages
+    // in bursts: the old chart drew 300 "ckpt" labels in 4 staggered rows, under the legend.
+    MonitorPanel panel;
+    panel.resize(1000, 560);
+    panel.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&panel));
+    constexpr int kEpochs = 300, kPerEpoch = 20;
+    long long it = 0;
+    const char* phases[] = {"pretrain layer 0", "pretrain layer 1", "finetune"};
+    for (int p = 0; p < 3; ++p) {
+      PhaseInfo phase;
+      phase.label = phases[p];
+      phase.index = static_cast<size_t>(p);
+      phase.count = 3;
+      phase.epochs = kEpochs / 3;
+      panel.onPhaseStarted(phase);
+      for (int e = 1; e <= kEpochs / 3; ++e) {
+        QVector<IterationInfo> batch;
+        for (int k = 0; k < kPerEpoch; ++k) {
+          ++it;
+          batch << iter(it, static_cast<float>(1.0 + 50.0 / (it % 2000 + 20)));
+        }
+        panel.onIterations(batch);
+        EpochInfo info;
+        info.phase = phases[p];
+        info.epoch = e;
+        info.iteration = it;
+        info.meanLoss = 1.0f;
+        panel.onEpochFinished(info);
+        panel.onCheckpoint(QString("/runs/x/checkpoint-%1.bin").arg(it), it);
+        if (e % 17 == 0) panel.onSteering(SteeringChange{it, "learningRate", "0.01", "0.005"});
+        if (e % 23 == 0 || e % 23 == 1) panel.onMessage(QString("worker w%1 joined the cluster").arg(e));
+      }
+    }
+    SeriesPlot* loss = panel.lossPlot();
+    QCOMPARE(loss->events()->tickCount(), 2 * kEpochs);  // every epoch and checkpoint kept, as ticks
+    loss->replotNow();
+    QVector<QRectF> rects = labelRects(loss->plot());
+    QVERIFY2(!rects.isEmpty(), "some labels are shown");
+    QString collisions = labelCollisions(loss->plot());
+    QVERIFY2(collisions.isEmpty(), qPrintable(collisions));
+    for (QCustomPlot* plot : {panel.workersPlot()->plot()}) {
+      panel.workersPlot()->replotNow();
+      QVERIFY2(labelCollisions(plot).isEmpty(), qPrintable(labelCollisions(plot)));
+    }
+    // Hovering a checkpoint tick gives its path; the text labels carry no "ckpt".
+    const double px = loss->plot()->xAxis->coordToPixel(static_cast<double>(kPerEpoch * 150));
+    const QString details = loss->events()->detailsNear(px);
+    QVERIFY2(details.contains("checkpoint at iteration 3000: /runs/x/checkpoint-3000.bin"), qPrintable(details));
+    QVERIFY2(details.contains("epoch 50 ended at iteration 3000"), qPrintable(details));
+    for (int i = 0; i < loss->plot()->itemCount(); ++i)
+      if (auto* t = qobject_cast<QCPItemText*>(loss->plot()->item(i))) QVERIFY(!t->text().contains("ckp"));
+
+    // The PNG export lays the labels out again at its own size: no overlap there either.
+    QString exportCollisions = "export did not lay out";
+    int exportLabels = 0;
+    auto connection = connect(loss->plot(), &QCustomPlot::afterLayout, this, [&] {
+      exportCollisions = labelCollisions(loss->plot());
+      exportLabels = static_cast<int>(labelRects(loss->plot()).size());
+    });
+    const QString png = QDir(artifactsDir()).filePath("chart_labels_300_epochs.png");
+    QVERIFY(loss->exportPng(png));
+    disconnect(connection);
+    QVERIFY2(exportCollisions.isEmpty(), qPrintable(exportCollisions));
+    QVERIFY(exportLabels > 0);
+    QVERIFY(panel.grab().save(QDir(artifactsDir()).filePath("chart_labels_300_epochs_window.png")));
+    std::printf("LABELS: %d shown live, %d in the %s export; %d ticks\n", static_cast<int>(rects.size()), exportLabels,
+                qPrintable(png), loss->events()->tickCount());
   }
 
   void exportsAreRawAndComplete() {
@@ -234,17 +340,29 @@ class ChartsTest : public QObject {
       EpochInfo info;
       info.phase = "finetune";
       info.epoch = ep;
-      info.meanLoss = ep < 5 ? 1.0f / ep : 0.25f;
+      info.meanLoss = ep < 3 ? 1.0f - 0.05f * ep : 0.9f;  // stuck near where it started
       plateau = p.addEpoch(info);
     }
     QVERIFY(plateau && plateau->level == HealthAlarm::Level::Warning && plateau->text.contains("Plateau"));
+    // A loss that fell 4x and then levels off has converged: no plateau warning.
+    HealthMonitor converged;
+    converged.startPhase("finetune");
+    for (int ep = 1; ep <= 20; ++ep) {
+      EpochInfo info;
+      info.phase = "finetune";
+      info.epoch = ep;
+      info.meanLoss = ep < 5 ? 1.0f / ep : 0.25f;
+      QVERIFY(!converged.addEpoch(info));
+    }
 
     HealthMonitor r;
     ModelStats stats;
     LayerStats layer;
     layer.layer = 1;
-    layer.updateRatio = 0.5f;  // log10 = -0.3: far above -2
+    layer.updateRatio = 0.5f;  // log10 = -0.3: far above -1
     stats.layers.push_back(layer);
+    // Warned only when it stays out of the band (HealthMonitor::kRatioStreak statistics).
+    for (int i = 1; i < HealthMonitor::kRatioStreak; ++i) QVERIFY(!r.addModelStats(stats));
     const auto ratio = r.addModelStats(stats);
     QVERIFY(ratio && ratio->text.contains("above"));
 
@@ -257,6 +375,27 @@ class ChartsTest : public QObject {
     panel.onIterations({iter(1, 1.0f), iter(2, std::numeric_limits<float>::quiet_NaN())});
     QVERIFY(panel.bannerVisible());
     QVERIFY2(panel.bannerText().contains("Loss is NaN at iteration 2"), qPrintable(panel.bannerText()));
+  }
+
+  void alarmBannerShowsTheWholeMessage() {
+    MonitorPanel panel;
+    panel.resize(700, 450);
+    panel.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&panel));
+    const QString text = "Layer 1: log10 update:parameter ratio -0.30 at iteration 120 is above the healthy range "
+                         "-4..-1 for 5 statistics in a row (learning rate too high): lower finetuneLearningRate.";
+    panel.showAlarm(HealthAlarm{HealthAlarm::Level::Warning, text, 120});
+    QApplication::processEvents();
+    QLabel* label = panel.bannerLabel();
+    QVERIFY(label->isVisible());
+    QCOMPARE(label->text(), "Warning: " + text);
+    // Every line of the wrapped message fits in the label: nothing is elided or cut.
+    const QRect needed = label->fontMetrics().boundingRect(QRect(0, 0, label->contentsRect().width(), 10000),
+                                                           Qt::TextWordWrap, label->text());
+    QVERIFY2(needed.height() <= label->contentsRect().height(),
+             qPrintable(QString("needs %1 px, has %2 px").arg(needed.height()).arg(label->contentsRect().height())));
+    QVERIFY(needed.height() > label->fontMetrics().height());  // at 700 px it does take several lines
+    QVERIFY(panel.grab().save(QDir(artifactsDir()).filePath("alarm_banner.png")));
   }
 
   void eightCurvesOfAMillionPointsReplotQuickly() {

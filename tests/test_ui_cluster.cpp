@@ -24,6 +24,7 @@
 #include "cluster_panel.h"
 #include "conf_editor.h"
 #include "main_window.h"
+#include "observer_adapter.h"
 #include "training_session.h"
 #include "fixtures/zookeeper_server.h"
 #include "metatypes.h"
@@ -281,6 +282,46 @@ class ClusterPanelTest : public QObject {
     QVERIFY(finished.wait(5000));
     QCOMPARE(finished.at(0).at(2).toBool(), true);  // killed after the bound
     QVERIFY2(clock.elapsed() >= 450 && clock.elapsed() < 3000, qPrintable(QString::number(clock.elapsed())));
+  }
+
+  // A local run's rows ("local-0 ... training") say the run ended once it has.
+  void noWorkerIsTrainingAfterTheRunEnded() {
+    MainWindow window;
+    window.setRunsRoot(QString());
+    Conf c;
+    c.networkClass = "mlp";
+    c.dataset = "csv";
+    const QString env = qEnvironmentVariable("SCALEOUT_SOURCE_DIR");
+    const QString source = env.isEmpty() ? QDir(QCoreApplication::applicationDirPath()).absoluteFilePath("../..") : env;
+    c.trainData = (source + "/resources/data/iris.csv").toStdString();
+    c.nIn = 4;
+    c.nOut = 3;
+    c.layerSizes = {8};
+    c.finetuneEpochs = 5;
+    c.batchSize = 10;
+    c.threads = 2;
+    c.averagingFrequency = 1;
+    c.testFraction = 0.2;
+    c.normalize = "zscore";
+    c.checkpointEveryEpochs = 0;
+    window.confEditor()->setConf(c);
+    QSignalSpy ended(window.session(), &TrainingSession::ended);
+    QStringList statesDuringRun;
+    connect(window.session()->adapter(), &ObserverAdapter::round, this, [&] {
+      for (const QString& key : window.clusterPanel()->workerTable()->workerKeys())
+        statesDuringRun << window.clusterPanel()->workerTable()->stateOf(key);
+    });  // direct, after the table's own: the adapter emits on this thread
+    window.startAction()->trigger();
+    QVERIFY(ended.wait(60000));
+    QApplication::processEvents();
+    WorkerTable* table = window.clusterPanel()->workerTable();
+    QVERIFY(statesDuringRun.contains("training"));
+    QCOMPARE(table->workerCount(), 2);
+    for (int row = 0; row < table->rowCount(); ++row) {
+      const QString state = table->item(row, WorkerTable::kState)->text();
+      QVERIFY2(!state.contains("training"), qPrintable(state));
+      QCOMPARE(state, QString("done (run ended)"));
+    }
   }
 
   void workerTableMergesRegistrationsAndRounds() {

@@ -1,12 +1,17 @@
 // The data panel: loads the conf's data off the GUI thread and shows counts, classes and
 // (for image data) a grid of samples per class.
+#include <QFile>
 #include <QLabel>
+#include <QTemporaryDir>
+#include <QTextStream>
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTableWidget>
 #include <QtTest>
 
+#include "conf_editor.h"
 #include "data_panel.h"
+#include "main_window.h"
 
 using namespace scaleout;
 using namespace scaleout::ui;
@@ -38,6 +43,44 @@ class DataPanelTest : public QObject {
     QVERIFY(table && !table->isHidden());
     QCOMPARE(table->columnCount(), 5);  // 4 features + label
     QCOMPARE(table->rowCount(), 50);
+  }
+
+  // The issue: Fashion-MNIST stayed on the panel after the Iris preset was loaded. Here a
+  // small CSV is shown first (loading Fashion-MNIST would take seconds), then the preset.
+  void followsALoadedPreset() {
+    QTemporaryDir dir;
+    const QString csv = dir.filePath("two.csv");
+    {
+      QFile f(csv);
+      QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Text));
+      QTextStream out(&f);
+      out << "a,b,label\n";
+      for (int i = 0; i < 40; ++i) out << i % 7 << "," << i % 5 << "," << i % 2 << "\n";
+    }
+    MainWindow window;
+    window.setRunsRoot(QString());
+    Conf c;
+    c.dataset = "csv";
+    c.trainData = csv.toStdString();
+    c.nIn = 2;
+    c.nOut = 2;
+    c.testFraction = 0.25;
+    window.confEditor()->setConf(c);
+    DataPanel* panel = window.dataPanel();
+    QVERIFY2(panel->summaryText().contains("two.csv"), qPrintable(panel->summaryText()));  // the hint names the source
+    QSignalSpy loaded(panel, &DataPanel::loaded);
+    panel->loadData();
+    QVERIFY(loaded.wait(20000));
+    QVERIFY2(panel->summaryText().contains("2 features, 2 classes"), qPrintable(panel->summaryText()));
+
+    const QString src = qEnvironmentVariable("SCALEOUT_SOURCE_DIR", QDir(QCoreApplication::applicationDirPath()).absoluteFilePath("../.."));
+    QString error;
+    QVERIFY2(window.openFile(src + "/resources/confs/iris-mlp.json", &error), qPrintable(error));
+    QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 2, 20000);
+    QVERIFY2(loaded.at(1).at(0).toBool(), qPrintable(loaded.at(1).at(1).toString()));
+    QVERIFY2(panel->summaryText().contains("120 training samples, 30 test samples, 4 features, 3 classes"),
+             qPrintable(panel->summaryText()));
+    QCOMPARE(panel->findChild<QTableWidget*>("sampleTable")->columnCount(), 5);
   }
 
   void aMissingFileIsReportedWithItsName() {

@@ -17,6 +17,8 @@
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTabWidget>
+#include <QProgressBar>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTextStream>
 #include <QThread>
@@ -27,6 +29,7 @@
 #include "main_window.h"
 #include "monitor_panel.h"
 #include "qcustomplot.h"
+#include "run_status.h"
 #include "sci_spin_box.h"
 #include "observer_adapter.h"
 #include "series_plot.h"
@@ -397,11 +400,129 @@ class TrainingTest : public QObject {
     QVERIFY(window.session()->lastModel()->params == whole.lastModel()->params);
     QVERIFY2(window.logText().contains("resuming from"), qPrintable(window.logText()));
     QCOMPARE(window.confEditor()->conf().finetuneEpochs, 6);  // the checkpoint's conf was loaded
+    // The closing line counts what this process trained (36), not the whole run's 72.
+    QVERIFY2(window.logText().contains(QRegularExpression("36 iterations in [0-9.]+ s since resuming at iteration 36 \\(72 in the whole run\\)")),
+             qPrintable(window.logText()));
 
     // A model file is not a checkpoint: refused with the reason, nothing started.
     QVERIFY(!window.resumeFromCheckpoint(dir.filePath("whole/model.bin"), &error));
     QVERIFY2(error.contains("not a checkpoint"), qPrintable(error));
     QVERIFY(!window.session()->isRunning());
+  }
+
+  // One definition of progress: every percentage in the status text is the bar's.
+  void statusTextAndProgressBarAgree() {
+    QTemporaryDir dir;
+    const QString csv = writeBlobs(dir.filePath("blobs.csv"), 6000, 16, 4, 3);
+    MainWindow window;
+    window.setRunsRoot(QString());
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    window.confEditor()->setConf(blobsConf(csv, 16, 4, 4));
+    QSignalSpy ended(window.session(), &TrainingSession::ended);
+    int checked = 0;
+    QStringList disagreements;
+    // Queued like the window's own connection, so it runs after the status bar updated.
+    connect(window.session()->adapter(), &ObserverAdapter::round, this, [&](const RoundInfo& info) {
+      const QString text = window.statusText();
+      const int bar = window.runStatus()->progressBar()->value() / 10;
+      auto matches = QRegularExpression("(\\d+)%").globalMatch(text);
+      int found = 0;
+      while (matches.hasNext()) {
+        ++found;
+        const int shown = matches.next().captured(1).toInt();
+        if (shown != bar) disagreements << QString("'%1' vs bar %2% (epoch fraction %3)").arg(text).arg(bar).arg(info.epochFraction);
+      }
+      if (found == 0) disagreements << QString("no percentage in '%1'").arg(text);
+      if (window.runStatus()->progressBar()->text() != QString("%1%").arg(bar)) disagreements << window.runStatus()->progressBar()->text();
+      ++checked;
+    }, Qt::QueuedConnection);
+    window.startAction()->trigger();
+    QVERIFY(ended.wait(60000));
+    QApplication::processEvents();
+    QVERIFY(checked > 10);
+    QVERIFY2(disagreements.isEmpty(), qPrintable(disagreements.mid(0, 5).join("\n")));
+    QCOMPARE(window.runStatus()->percent(), 100);
+    QVERIFY2(window.statusText().contains("100% of run"), qPrintable(window.statusText()));
+  }
+
+  void pausedStatusSaysPausedWithoutEta() {
+    QTemporaryDir dir;
+    const QString csv = writeBlobs(dir.filePath("blobs.csv"), 20000, 16, 4, 7);
+    MainWindow window;
+    window.setRunsRoot(QString());
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    window.confEditor()->setConf(blobsConf(csv, 16, 4, 200));
+    QSignalSpy ended(window.session(), &TrainingSession::ended);
+    window.startAction()->trigger();
+    QTRY_VERIFY_WITH_TIMEOUT(window.statusText().contains("ETA"), 30000);
+    window.pauseAction()->trigger();
+    QVERIFY(window.session()->isPaused());
+    QTest::qWait(600);  // rounds in flight at the pause arrive and must not bring the ETA back
+    QVERIFY2(window.statusText().startsWith("paused: finetune"), qPrintable(window.statusText()));
+    QVERIFY2(!window.statusText().contains("ETA"), qPrintable(window.statusText()));
+    QVERIFY(QDir().mkpath(artifactsDir()));
+    QVERIFY(window.grab().save(QDir(artifactsDir()).filePath("status_paused.png")));
+    window.pauseAction()->trigger();  // resume
+    QTRY_VERIFY_WITH_TIMEOUT(window.statusText().contains("ETA"), 30000);
+    QVERIFY2(!window.statusText().contains("paused"), qPrintable(window.statusText()));
+    window.stopAction()->trigger();
+    QVERIFY(ended.wait(30000));
+  }
+
+  // After a resume halfway, the ETA is the time this process needs at its own rate: at
+  // three quarters of the run (half of what it trains) it is about the time left, not a
+  // third of it (the whole run's samples over this process's time).
+  void etaAfterResumeCountsOnlyThisProcess() {
+    QTemporaryDir dir;
+    const QString csv = writeBlobs(dir.filePath("blobs.csv"), 8000, 16, 4, 5);
+    Conf conf = blobsConf(csv, 16, 4, 8);
+    conf.layerSizes = {512, 512};  // long enough (seconds) for the times to mean something
+    conf.threads = 1;
+    conf.averagingFrequency = 2;
+    conf.evalEvery = 0;
+    const std::string checkpoint = dir.filePath("half-checkpoint.bin").toStdString();
+    {
+      const TrainTestData data = loadTrainTest(conf);
+      TrainerOptions trainerOptions;
+      trainerOptions.checkpointPath = checkpoint;
+      Trainer part(conf, data, trainerOptions);
+      struct StopAtHalf : TrainingObserver {
+        Trainer* trainer = nullptr;
+        void onEpochFinished(const EpochInfo& e) override {
+          if (e.epoch == 4) trainer->control().cancel();
+        }
+      } stopper;
+      stopper.trainer = &part;
+      part.addObserver(&stopper);
+      QVERIFY(part.run().cancelled);
+    }
+    MainWindow window;
+    window.setRunsRoot(QString());
+    QSignalSpy ended(window.session(), &TrainingSession::ended);
+    QElapsedTimer sinceResume;
+    double firstFraction = -1, etaAtThreeQuarters = -1, elapsedAtThreeQuarters = -1;
+    connect(window.session()->adapter(), &ObserverAdapter::round, this, [&](const RoundInfo& info) {
+      if (firstFraction < 0) firstFraction = info.runFraction;
+      if (etaAtThreeQuarters < 0 && info.runFraction >= 0.75) {
+        etaAtThreeQuarters = info.etaSeconds;
+        elapsedAtThreeQuarters = sinceResume.elapsed() / 1000.0;
+      }
+    });
+    QString error;
+    sinceResume.start();
+    QVERIFY2(window.resumeFromCheckpoint(QString::fromStdString(checkpoint), &error), qPrintable(error));
+    QVERIFY(ended.wait(120000));
+    const double remaining = sinceResume.elapsed() / 1000.0 - elapsedAtThreeQuarters;
+    std::printf("RESUME ETA: first fraction %.3f; at 75%%: ETA %.2f s, %.2f s since resume, %.2f s actually left\n",
+                firstFraction, etaAtThreeQuarters, elapsedAtThreeQuarters, remaining);
+    QVERIFY2(firstFraction > 0.5 && firstFraction < 0.55, "progress counts the epochs done before the resume");
+    QVERIFY(etaAtThreeQuarters > 0);
+    // The second half of what this process trains takes as long as the first: the ETA at
+    // 75% is about the time actually left. The old one, t * 0.25 / 0.75, was a third of it.
+    QVERIFY2(etaAtThreeQuarters > 0.6 * remaining,
+             qPrintable(QString("ETA %1 s at 75%, %2 s actually left").arg(etaAtThreeQuarters).arg(remaining)));
   }
 
   void screenshotAfterARunShowsTheLossCurve() {

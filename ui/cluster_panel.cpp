@@ -250,6 +250,7 @@ void ClusterPanel::stopLocalWorker() {
 void ClusterPanel::appendWorkerLog(const QString& line) { log_->appendPlainText(line); }
 
 void ClusterPanel::onRunStarted() { table_->startRun(); }
+void ClusterPanel::onRunEnded() { table_->endRun(); }
 
 void ClusterPanel::onRound(const RoundInfo& round) { table_->addRound(round); }
 

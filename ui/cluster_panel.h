@@ -60,6 +60,7 @@ class ClusterPanel : public QWidget {
   void startLocalWorker();
   void stopLocalWorker();
   void onRunStarted();
+  void onRunEnded();
   void onRound(const scaleout::RoundInfo& round);
 
  signals:

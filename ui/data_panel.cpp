@@ -46,8 +46,39 @@ DataPanel::~DataPanel() {
   }
 }
 
+QString DataPanel::dataKey(const Conf& c) {
+  return QStringList{QString::fromStdString(c.dataset), QString::fromStdString(c.trainData),
+                     QString::fromStdString(c.trainLabels), QString::fromStdString(c.testData),
+                     QString::fromStdString(c.testLabels), QString::number(c.labelColumn),
+                     QString::number(c.testFraction, 'g', 17), QString::fromStdString(c.normalize),
+                     QString::number(c.maxTrainSamples), QString::number(c.csvSkipLines),
+                     QString::number(c.dropIncompleteRows), QString::number(c.seed)}
+      .join('\x1f');
+}
+
+void DataPanel::setConf(const Conf& conf) {
+  conf_ = conf;
+  const QString key = dataKey(conf);
+  if (key == loadedKey_) return;
+  if (thread_) {
+    reloadPending_ = true;  // the load in flight reads the old source: load again after it
+  } else if (data_) {
+    loadData();
+  } else {
+    showHint();
+  }
+}
+
+void DataPanel::showHint() {
+  const QString source = conf_.dataset == "fashion-mnist" ? QStringLiteral("Fashion-MNIST")
+                                                          : QString::fromStdString(conf_.trainData);
+  summary_->setText(tr("Press “Load data” to read the data set the conf names (%1).").arg(source.toHtmlEscaped()));
+}
+
 void DataPanel::loadData() {
   if (thread_) return;
+  loadedKey_ = dataKey(conf_);
+  reloadPending_ = false;
   load_->setEnabled(false);
   summary_->setText(tr("Loading…"));
   auto result = std::make_shared<std::shared_ptr<TrainTestData>>();
@@ -64,7 +95,16 @@ void DataPanel::loadData() {
     thread_->deleteLater();
     thread_ = nullptr;
     load_->setEnabled(true);
+    if (reloadPending_) {  // the conf moved on while loading: show its data, not this
+      loadData();
+      return;
+    }
     if (!*result) {
+      // Nothing of the previous data set stays on screen under the new conf.
+      data_.reset();
+      grid_ = QImage();
+      images_->clear();
+      table_->hide();
       summary_->setText(tr("<span style='color:#c62828'>Could not load the data: %1</span>").arg(error->toHtmlEscaped()));
       emit loaded(false, *error);
       return;

@@ -23,7 +23,10 @@ class DataPanel : public QWidget {
   explicit DataPanel(QWidget* parent = nullptr);
   ~DataPanel() override;  // waits for a load in progress
 
-  void setConf(const Conf& conf) { conf_ = conf; }
+  // Follows the conf: when the data it names changes (a preset, an opened file), data
+  // already shown is loaded again from the new source (or the hint names the new source),
+  // so the panel never shows one data set under a conf that trains on another.
+  void setConf(const Conf& conf);
   void loadData();  // asynchronous; loaded() tells the outcome
   bool isLoading() const { return thread_ != nullptr; }
 
@@ -39,7 +42,11 @@ class DataPanel : public QWidget {
 
  private:
   void showData();
+  void showHint();
+  static QString dataKey(const Conf& conf);  // the knobs that decide what loadTrainTest reads
   Conf conf_;
+  QString loadedKey_;   // dataKey of the data shown (or being loaded)
+  bool reloadPending_ = false;
   QPushButton* load_;
   QLabel* summary_;
   QLabel* images_;

@@ -39,6 +39,7 @@
 #include "network_summary.h"
 #include "qcustomplot.h"
 #include "run_history.h"
+#include "run_status.h"
 #include "runs_panel.h"
 #include "steering_panel.h"
 #include "theme.h"
@@ -50,13 +51,6 @@ namespace scaleout::ui {
 
 namespace {
 constexpr int kMaxRecentFiles = 6;
-
-QString formatDuration(double seconds) {
-  if (!(seconds >= 0) || seconds > 1e7) return QStringLiteral("–");
-  const qint64 s = static_cast<qint64>(seconds + 0.5);
-  if (s >= 3600) return QStringLiteral("%1:%2:%3").arg(s / 3600).arg((s / 60) % 60, 2, 10, QChar('0')).arg(s % 60, 2, 10, QChar('0'));
-  return QStringLiteral("%1:%2").arg(s / 60).arg(s % 60, 2, 10, QChar('0'));
-}
 
 QString shellQuote(const QString& s) {
   static const QRegularExpression safe("^[A-Za-z0-9_./=,:+-]+$");
@@ -166,7 +160,15 @@ MainWindow::MainWindow(QWidget* parent)
               .arg(s.finalEvaluation.accuracy, 0, 'f', 4)
               .arg(s.finalEvaluation.macroF1, 0, 'f', 4)
               .arg(s.finalEvaluation.samples));
-    log(tr("%1 iterations in %2 s").arg(s.iterations).arg(s.seconds, 0, 'f', 1));
+    // After a resume this process trained only the iterations since the checkpoint.
+    if (resumeIteration_ > 0)
+      log(tr("%1 iterations in %2 s since resuming at iteration %3 (%4 in the whole run)")
+              .arg(s.iterations - resumeIteration_)
+              .arg(s.seconds, 0, 'f', 1)
+              .arg(resumeIteration_)
+              .arg(s.iterations));
+    else
+      log(tr("%1 iterations in %2 s").arg(s.iterations).arg(s.seconds, 0, 'f', 1));
     if (s.finalEvaluation.hasClassification) {
       EvalReport report = s.finalEvaluation;
       if (report.phase.empty()) report.phase = "end of run";
@@ -387,35 +389,9 @@ void MainWindow::createMenus() {
   tb->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
 }
 
-void MainWindow::createStatusBar() {
-  phaseLabel_ = new QLabel(tr("idle"));
-  epochLabel_ = new QLabel;
-  iterationLabel_ = new QLabel;
-  speedLabel_ = new QLabel;
-  etaLabel_ = new QLabel;
-  progress_ = new QProgressBar;
-  progress_->setRange(0, 1000);
-  progress_->setMaximumWidth(200);
-  progress_->setTextVisible(true);
-  progress_->setFormat("%p%");
-  // Fixed widths from the font: numbers changing many times a second must not make the
-  // status bar re-layout (and jitter) on every update.
-  const QFontMetrics fm(statusBar()->font());
-  phaseLabel_->setMinimumWidth(fm.horizontalAdvance("pretrain layer 10 (10/10)") + 8);
-  epochLabel_->setMinimumWidth(fm.horizontalAdvance("epoch 10000/10000 (100%)") + 8);
-  iterationLabel_->setMinimumWidth(fm.horizontalAdvance("iteration 100000000") + 8);
-  speedLabel_->setMinimumWidth(fm.horizontalAdvance("10000000 samples/s") + 8);
-  etaLabel_->setMinimumWidth(fm.horizontalAdvance("ETA 100:00:00") + 8);
-  for (QLabel* l : {phaseLabel_, epochLabel_, iterationLabel_, speedLabel_, etaLabel_}) statusBar()->addWidget(l);
-  statusBar()->addPermanentWidget(progress_);
-}
+void MainWindow::createStatusBar() { status_ = new RunStatus(statusBar(), this); }
 
-QString MainWindow::statusText() const {
-  QStringList parts;
-  for (QLabel* l : {phaseLabel_, epochLabel_, iterationLabel_, speedLabel_, etaLabel_})
-    if (!l->text().isEmpty()) parts << l->text();
-  return parts.join(" | ");
-}
+QString MainWindow::statusText() const { return status_->text(); }
 
 void MainWindow::readSettings() {
   QSettings settings;
@@ -720,7 +696,7 @@ bool MainWindow::resumeFromCheckpoint(const QString& path, QString* error) {
   currentFile_.clear();
   updateTitle();
   log(tr("resuming from %1 (iteration %2)").arg(path).arg(file.state->iteration));
-  startRun(path);
+  startRun(path, file.state->iteration);
   return session_->isRunning();
 }
 
@@ -728,10 +704,11 @@ void MainWindow::about() { QMessageBox::about(this, tr("About Scaleout Studio"),
 
 // ---- training
 
-void MainWindow::startTraining() { startRun(QString()); }
+void MainWindow::startTraining() { startRun(QString(), 0); }
 
-void MainWindow::startRun(const QString& resumeCheckpoint) {
+void MainWindow::startRun(const QString& resumeCheckpoint, long long resumeIteration) {
   if (session_->isRunning() || !editor_->isValid()) return;
+  resumeIteration_ = resumeIteration;
   const Conf conf = editor_->conf();
   SessionOptions options;
   options.resumeCheckpoint = resumeCheckpoint;
@@ -741,17 +718,11 @@ void MainWindow::startRun(const QString& resumeCheckpoint) {
   evaluation_->clear();
   filters_->clear();
   cluster_->onRunStarted();
-  phaseLabel_->setText(tr("loading data…"));
-  epochLabel_->clear();
-  iterationLabel_->clear();
-  speedLabel_->clear();
-  etaLabel_->clear();
-  progress_->setValue(0);
+  status_->runStarting();
   steering_->setCurrent(conf.finetuneLearningRate, conf.averagingFrequency, resolveThreads(conf.threads));
   if (cluster_->applyToRun(options))
     log(tr("this run is the master of cluster %1 (ZooKeeper %2, %3); its workers join at the next round")
             .arg(options.clusterName, options.clusterZk, options.clusterSecurity ? tr("secure") : tr("INSECURE")));
-  runClock_.start();
   session_->start(conf, options);
   log(tr("run started%1").arg(options.runDirectory.isEmpty() ? QString() : tr(" (files in %1)").arg(options.runDirectory)));
   updateActions();
@@ -767,6 +738,7 @@ void MainWindow::togglePause() {
     session_->pause();
     log(tr("paused (workers stop at their next minibatch)"));
   }
+  status_->setPaused(session_->isPaused());
   updateActions();
 }
 
@@ -777,10 +749,7 @@ void MainWindow::stopTraining() {
 }
 
 void MainWindow::onPhaseStarted(const PhaseInfo& info) {
-  phaseCount_ = static_cast<int>(info.count);
-  phaseEpochs_ = info.epochs;
-  phaseLabel_->setText(tr("%1 (%2/%3)").arg(QString::fromStdString(info.label)).arg(info.index + 1).arg(info.count));
-  epochLabel_->setText(tr("epoch 0/%1").arg(info.epochs));
+  status_->phaseStarted(info);
   const Conf& conf = editor_->conf();
   steering_->setCurrentLearningRate(info.pretraining ? conf.pretrainLearningRate : conf.finetuneLearningRate);
   log(tr("phase %1 (%2 epochs)").arg(QString::fromStdString(info.label)).arg(info.epochs));
@@ -788,20 +757,12 @@ void MainWindow::onPhaseStarted(const PhaseInfo& info) {
 
 void MainWindow::onIterations(const QVector<IterationInfo>& batch) {
   if (batch.isEmpty()) return;
-  iterationLabel_->setText(tr("iteration %1").arg(batch.back().iteration));
+  status_->iterationsDone(batch.back().iteration);
 }
 
-void MainWindow::onRound(const RoundInfo& info) {
-  speedLabel_->setText(tr("%1 samples/s").arg(info.samplesPerSecond, 0, 'f', 0));
-  etaLabel_->setText(tr("ETA %1").arg(formatDuration(info.etaSeconds)));
-  epochLabel_->setText(tr("epoch %1/%2 (%3%)").arg(info.epoch).arg(phaseEpochs_).arg(static_cast<int>(info.epochFraction * 100)));
-  const double elapsed = runClock_.elapsed() / 1000.0;
-  if (elapsed + info.etaSeconds > 0) progress_->setValue(static_cast<int>(1000.0 * elapsed / (elapsed + info.etaSeconds)));
-}
+void MainWindow::onRound(const RoundInfo& info) { status_->round(info); }
 
-void MainWindow::onEpochFinished(const EpochInfo& info) {
-  epochLabel_->setText(tr("epoch %1/%2").arg(info.epoch).arg(phaseEpochs_));
-}
+void MainWindow::onEpochFinished(const EpochInfo& info) { status_->epochFinished(info); }
 
 void MainWindow::onEvaluation(const EvalReport& report) {
   if (report.hasClassification)
@@ -838,19 +799,14 @@ void MainWindow::onRunEnded(bool completed, const QString& error) {
     evaluation_->setModel(model, completed ? tr("the final model") : tr("the model when the run stopped"));
     filters_->setFromModel(*model, completed ? tr("final model") : tr("model when the run stopped"));
   }
-  if (completed) {
-    phaseLabel_->setText(tr("finished"));
-    progress_->setValue(1000);
-  } else if (!error.isEmpty()) {
-    phaseLabel_->setText(tr("failed"));
+  status_->runEnded(completed, !error.isEmpty());
+  cluster_->onRunEnded();
+  if (!completed && !error.isEmpty()) {
     log(tr("ERROR: %1").arg(error));
     // A run that never started (bad data path...) has no curves to alarm on: say it here.
     if (!monitor_->bannerVisible() || !monitor_->bannerText().contains(error))
       monitor_->showAlarm(HealthAlarm{HealthAlarm::Level::Alarm, error, 0});
-  } else {
-    phaseLabel_->setText(tr("stopped"));
   }
-  etaLabel_->clear();
   log(completed ? tr("run finished") : (error.isEmpty() ? tr("run stopped") : tr("run failed")));
   updateActions();
 }

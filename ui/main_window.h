@@ -25,6 +25,7 @@ class DataPanel;
 class EvaluationView;
 class FilterView;
 class RunsPanel;
+class RunStatus;
 class MonitorPanel;
 class SteeringPanel;
 class TrainingSession;
@@ -52,7 +53,8 @@ class MainWindow : public QMainWindow {
   QAction* stopAction() const { return stopAct_; }
   QLabel* summaryLabel() const { return summary_; }
   QString logText() const;
-  QString statusText() const;  // phase, epoch, iteration, speed and ETA, joined
+  QString statusText() const;  // phase, epoch, iteration, speed, ETA and run progress, joined
+  RunStatus* runStatus() const { return status_; }
 
   // Without dialogs (tests, command line): return false and fill `error` on failure.
   bool openFile(const QString& path, QString* error = nullptr);
@@ -99,7 +101,7 @@ class MainWindow : public QMainWindow {
   bool saveAs();
   void saveModel();
   void saveBestModel();
-  void startRun(const QString& resumeCheckpoint);
+  void startRun(const QString& resumeCheckpoint, long long resumeIteration);
   void copyCommandLine();
   void about();
 
@@ -136,16 +138,13 @@ class MainWindow : public QMainWindow {
   QMenu* recentMenu_;
   QMenu* presetMenu_;
 
-  QLabel *phaseLabel_, *epochLabel_, *iterationLabel_, *speedLabel_, *etaLabel_;
-  QProgressBar* progress_;
-  QElapsedTimer runClock_;
+  RunStatus* status_ = nullptr;
+  long long resumeIteration_ = 0;  // the checkpoint's iteration when this run resumed one
 
   QString currentFile_;
   bool evaluatingModel_ = false;
   class QThread* evalJob_ = nullptr;  // waited for on destruction
   QString runsRoot_;
-  int phaseEpochs_ = 0;
-  int phaseCount_ = 0;
 };
 
 }  // namespace scaleout::ui

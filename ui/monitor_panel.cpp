@@ -7,7 +7,6 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QMenu>
-#include <QPainter>
 #include <QMessageBox>
 #include <QSettings>
 #include <QSlider>
@@ -35,33 +34,15 @@ QColor paletteColor(int i) {
 }
 
 const QColor kPhaseColor(106, 27, 154);
-const QColor kEpochColor(190, 190, 190);
+const QColor kEpochColor(140, 140, 140);
 const QColor kSteerColor(21, 101, 192);
 const QColor kMessageColor(230, 120, 0);
 const QColor kCheckpointColor(46, 125, 50);
-constexpr int kMaxEpochMarkers = 300;
 constexpr int kMaxMessageMarkers = 100;
-constexpr int kMaxCheckpointMarkers = 100;
 
 QString shortText(const QString& text, int max = 40) {
   return text.size() <= max ? text : text.left(max - 1) + QStringLiteral("…");
 }
-
-// One line of text elided to the width it gets (the full text is the tooltip and is in
-// the run log), so a long alarm never changes the height of the row it sits in.
-class ElidedLabel : public QLabel {
- public:
-  QSize minimumSizeHint() const override { return {20, fontMetrics().height()}; }
-  QSize sizeHint() const override { return {fontMetrics().horizontalAdvance(text()) + 4, fontMetrics().height()}; }
-
- protected:
-  void paintEvent(QPaintEvent*) override {
-    QPainter p(this);
-    p.setPen(palette().color(QPalette::WindowText));
-    p.setFont(font());
-    p.drawText(rect(), Qt::AlignVCenter | Qt::AlignLeft, fontMetrics().elidedText(text(), Qt::ElideRight, width()));
-  }
-};
 
 }  // namespace
 
@@ -78,7 +59,7 @@ MonitorPanel::MonitorPanel(QWidget* parent)
       throughput_(new SeriesPlot(tr("Throughput"), tr("iteration"), tr("samples/s (all workers)"))),
       memory_(new SeriesPlot(tr("Process memory (resident)"), tr("iteration"), tr("MiB"))),
       histograms_(new HistogramView),
-      bannerText_(new ElidedLabel),
+      bannerText_(new QLabel),
       bannerBox_(new QWidget(this)) {
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
@@ -86,9 +67,12 @@ MonitorPanel::MonitorPanel(QWidget* parent)
   // Health banner: where the user looks, above the charts.
   bannerBox_->setObjectName("healthBanner");
   auto* bl = new QHBoxLayout(bannerBox_);
-  bl->setContentsMargins(8, 0, 0, 0);
+  bl->setContentsMargins(8, 2, 2, 2);
   bannerText_->setObjectName("healthBannerText");
-  bannerText_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+  // The whole message, wrapped: an alarm says what to do, and a cut sentence does not.
+  bannerText_->setWordWrap(true);
+  bannerText_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  bannerText_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Minimum);
   auto* dismiss = new QToolButton;
   dismiss->setText(QStringLiteral("✕"));
   dismiss->setToolTip(tr("Dismiss"));
@@ -98,12 +82,12 @@ MonitorPanel::MonitorPanel(QWidget* parent)
   bl->addWidget(dismiss);
   bannerBox_->hide();
   bannerBox_->setAttribute(Qt::WA_StyledBackground, true);
-  // The banner sits in the toolbar row, right of the plot controls, where the user looks;
-  // the row's height is fixed, so showing it never resizes (and re-allocates) the plots.
+  // The banner is its own full-width row between the plot controls and the charts, where
+  // the user looks. Showing it shrinks the charts once (a resize per alarm, not per frame).
   QWidget* toolbar = makeToolbar();
-  static_cast<QHBoxLayout*>(toolbar->layout())->addWidget(bannerBox_, 1);
   toolbar->setFixedHeight(toolbar->sizeHint().height());
   layout->addWidget(toolbar);
+  layout->addWidget(bannerBox_);
   layout->addWidget(tabs_, 1);
 
   tabs_->setObjectName("monitorTabs");
@@ -252,7 +236,7 @@ void MonitorPanel::clear() {
   ema_ = DebiasedEma(smoothing_);
   lastIteration_ = 0;
   runEpoch_ = 0;
-  epochMarkers_ = messageMarkers_ = 0;
+  messageMarkers_ = 0;
   phase_.clear();
   health_.reset();
   hideBanner();
@@ -271,8 +255,10 @@ int MonitorPanel::seriesFor(SeriesPlot* plot, const QString& name, int colorInde
   return index;
 }
 
-void MonitorPanel::markAll(double iteration, const QString& text, const QColor& color, Qt::PenStyle style) {
-  for (auto* p : {loss_, workers_, ratio_, activation_, learningRate_, throughput_}) p->addMarker(iteration, text, color, style);
+void MonitorPanel::markAll(double iteration, const QString& text, const QColor& color, Qt::PenStyle style,
+                           const QString& detail) {
+  for (auto* p : {loss_, workers_, ratio_, activation_, learningRate_, throughput_})
+    p->addMarker(iteration, text, color, style, detail);
 }
 
 void MonitorPanel::onPhaseStarted(const PhaseInfo& info) {
@@ -283,7 +269,8 @@ void MonitorPanel::onPhaseStarted(const PhaseInfo& info) {
   phaseStarts_ << lastIteration_;
   ema_.reset();
   const QString label = QString::fromStdString(info.label);
-  markAll(lastIteration_, label, kPhaseColor, Qt::SolidLine);
+  markAll(lastIteration_, label, kPhaseColor, Qt::SolidLine,
+          tr("phase %1 started at iteration %2").arg(label).arg(static_cast<long long>(lastIteration_)));
   if (runEpoch_ > 0) accuracy_->addMarker(runEpoch_ + 0.5, label, kPhaseColor, Qt::SolidLine);
 }
 
@@ -320,10 +307,13 @@ void MonitorPanel::onRound(const RoundInfo& info) {
 
 void MonitorPanel::onEpochFinished(const EpochInfo& info) {
   ++runEpoch_;
-  if (epochMarkers_ < kMaxEpochMarkers) {
-    loss_->addMarker(static_cast<double>(info.iteration), QString(), kEpochColor, Qt::DotLine);
-    ++epochMarkers_;
-  }
+  // Epoch ends are frequent: a tick on the bottom track, the details on hover.
+  loss_->addTick(static_cast<double>(info.iteration), kEpochColor,
+                 tr("%1 epoch %2 ended at iteration %3 (mean loss %4)")
+                     .arg(QString::fromStdString(info.phase))
+                     .arg(info.epoch)
+                     .arg(info.iteration)
+                     .arg(info.meanLoss, 0, 'g', 4));
   if (pretraining_) {
     const int s = seriesFor(reconstruction_, tr("layer %1 (train)").arg(info.layer), static_cast<int>(info.layer), true);
     reconstruction_->append(s, info.epoch, info.meanLoss);
@@ -361,19 +351,22 @@ void MonitorPanel::onSteering(const SteeringChange& change) {
   const QString knob = QString::fromStdString(change.knob);
   const QString text = QStringLiteral("%1 %2→%3")
                            .arg(shortNames.value(knob, knob), QString::fromStdString(change.from), QString::fromStdString(change.to));
-  markAll(static_cast<double>(change.iteration), text, kSteerColor, Qt::DashDotLine);
+  markAll(static_cast<double>(change.iteration), text, kSteerColor, Qt::DashDotLine,
+          tr("iteration %1: %2 %3 → %4")
+              .arg(change.iteration)
+              .arg(knob, QString::fromStdString(change.from), QString::fromStdString(change.to)));
 }
 
-void MonitorPanel::onCheckpoint(const QString& /*path*/, long long iteration) {
-  if (loss_->markerCount() > kMaxEpochMarkers + kMaxMessageMarkers + kMaxCheckpointMarkers) return;
-  loss_->addMarker(static_cast<double>(iteration), tr("ckpt"), kCheckpointColor, Qt::DotLine);
+void MonitorPanel::onCheckpoint(const QString& path, long long iteration) {
+  // A checkpoint every epoch must not print a row of labels: a tick, the path on hover.
+  loss_->addTick(static_cast<double>(iteration), kCheckpointColor, tr("checkpoint at iteration %1: %2").arg(iteration).arg(path));
 }
 
 void MonitorPanel::onMessage(const QString& text) {
   if (messageMarkers_ >= kMaxMessageMarkers) return;
   ++messageMarkers_;
-  loss_->addMarker(lastIteration_, shortText(text), kMessageColor, Qt::DashLine);
-  workers_->addMarker(lastIteration_, shortText(text), kMessageColor, Qt::DashLine);
+  loss_->addMarker(lastIteration_, shortText(text), kMessageColor, Qt::DashLine, text);
+  workers_->addMarker(lastIteration_, shortText(text), kMessageColor, Qt::DashLine, text);
 }
 
 void MonitorPanel::onFinished(const RunSummary& summary) {
@@ -395,7 +388,7 @@ void MonitorPanel::showAlarm(const HealthAlarm& alarm) {
   bannerText_->setToolTip(bannerText_->text());
   bannerBox_->show();
   loss_->addMarker(static_cast<double>(alarm.iteration), shortText(alarm.text, 28),
-                   alarmShown_ ? QColor(198, 40, 40) : QColor(255, 160, 0), Qt::SolidLine);
+                   alarmShown_ ? QColor(198, 40, 40) : QColor(255, 160, 0), Qt::SolidLine, alarm.text);
   emit alarmRaised(alarm.text);
 }
 

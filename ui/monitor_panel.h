@@ -1,7 +1,8 @@
 #pragma once
 // MonitorPanel: the live charts of a run, fed by ObserverAdapter signals.
 //   Loss: minibatch loss vs iteration, raw (faint, 1 px) under a debiased-EMA smoothed
-//         curve; annotations for phase switches, epochs, steering, messages, checkpoints.
+//         curve; labelled lines for phase switches, steering, messages and alarms; ticks
+//         on a bottom track for epochs and checkpoints (details on hover).
 //   Accuracy: test accuracy and macro F1 vs epoch (epochs counted over all phases).
 //   Reconstruction: mean reconstruction error per pretrained layer vs epoch.
 //   Workers: each worker's mean minibatch loss per round vs iteration.
@@ -63,6 +64,7 @@ class MonitorPanel : public QWidget {
   void resetViews();
 
   QString bannerText() const;
+  QLabel* bannerLabel() const { return bannerText_; }
   bool bannerVisible() const;
   int replotCount() const { return replots_; }
 
@@ -94,7 +96,7 @@ class MonitorPanel : public QWidget {
   void replotDirty();
   void recomputeSmoothed();
   void applyOverlays();
-  void markAll(double iteration, const QString& text, const QColor& color, Qt::PenStyle style);
+  void markAll(double iteration, const QString& text, const QColor& color, Qt::PenStyle style, const QString& detail);
   int seriesFor(SeriesPlot* plot, const QString& name, int colorIndex, bool scatter = false,
                 Qt::PenStyle style = Qt::SolidLine);
   QWidget* makeToolbar();
@@ -121,7 +123,6 @@ class MonitorPanel : public QWidget {
   QMap<QString, int> namedSeries_;  // "plot/name" -> series, for per-layer curves
   double lastIteration_ = 0;
   int runEpoch_ = 0;           // epochs finished over all phases
-  int epochMarkers_ = 0;
   int messageMarkers_ = 0;
   std::string phase_;
   bool pretraining_ = false;

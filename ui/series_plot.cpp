@@ -10,6 +10,7 @@
 #include <QVBoxLayout>
 #include <QWindow>
 
+#include "event_markers.h"
 #include "qcustomplot.h"
 #include "theme.h"
 
@@ -25,7 +26,11 @@ QString csvField(const QString& s) {
 }  // namespace
 
 SeriesPlot::SeriesPlot(const QString& title, const QString& xLabel, const QString& yLabel, QWidget* parent)
-    : QWidget(parent), title_(title), plot_(new QCustomPlot(this)), note_(new QLabel(this)) {
+    : QWidget(parent),
+      title_(title),
+      plot_(new QCustomPlot(this)),
+      note_(new QLabel(this)),
+      events_(new EventMarkers(plot_)) {
   setObjectName("plot_" + title);
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
@@ -197,43 +202,24 @@ void SeriesPlot::clear() {
   plot_->clearItems();
   series_.clear();
   addOverlayGraphs();  // other runs stay for comparison
-  markers_ = 0;
+  events_->forget();
   follow_ = true;
   dirty_ = true;
   updateLogNote();
 }
 
-void SeriesPlot::addMarker(double x, const QString& text, const QColor& color, Qt::PenStyle style) {
-  auto* line = new QCPItemStraightLine(plot_);
-  line->point1->setTypeX(QCPItemPosition::ptPlotCoords);
-  line->point1->setTypeY(QCPItemPosition::ptAxisRectRatio);
-  line->point2->setTypeX(QCPItemPosition::ptPlotCoords);
-  line->point2->setTypeY(QCPItemPosition::ptAxisRectRatio);
-  line->point1->setCoords(x, 0);
-  line->point2->setCoords(x, 1);
-  QPen pen(color);
-  pen.setStyle(style);
-  pen.setCosmetic(true);
-  line->setPen(pen);
-  if (!text.isEmpty()) {
-    auto* label = new QCPItemText(plot_);
-    label->position->setTypeX(QCPItemPosition::ptPlotCoords);
-    label->position->setTypeY(QCPItemPosition::ptAxisRectRatio);
-    // Stagger labels over a few rows so neighbours do not print on top of each other.
-    label->position->setCoords(x, 0.02 + 0.06 * (markers_ % 4));
-    label->setPositionAlignment(Qt::AlignLeft | Qt::AlignTop);
-    label->setText(text);
-    const bool dark = plot_->property("scaleoutDark").toBool();
-    label->setColor(dark ? color.lighter(140) : color.darker(120));
-    QFont f = font();
-    f.setPointSizeF(std::max(6.0, f.pointSizeF() - 1.5));
-    label->setFont(f);
-    label->setPadding(QMargins(3, 1, 3, 1));
-    label->setBrush(chartColors(dark).labelBackground);
-  }
-  ++markers_;
+void SeriesPlot::addMarker(double x, const QString& text, const QColor& color, Qt::PenStyle style,
+                           const QString& detail) {
+  events_->addLine(x, text, color, style, detail);
   dirty_ = true;
 }
+
+void SeriesPlot::addTick(double x, const QColor& color, const QString& detail) {
+  events_->addTick(x, color, detail);
+  dirty_ = true;
+}
+
+int SeriesPlot::markerCount() const { return events_->lineCount() + events_->tickCount(); }
 
 void SeriesPlot::addGuide(double y, const QColor& color) {
   auto* line = new QCPItemStraightLine(plot_);
@@ -383,13 +369,17 @@ QSize SeriesPlot::exportSize() const {
 bool SeriesPlot::exportPng(const QString& path, double scale) {
   if (follow_) fitRanges();
   const QSize size = exportSize();
-  return plot_->savePng(path, size.width(), size.height(), scale);
+  const bool ok = plot_->savePng(path, size.width(), size.height(), scale);
+  dirty_ = true;  // the export laid the labels out for its own size: lay them out again on screen
+  return ok;
 }
 
 bool SeriesPlot::exportPdf(const QString& path) {
   if (follow_) fitRanges();
   const QSize size = exportSize();
-  return plot_->savePdf(path, size.width(), size.height());
+  const bool ok = plot_->savePdf(path, size.width(), size.height());
+  dirty_ = true;
+  return ok;
 }
 
 bool SeriesPlot::exportCsv(const QString& path, QString* error) const {

@@ -1,7 +1,7 @@
 #pragma once
 // SeriesPlot: one QCustomPlot with append-only curves that keep every point, ranges
 // tracked incrementally (no O(n) rescans per frame), a true log-scale y axis that counts
-// and reports points <= 0 instead of hiding them, vertical annotation markers, mouse
+// and reports points <= 0 instead of hiding them, event markers (labelled lines, ticks), mouse
 // zoom/pan with "follow new data" until the user takes over, and PNG/PDF/CSV export.
 // It never replots on its own when data arrive: the owner calls replotIfDirty() from a
 // ~30 Hz timer, so a burst of appends costs one replot.
@@ -16,6 +16,8 @@ class QCPErrorBars;
 class QLabel;
 
 namespace scaleout::ui {
+
+class EventMarkers;
 
 struct SeriesStyle {
   QColor color = Qt::blue;
@@ -63,11 +65,17 @@ class SeriesPlot : public QWidget {
   qsizetype totalPoints(bool includeDerived = true) const;
   void clear();  // removes every series and marker
 
-  // A vertical line at x with an optional label at the top of the plot.
-  void addMarker(double x, const QString& text, const QColor& color, Qt::PenStyle style = Qt::DashLine);
+  // A vertical line at x with an optional label near the top of the plot; labels are laid
+  // out so they never overlap each other or the legend (see EventMarkers). The detail is
+  // the hover tooltip (the text if empty).
+  void addMarker(double x, const QString& text, const QColor& color, Qt::PenStyle style = Qt::DashLine,
+                 const QString& detail = QString());
+  // A frequent event (epoch end, checkpoint): a tick on the track along the bottom, no text.
+  void addTick(double x, const QColor& color, const QString& detail);
+  EventMarkers* events() const { return events_; }
   // A horizontal reference line (e.g. the healthy band of a ratio plot).
   void addGuide(double y, const QColor& color);
-  int markerCount() const { return markers_; }
+  int markerCount() const;  // lines and ticks
 
   void setLogY(bool on);
   bool logY() const { return logY_; }
@@ -119,7 +127,7 @@ class SeriesPlot : public QWidget {
   QVector<Series> series_;
   QVector<OverlayCurve> overlays_;
   QVector<Series> overlayTracks_;  // ranges of the overlays (graph: the drawn QCPGraph)
-  int markers_ = 0;
+  EventMarkers* events_;
   bool logY_ = false;
   bool fixedY_ = false;
   double fixedLo_ = 0, fixedHi_ = 1;

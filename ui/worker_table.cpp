@@ -119,6 +119,19 @@ void WorkerTable::startRun() {
   refresh();
 }
 
+void WorkerTable::endRun() {
+  for (Row& r : rows_) {
+    if (r.registered)
+      r.state = tr("registered, waiting for a master");
+    else if (r.everRegistered)
+      r.state = tr("left the cluster");
+    else
+      r.state = r.rounds > 0 ? tr("done (run ended)") : tr("idle (run ended)");
+  }
+  dirty_ = true;
+  refresh();
+}
+
 long long WorkerTable::roundsOf(const QString& key) const { return rows_.value(key).rounds; }
 QString WorkerTable::stateOf(const QString& key) const { return rows_.value(key).state; }
 

@@ -26,6 +26,8 @@ class WorkerTable : public QTableWidget {
   void setRegistered(const QVector<scaleout::ui::ZkWorkerEntry>& workers);
   void addRound(const scaleout::RoundInfo& round);
   void startRun();  // forget the previous run's round statistics
+  // The run ended: no row says "training" any more (its rounds and speed stay readable).
+  void endRun();
   void refresh();   // redraw now (the timer does it otherwise)
 
   int workerCount() const { return static_cast<int>(rows_.size()); }

@@ -47,7 +47,12 @@ struct RoundInfo {
   double averagingSeconds = 0.0; // master's share: averaging and bookkeeping
   double samplesPerSecond = 0.0; // all workers together
   double epochFraction = 0.0;    // progress through the current epoch
-  double etaSeconds = 0.0;       // for the whole run
+  // The one definition of progress: samples trained / samples planned over the whole run,
+  // counting the part done before a resume (status bar, progress bar and CLI all show it).
+  double runFraction = 0.0;
+  // For the whole run, at the rate of this process (samples trained since it started or
+  // resumed, over the time since then): a resumed run's earlier part took no time here.
+  double etaSeconds = 0.0;
   std::vector<WorkerRoundInfo> workers;
 };
 

@@ -97,6 +97,8 @@ struct Trainer::Impl {
   std::optional<EvalReport> lastEval;
   CheckpointWriter checkpoints;
   long long lastEvalIteration = -1;
+  double processSamples = 0;  // trained by this process: doneSamples less what a resume skipped
+  Clock::duration pausedTime{};  // excluded from the ETA: a pause is not training time
   // Buffers reused round after round: the parameters and optimizer state every worker
   // reads (refilled in place once no worker holds them any more) and the average.
   // Buffers a worker may still hold (an overlapping remote worker keeps last round's) are
@@ -823,7 +825,11 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
         // Wait in short steps so time spent paused does not count against the deadline.
         const auto stepStart = Clock::now();
         auto r = results.popUntil(std::min(deadline, stepStart + std::chrono::milliseconds(100)));
-        if (t.control_.paused()) deadline += Clock::now() - stepStart;
+        if (t.control_.paused()) {
+          const auto waited = Clock::now() - stepStart;
+          deadline += waited;
+          pausedTime += waited;
+        }
         if (!r) {
           if (Clock::now() >= deadline) break;
           continue;
@@ -989,6 +995,7 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
         return "no worker returned a result in 3 consecutive rounds (deadline " + formatFloat(deadlineSeconds) + " s each)";
       }
       doneSamples += static_cast<double>(roundSamples);
+      processSamples += static_cast<double>(roundSamples);
       ri.iteration = iteration;
       ri.seconds = secondsSince(roundStart);
       ri.averagingSeconds = std::chrono::duration<double>(Clock::now() - collected).count();
@@ -998,8 +1005,9 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
         for (auto& s : queue) left += s.size();
         return left;
       }()) / static_cast<double>(n);
-      const double elapsed = secondsSince(runStart);
-      ri.etaSeconds = doneSamples > 0 ? elapsed * (plannedSamples - doneSamples) / doneSamples : 0;
+      const double elapsed = secondsSince(runStart) - std::chrono::duration<double>(pausedTime).count();
+      ri.runFraction = plannedSamples > 0 ? std::min(1.0, doneSamples / plannedSamples) : 0;
+      ri.etaSeconds = processSamples > 0 ? elapsed * std::max(0.0, plannedSamples - doneSamples) / processSamples : 0;
       notify([&](TrainingObserver& o) { o.onRound(ri); });
       reportCheckpoint(checkpoints.poll());
       finishEvaluation(false);
