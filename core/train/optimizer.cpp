@@ -37,21 +37,11 @@ float Optimizer::sgd(Objective& objective, Eigen::VectorXf& params, OptimizerSta
       auto h = state.adagrad.segment(local, n);
       h.array() += g.array().square();
       v = momentum_ * v - r.rate * (g.array() / (h.array().sqrt() + kAdaGradEpsilon)).matrix();
-      p += v;
     } else {
-      // Classical momentum: v = mu v - lr g; p += v, in one pass over the three vectors
-      // (two Eigen statements read v twice: 6 instead of 5 parameter-sized streams per
-      // minibatch). Same operations in the same order: results are bit-identical.
-      float* vp = v.data();
-      float* pp = p.data();
-      const float* gp = g.data();
-      const float mu = momentum_, lr = r.rate;
-      for (Eigen::Index i = 0; i < n; ++i) {
-        const float step = mu * vp[i] - lr * gp[i];
-        vp[i] = step;
-        pp[i] += step;
-      }
+      // Classical momentum: v = mu v - lr g; p += v.
+      v = momentum_ * v - r.rate * g;
     }
+    p += v;
   }
   return loss;
 }
