@@ -101,9 +101,10 @@ int runTrainCommand(const QStringList& args) {
   }
   const std::filesystem::path out = parser.value("out").toStdString();
   try {
-    std::filesystem::create_directories(out);
     std::cout << "loading data...\n";
     TrainTestData data = loadTrainTest(*conf);
+    // After the data: a missing or unreadable file leaves no run folder behind.
+    std::filesystem::create_directories(out);
     std::cout << "data: " << data.train.source << " (" << data.train.size() << " train, " << data.test.size()
               << " test, " << data.train.dims() << " features, " << data.train.numClasses << " classes)\n";
     for (const std::string& note : data.notes) std::cout << "note: " << note << "\n";

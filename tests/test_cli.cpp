@@ -288,6 +288,11 @@ void TestCli::checkMissingConfFile() {
   QVERIFY(train.exitCode != 0);
   QVERIFY(train.err.contains(missing));
   QVERIFY(!QFile::exists(path("never")));
+  // A conf whose data file is missing: refused before the run folder exists.
+  const Run noData = scaleout({"train", irisConf(), "--set", "trainData=" + path("no-such.csv"), "--out", path("never2")});
+  QVERIFY(noData.exitCode != 0);
+  QVERIFY2(noData.err.contains("no-such.csv"), qPrintable(noData.err));
+  QVERIFY(!QFile::exists(path("never2")));
 }
 
 void TestCli::checkNInMismatch() {

@@ -19,6 +19,7 @@
 #include <QTabWidget>
 #include <QProgressBar>
 #include <QRegularExpression>
+#include <QFileInfo>
 #include <QTemporaryDir>
 #include <QTextStream>
 #include <QThread>
@@ -229,14 +230,19 @@ class TrainingTest : public QObject {
   }
 
   void aBadDataPathEndsTheRunWithItsMessage() {
+    // ... before a run folder is created (issue #16: the GUI used to leave an empty one).
+    QTemporaryDir dir;
+    SessionOptions options;
+    options.runDirectory = dir.filePath("run");
     TrainingSession session;
     QSignalSpy ended(&session, &TrainingSession::ended);
     Conf conf = irisConf();
     conf.trainData = "/nonexistent/iris.csv";
-    QVERIFY(session.start(conf));
+    QVERIFY(session.start(conf, options));
     QVERIFY(ended.wait(30000));
     QCOMPARE(ended.at(0).at(0).toBool(), false);
     QVERIFY2(ended.at(0).at(1).toString().contains("/nonexistent/iris.csv"), qPrintable(ended.at(0).at(1).toString()));
+    QVERIFY(!QFileInfo::exists(options.runDirectory));
   }
 
   void pauseResumeAndStop() {

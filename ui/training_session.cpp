@@ -115,6 +115,8 @@ void TrainingSession::threadMain(Conf conf, SessionOptions options) {
   if (options.lowerPriority) setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 10);
 #endif
   try {
+    // The data first: a missing or unreadable file ends the run before a run folder exists.
+    const TrainTestData data = loadTrainTest(conf);
     TrainerOptions trainerOptions;
     std::unique_ptr<MetricsWriter> metrics;
     if (!options.runDirectory.isEmpty()) {
@@ -124,7 +126,6 @@ void TrainingSession::threadMain(Conf conf, SessionOptions options) {
       metrics = std::make_unique<MetricsWriter>((dir / "metrics.csv").string());
       trainerOptions.checkpointPath = (dir / "checkpoint.bin").string();
     }
-    const TrainTestData data = loadTrainTest(conf);
     auto test = std::make_shared<const DataSet>(data.test);
     QMetaObject::invokeMethod(
         this,
