@@ -726,6 +726,7 @@ void MainWindow::startRun(const QString& resumeCheckpoint, long long resumeItera
   session_->start(conf, options);
   log(tr("run started%1").arg(options.runDirectory.isEmpty() ? QString() : tr(" (files in %1)").arg(options.runDirectory)));
   updateActions();
+  runs_->setCurrentRun(options.runDirectory.isEmpty() ? QString() : QFileInfo(options.runDirectory).fileName());
   runs_->refresh();
 }
 
@@ -801,6 +802,8 @@ void MainWindow::onRunEnded(bool completed, const QString& error) {
   }
   status_->runEnded(completed, !error.isEmpty());
   cluster_->onRunEnded();
+  runs_->setCurrentRun(QString());  // its metrics.csv is complete: listed with its accuracy, and offered as an overlay
+  runs_->refresh();
   if (!completed && !error.isEmpty()) {
     log(tr("ERROR: %1").arg(error));
     // A run that never started (bad data path...) has no curves to alarm on: say it here.

@@ -26,7 +26,34 @@ QString confSummary(const QString& path) {
   QString data = o.value("dataset").toString();
   const QString trainData = o.value("trainData").toString();
   if (!trainData.isEmpty()) data += " " + QFileInfo(trainData).fileName();
-  return QStringLiteral("%1 [%2] on %3").arg(o.value("networkClass").toString(), layers.join(','), data.trimmed());
+  // Runs of one preset differ in their epochs and rate: without them every entry reads alike.
+  return QStringLiteral("%1 [%2] on %3, %4 epochs, rate %5")
+      .arg(o.value("networkClass").toString(), layers.join(','), data.trimmed())
+      .arg(o.value("finetuneEpochs").toInt())
+      .arg(o.value("finetuneLearningRate").toDouble());
+}
+
+QStringList splitCsv(const QString& line);
+
+// The test accuracy of the last evaluation row, read from the file's last 64 KiB only: a
+// long run's metrics.csv has millions of rows, and the list is refreshed after every run.
+double lastAccuracy(const QString& metricsPath) {
+  QFile file(metricsPath);
+  if (!file.open(QIODevice::ReadOnly)) return -1;
+  const QStringList header = splitCsv(QString::fromUtf8(file.readLine()).trimmed());
+  const int iAcc = header.indexOf("test_accuracy"), iEvent = header.indexOf("event");
+  if (iAcc < 0 || iEvent < 0) return -1;
+  const qint64 tail = 64 * 1024;
+  if (file.size() > tail) file.seek(file.size() - tail);
+  const QStringList lines = QString::fromUtf8(file.readAll()).split('\n');
+  for (qsizetype i = lines.size() - 1; i >= 0; --i) {
+    const QStringList f = splitCsv(lines[i]);
+    if (f.size() <= std::max(iAcc, iEvent) || !f[iEvent].startsWith("evaluation") || f[iAcc].isEmpty()) continue;
+    bool ok = false;
+    const double acc = f[iAcc].toDouble(&ok);
+    if (ok) return acc;
+  }
+  return -1;
 }
 
 // Splits one CSV line (quoted fields may hold commas and doubled quotes).
@@ -71,6 +98,7 @@ QList<RunRecord> listRuns(const QString& root) {
     r.started = QDateTime::fromString(r.id.left(15), "yyyyMMdd-HHmmss");
     if (!r.started.isValid()) r.started = info.birthTime().isValid() ? info.birthTime() : info.lastModified();
     r.summary = confSummary(run.filePath("conf.json"));
+    r.finalAccuracy = lastAccuracy(run.filePath("metrics.csv"));
     runs << r;
   }
   return runs;

@@ -14,7 +14,8 @@ struct RunRecord {
   QString id;    // directory name, e.g. 20261126-091500-123
   QString path;  // absolute directory
   QDateTime started;
-  QString summary;  // network class, layers and data, from conf.json ("" if unreadable)
+  QString summary;  // network class, layers, data, epochs and rate, from conf.json ("" if unreadable)
+  double finalAccuracy = -1;  // the last evaluation in metrics.csv (-1: none yet)
 };
 
 struct RunCurves {

@@ -55,11 +55,19 @@ void RunsPanel::refresh() {
   const QList<RunRecord> runs = root_.isEmpty() ? QList<RunRecord>{} : listRuns(root_);
   for (const RunRecord& r : runs) {
     const QString when = r.started.isValid() ? r.started.toString("yyyy-MM-dd HH:mm:ss") : r.id;
-    auto* item = new QListWidgetItem(r.summary.isEmpty() ? when : QStringLiteral("%1  %2").arg(when, r.summary));
+    QString text = r.summary.isEmpty() ? when : QStringLiteral("%1  %2").arg(when, r.summary);
+    if (r.finalAccuracy >= 0) text += tr(", test accuracy %1").arg(r.finalAccuracy, 0, 'f', 4);
+    const bool current = r.id == currentRun_;
+    if (current) text += tr("  (this run)");
+    auto* item = new QListWidgetItem(text);
     item->setData(Qt::UserRole, r.id);
     item->setToolTip(r.path);
-    item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
-    item->setCheckState(checked.contains(r.id) ? Qt::Checked : Qt::Unchecked);
+    if (current) {
+      item->setFlags(item->flags() & ~Qt::ItemIsUserCheckable);
+    } else {
+      item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
+      item->setCheckState(checked.contains(r.id) ? Qt::Checked : Qt::Unchecked);
+    }
     list_->addItem(item);
     paths_.insert(r.id, r.path);
   }
@@ -68,6 +76,13 @@ void RunsPanel::refresh() {
 }
 
 int RunsPanel::runCount() const { return list_->count(); }
+
+void RunsPanel::setCurrentRun(const QString& id) {
+  if (id == currentRun_) return;
+  currentRun_ = id;
+  if (!id.isEmpty()) setChecked(id, false);  // an overlay of itself goes
+  refresh();
+}
 
 bool RunsPanel::setChecked(const QString& id, bool checked) {
   for (int i = 0; i < list_->count(); ++i)

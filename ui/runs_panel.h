@@ -24,6 +24,9 @@ class RunsPanel : public QWidget {
   void setRoot(const QString& root);
   QString root() const { return root_; }
   void refresh();  // re-list the runs (checked ones stay checked)
+  // The run in progress (its directory name; "" when none): listed, but not offered as an
+  // overlay, since its own curves are already on the charts.
+  void setCurrentRun(const QString& id);
 
   QListWidget* list() const { return list_; }
   int runCount() const;
@@ -40,6 +43,7 @@ class RunsPanel : public QWidget {
   void publish();
 
   QString root_;
+  QString currentRun_;
   QListWidget* list_;
   QLabel* status_;
   QHash<QString, RunCurves> cache_;
