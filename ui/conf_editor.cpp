@@ -144,8 +144,10 @@ QWidget* ConfEditor::buildInput(const KnobSpec& spec) {
   switch (spec.kind) {
     case KnobKind::Int: {
       auto* box = new QSpinBox;
-      box->setRange(c.min ? static_cast<int>(std::max<double>(*c.min, std::numeric_limits<int>::min())) : std::numeric_limits<int>::min(),
-                    c.max ? static_cast<int>(std::min<double>(*c.max, std::numeric_limits<int>::max())) : std::numeric_limits<int>::max());
+      // The box takes any number and the registry judges it: a range on the box would
+      // silently swallow an out-of-range value (issue #16: -0.5 turned back into 0.05),
+      // where the registry shows its message under the field and disables Start.
+      box->setRange(std::numeric_limits<int>::min(), std::numeric_limits<int>::max());
       box->setKeyboardTracking(false);
       box->setGroupSeparatorShown(false);
       connect(box, &QSpinBox::valueChanged, this, [this, name](int v) {
@@ -156,7 +158,7 @@ QWidget* ConfEditor::buildInput(const KnobSpec& spec) {
     }
     case KnobKind::Real: {
       auto* box = new ScientificSpinBox;
-      box->setRange(c.min ? *c.min : -1e300, c.max ? *c.max : 1e300);
+      box->setRange(-1e300, 1e300);  // as for integers: the registry judges the value
       connect(box, &QDoubleSpinBox::valueChanged, this, [this, name](double v) {
         if (!updating_) commitValue(name, json(v));
       });
