@@ -334,6 +334,13 @@ class EvaluationTest : public QObject {
                 view->report().accuracy, ba, bp, count);
 
     QApplication::processEvents();
+    // The last column's rotated label ("Ankle boot") fits inside the heat map (issue #16).
+    QCustomPlot* heat = view->heatMap();
+    heat->replot();
+    const QFontMetrics fm(heat->xAxis->tickLabelFont());
+    const double lastTick = heat->xAxis->coordToPixel(9);
+    const double reach = lastTick + fm.horizontalAdvance("Ankle boot") * std::cos(heat->xAxis->tickLabelRotation() * M_PI / 180.0);
+    QVERIFY2(reach <= heat->width(), qPrintable(QString("label reaches %1 px of %2").arg(reach).arg(heat->width())));
     QVERIFY(window.viewTabs()->grab().save(QDir(artifactsDir()).filePath("evaluation_view.png")));
     window.viewTabs()->setCurrentWidget(fv);
     QApplication::processEvents();

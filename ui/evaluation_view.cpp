@@ -1,7 +1,9 @@
 #include "evaluation_view.h"
 
 #include <algorithm>
+#include <cmath>
 
+#include <QFontMetrics>
 #include <QHeaderView>
 #include <QMouseEvent>
 #include <QLabel>
@@ -255,7 +257,18 @@ void EvaluationView::rebuildHeatMap() {
   }
   plot_->xAxis->setTicker(xt);
   plot_->yAxis->setTicker(yt);
-  plot_->xAxis->setTickLabelRotation(classNames_.isEmpty() ? 0 : 35);
+  const double rotation = classNames_.isEmpty() ? 0 : 35;
+  plot_->xAxis->setTickLabelRotation(rotation);
+  // A label rotated clockwise runs right of its tick: the last column's ("Ankle boot") went
+  // past the widget's edge and was not drawn. The right margin makes room for it.
+  int right = 0;
+  if (rotation > 0 && n > 0) {
+    const QFontMetrics fm(plot_->xAxis->tickLabelFont());
+    const QString last = classNames_.value(n - 1).isEmpty() ? QString::number(n - 1) : classNames_.value(n - 1);
+    right = static_cast<int>(std::ceil(fm.horizontalAdvance(last) * std::cos(rotation * M_PI / 180.0))) + 6;
+  }
+  plot_->axisRect()->setAutoMargins(right > 0 ? QCP::msLeft | QCP::msTop | QCP::msBottom : QCP::msAll);
+  plot_->axisRect()->setMargins(QMargins(0, 0, right, 0));
   plot_->xAxis->setRange(-0.5, n - 0.5);
   plot_->yAxis->setRange(-0.5, n - 0.5);
   if (cellActual_ >= 0 && cellActual_ < n && cellPredicted_ < n) {
