@@ -11,6 +11,7 @@
 #include <QSettings>
 #include <QSlider>
 #include <QSplitter>
+#include <QTabBar>
 #include <QTabWidget>
 #include <QToolButton>
 #include <QVBoxLayout>
@@ -82,12 +83,12 @@ MonitorPanel::MonitorPanel(QWidget* parent)
   bl->addWidget(dismiss);
   bannerBox_->hide();
   bannerBox_->setAttribute(Qt::WA_StyledBackground, true);
-  // The banner is its own full-width row between the plot controls and the charts, where
-  // the user looks. Showing it shrinks the charts once (a resize per alarm, not per frame).
+  // The banner lies over the top of the charts, full width, where the user looks. It is
+  // not a layout row: showing one would resize every chart and replot them all at once,
+  // a 45-75 ms stall of the GUI thread in the middle of a run (eventLoopNeverStalls).
   QWidget* toolbar = makeToolbar();
   toolbar->setFixedHeight(toolbar->sizeHint().height());
   layout->addWidget(toolbar);
-  layout->addWidget(bannerBox_);
   layout->addWidget(tabs_, 1);
 
   tabs_->setObjectName("monitorTabs");
@@ -386,10 +387,27 @@ void MonitorPanel::showAlarm(const HealthAlarm& alarm) {
                                         : "#healthBanner { background: #ffb300; } QLabel { color: black; font-weight: bold; }");
   bannerText_->setText((alarmShown_ ? tr("Alarm: ") : tr("Warning: ")) + alarm.text);
   bannerText_->setToolTip(bannerText_->text());
+  placeBanner();
   bannerBox_->show();
+  bannerBox_->raise();
   loss_->addMarker(static_cast<double>(alarm.iteration), shortText(alarm.text, 28),
                    alarmShown_ ? QColor(198, 40, 40) : QColor(255, 160, 0), Qt::SolidLine, alarm.text);
   emit alarmRaised(alarm.text);
+}
+
+// Full width, as tall as the wrapped message needs.
+void MonitorPanel::placeBanner() {
+  const int w = width();
+  int h = bannerBox_->layout()->hasHeightForWidth() ? bannerBox_->layout()->totalHeightForWidth(w) : -1;
+  if (h <= 0) h = bannerBox_->sizeHint().height();
+  // Below the chart tabs, so they stay reachable; over the top of the chart.
+  const int top = tabs_->geometry().top() + (tabs_->tabBar()->isVisible() ? tabs_->tabBar()->height() : 0);
+  bannerBox_->setGeometry(0, top, w, h);
+}
+
+void MonitorPanel::resizeEvent(QResizeEvent* event) {
+  QWidget::resizeEvent(event);
+  if (bannerBox_->isVisibleTo(this)) placeBanner();
 }
 
 void MonitorPanel::hideBanner() {

@@ -89,10 +89,14 @@ class MonitorPanel : public QWidget {
   void setRunOverlays(const QList<scaleout::ui::RunCurves>& runs);
   void hideBanner();
 
+ protected:
+  void resizeEvent(QResizeEvent* event) override;
+
  signals:
   void alarmRaised(const QString& text);
 
  private:
+  void placeBanner();
   void replotDirty();
   void recomputeSmoothed();
   void applyOverlays();

@@ -930,12 +930,17 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
         if (r->samples == 0) continue;
         // Trained from an earlier round's parameters (an overlapping worker): its change
         // goes onto this round's, so the average does not pull back to the old ones.
-        if (r->startedFrom && r->startedFrom != shared && r->startedFrom->size() == t.params_.size())
+        // It counts for less (staleResultWeight): its change was computed where the
+        // parameters no longer are.
+        double weight = static_cast<double>(r->samples);
+        if (r->startedFrom && r->startedFrom != shared && r->startedFrom->size() == t.params_.size()) {
           r->segment += t.params_.segment(static_cast<Eigen::Index>(phase.begin), static_cast<Eigen::Index>(phase.size())) -
                         r->startedFrom->segment(static_cast<Eigen::Index>(phase.begin), static_cast<Eigen::Index>(phase.size()));
+          weight *= t.conf_.staleResultWeight;
+        }
         r->startedFrom.reset();
         segs.push_back(&r->segment);
-        weights.push_back(static_cast<double>(r->samples));
+        weights.push_back(weight);
         // Remote workers keep their optimizer state (it never crosses the link): only
         // results that carry one take part in the state's average.
         if (static_cast<size_t>(r->state.velocity.size()) == phase.size()) {
