@@ -528,6 +528,7 @@ class TestIterativeReduce : public QObject {
   void overlappingWorkerHoldsTwoTasks();
   void overlappingWorkerCheckpointKeepsCarriedRows();
   void evaluationRunsBesideTheNextEpoch();
+  void lateResultsCountForLess();
   void overlappingWorkerThatDiesGivesBackBothSlices();
 };
 
@@ -1209,6 +1210,32 @@ void TestIterativeReduce::overlappingWorkerHoldsTwoTasks() {
     QVERIFY2(summary.finalEvaluation.accuracy >= waiting.finalEvaluation.accuracy - 0.03, qPrintable(text));
     QVERIFY2(summary.finalEvaluation.accuracy > 0.8, qPrintable(text));
   }
+}
+
+// A result averaged one round late counts for staleResultWeight times its samples. Runs
+// with an overlapping worker are repeatable (which result is owed when does not depend on
+// timing), so the same weight gives the same model and another weight another one.
+void TestIterativeReduce::lateResultsCountForLess() {
+  auto runWith = [](double weight) {
+    TaskLog log;
+    TrainerOptions options;
+    options.workerFactory = [&log](int) { return std::make_unique<RecordingWorker>(&log); };
+    Conf conf = blobConf(1);
+    conf.balanceShares = false;
+    conf.overlapRemoteRounds = true;
+    conf.staleResultWeight = weight;
+    Trainer trainer(conf, blobs(), options);
+    trainer.addWorker(std::make_unique<OverlappingWorker>(5ms, &log));
+    const RunSummary s = trainer.run();
+    return std::make_pair(s, Eigen::VectorXf(trainer.parameters()));
+  };
+  const auto [full, paramsFull] = runWith(1.0);
+  const auto [again, paramsAgain] = runWith(1.0);
+  const auto [half, paramsHalf] = runWith(0.5);
+  QVERIFY2(full.completed && again.completed && half.completed, half.error.c_str());
+  QVERIFY(paramsFull.cwiseEqual(paramsAgain).all());
+  QVERIFY(!paramsFull.cwiseEqual(paramsHalf).all());
+  QVERIFY2(half.finalEvaluation.accuracy > 0.8, qPrintable(QString::number(half.finalEvaluation.accuracy)));
 }
 
 // While a remote worker takes part, an epoch's evaluation runs on a copy of the parameters
