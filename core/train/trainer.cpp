@@ -266,8 +266,11 @@ struct Trainer::Impl {
   }
 
   // The test set on the local lanes' threads: they are idle while the master evaluates.
+  EvalReport evaluateOn(const Eigen::VectorXf& params) const {
+    return evaluate(t.conf_, t.layout_, params, t.data_.test, 2000, localThreads);
+  }
   EvalReport evaluateTest() {
-    lastEval = evaluate(t.conf_, t.layout_, t.params_, t.data_.test, 2000, localThreads);
+    lastEval = evaluateOn(t.params_);
     lastEvalIteration = iteration;
     return *lastEval;
   }
@@ -302,7 +305,7 @@ struct Trainer::Impl {
     auto params = std::make_shared<const Eigen::VectorXf>(t.params_);
     auto job = [this, params] {
       const auto start = Clock::now();
-      EvalReport report = evaluate(t.conf_, t.layout_, *params, t.data_.test, 2000, localThreads);
+      EvalReport report = evaluateOn(*params);
       return std::make_pair(std::move(report), secondsSince(start));
     };
     pendingEval = PendingEval{std::async(std::launch::async, job), params, phase.label(), pretrain, epoch, iteration};
@@ -416,10 +419,7 @@ struct Trainer::Impl {
   // costs a small fraction of each round. Local threads alone always get one slice each:
   // their speeds are equal, and runs stay bit-exact.
   void updateShares() {
-    bool remote = false;
-    for (const auto& s : slots)
-      if (!s.dead && !s.retiring) remote = remote || !s.local;
-    const bool balance = t.conf_.balanceShares && remote;
+    const bool balance = t.conf_.balanceShares && remoteTakesPart();
     const double sliceSamples = static_cast<double>(averagingFrequency) * t.conf_.batchSize;
     double roundSeconds = 0;
     if (balance)
