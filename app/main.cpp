@@ -1,4 +1,5 @@
 // scaleout: one executable, subcommands for each role. Thin: parses and dispatches.
+#include <cstdio>
 #include <iostream>
 #include <string_view>
 
@@ -35,6 +36,9 @@ int main(int argc, char** argv) {
   // other command stays headless on the QCoreApplication below and needs no display.
   if (argc < 2 || std::string_view(argv[1]) == "gui") return scaleout::ui::runGui(argc, argv);
 #endif
+  // Log lines go out as they are made, also into a pipe (`scaleout train ... | tee`, a
+  // supervisor's log): with the default block buffering a line could wait for kilobytes.
+  std::setvbuf(stdout, nullptr, _IOLBF, BUFSIZ);
   QCoreApplication app(argc, argv);
   QCoreApplication::setApplicationName("scaleout");
   QCoreApplication::setApplicationVersion(SCALEOUT_VERSION);

@@ -3,6 +3,7 @@
 // manner of LevelDB's log_test), never crashing and never passing damaged numbers on.
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <random>
 
 #include <QtTest>
@@ -208,6 +209,23 @@ class TestClusterProtocol : public QObject {
     QCOMPARE(back->labels, d.labels);
     QCOMPARE(back->source, d.source);
     QCOMPARE(shardHash(*back), shardHash(d));
+  }
+
+  // The encoder remembers each column's last value: runs of one value (image background),
+  // 0.0 next to -0.0, and a NaN after a run must still come out right.
+  void repeatedValuesKeepTheirBitsAndANaNIsNeverTabled() {
+    DataSet d = imageRows(600, 6, 11);
+    for (int i = 0; i < 600; ++i) d.features(i, 0) = (i / 50) % 2 ? -0.0f : 0.0f;  // runs of 0.0 and -0.0
+    for (int i = 100; i < 400; ++i) d.features(i, 1) = 0.5f;                    // one long run
+    EncodedShard e = encodeShard(d);
+    QCOMPARE(e.layout.encoding, ShardEncoding::Table8);
+    std::string error;
+    auto back = decodeShard(e.layout, *e.bytes, error);
+    QVERIFY2(back, error.c_str());
+    QCOMPARE(std::memcmp(back->features.data(), d.features.data(), static_cast<size_t>(d.features.size()) * 4), 0);
+    d.features(401, 1) = std::numeric_limits<float>::quiet_NaN();  // after the run of 0.5
+    e = encodeShard(d);
+    QCOMPARE(e.layout.encoding, ShardEncoding::Float32);
   }
 
   void continuousShardTravelsAsFloats() {

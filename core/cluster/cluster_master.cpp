@@ -5,7 +5,10 @@
 #include <cstdio>
 #include <future>
 #include <map>
+#include <optional>
 #include <random>
+#include <utility>
+#include <vector>
 
 #include "cluster/connection_guard.h"
 #include "cluster/message_limits.h"
@@ -72,9 +75,13 @@ struct ClusterMaster::Impl {
   std::string confJson;
   const DataSet& shard;
   uint64_t shardHashValue = 0;
-  // The training rows as a chunked stream (shard_stream.h), encoded on a helper thread
-  // while the run starts; the I/O thread waits for it only if a worker asks first.
-  std::shared_future<EncodedShard> shardStream;
+  // The training rows as a chunked stream (shard_stream.h). Encoded on a helper thread
+  // when the first worker asks for a chunk, not at start-up: most workers load the same
+  // files themselves, and on a one-core master the encoding (~1 s) would be taken from
+  // training. Requests that arrive meanwhile wait in `waitingChunks`; the I/O loop goes on.
+  std::future<EncodedShard> shardEncoding;
+  std::optional<EncodedShard> shardStream;
+  std::vector<std::pair<std::string, ShardRequestMsg>> waitingChunks;
   Codec codec = Codec::Int8;  // exchangeCompression
   ParameterBroadcast broadcast;
   zmq::context_t context;
@@ -107,7 +114,6 @@ struct ClusterMaster::Impl {
     confJson = confToJson(conf).dump();
     codec = codecFromKnob(conf.exchangeCompression).value_or(Codec::Int8);
     shardHashValue = shardHash(train);
-    shardStream = std::async(std::launch::async, [&train] { return encodeShard(train); }).share();
     outbox = std::make_shared<TaskOutbox>([this] { wake.notify(); });
   }
 
@@ -314,7 +320,37 @@ struct ClusterMaster::Impl {
       drop(p.identity, "asked for an unknown shard");
       return;
     }
-    const EncodedShard& s = shardStream.get();
+    if (!shardStream) {
+      if (!shardEncoding.valid()) {
+        log("encoding the training rows for " + p.name + ", which does not hold them");
+        shardEncoding = std::async(std::launch::async, [this] { return encodeShard(shard); });
+      }
+      // A worker keeps at most kShardChunksInFlight requests in flight; more from one
+      // peer is not a worker following the protocol.
+      const auto mine = std::count_if(waitingChunks.begin(), waitingChunks.end(), [&](const auto& w) { return w.first == p.identity; });
+      if (mine >= kShardChunksInFlight) {
+        drop(p.identity, "asked for more than " + std::to_string(kShardChunksInFlight) + " chunks at once");
+        return;
+      }
+      waitingChunks.emplace_back(p.identity, m);
+      return;
+    }
+    sendChunk(p, m);
+  }
+
+  // Once the encoding is done, answers the requests that waited for it.
+  void serveWaitingChunks() {
+    if (shardStream || !shardEncoding.valid() || shardEncoding.wait_for(std::chrono::seconds(0)) != std::future_status::ready)
+      return;
+    shardStream = shardEncoding.get();
+    for (auto& [identity, m] : std::exchange(waitingChunks, {})) {
+      auto it = peers.find(identity);
+      if (it != peers.end()) sendChunk(it->second, m);
+    }
+  }
+
+  void sendChunk(Peer& p, const ShardRequestMsg& m) {
+    const EncodedShard& s = *shardStream;
     if (m.offset >= s.layout.streamBytes) {
       drop(p.identity, "asked for a chunk past the end of the shard");
       return;
@@ -430,6 +466,7 @@ struct ClusterMaster::Impl {
         handle(frames);
       }
       sendTasks();
+      serveWaitingChunks();
       if (Clock::now() >= nextBeat) {
         heartbeat();
         nextBeat = Clock::now() + interval;

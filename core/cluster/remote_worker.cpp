@@ -70,6 +70,7 @@ void RemoteLane::post(RoundTask task) {
   o.begin = task.phase.begin;
   o.count = task.phase.size();
   o.params = task.params;
+  o.spare = std::move(task.spareSegment);  // reused by deliver(): no 5 MB allocation (and page faults) per result
   auto outbox = outbox_.lock();
   if (lost_ || !outbox) {
     pushError(task.round, "remote worker " + id_ + " is gone");
@@ -99,7 +100,7 @@ std::string RemoteLane::deliver(ResultMsg& message) {
   if (outstanding_.front().round != result.round)
     return "result of round " + std::to_string(result.round) + " but round " + std::to_string(outstanding_.front().round) +
            " is the oldest outstanding";
-  const Outstanding o = outstanding_.front();
+  Outstanding& o = outstanding_.front();  // popped once delivered; on an error it stays, for fail()
   if (message.errorText.empty() && !result.cancelled && result.samples > 0) {
     if (message.count != o.count || !o.params)
       return "result of " + std::to_string(message.count) + " values does not fit the task's " + std::to_string(o.count) + " parameters";
@@ -107,15 +108,17 @@ std::string RemoteLane::deliver(ResultMsg& message) {
     bool ok = false;
     if (message.delta) {
       // The worker sent what it changed; apply it to exactly what the task started from.
+      result.segment = std::move(o.spare);
       result.segment = o.params->segment(static_cast<Eigen::Index>(o.begin), static_cast<Eigen::Index>(o.count));
       ok = addDecoded(message.codec, message.values.span(), o.count, result.segment.data(), error);
     } else {
+      result.segment = std::move(o.spare);
       result.segment.resize(static_cast<Eigen::Index>(o.count));
       ok = decodeVector(message.codec, message.values.span(), o.count, result.segment.data(), error);
     }
     if (!ok && !result.diverged) return "result values do not fit the task: " + error;
     if (!ok) result.segment.resize(0);  // diverged: the trainer stops on the loss, not these values
-    result.startedFrom = o.params;
+    result.startedFrom = std::move(o.params);
   }
   outstanding_.pop_front();
   if (!results_) return "";

@@ -68,6 +68,7 @@ class RemoteLane {
     long long round = 0;
     size_t begin = 0, count = 0;                   // the phase range
     std::shared_ptr<const Eigen::VectorXf> params;  // what the task started from, exactly
+    Eigen::VectorXf spare;  // the lane's last result buffer (RoundTask::spareSegment): the result is decoded into it
   };
   void pushError(long long round, const std::string& what);  // mutex_ held
 

@@ -101,11 +101,29 @@ EncodedShard encodeShard(const DataSet& data) {
   if (table8) {
     codes.resize(cells);
     columns.resize(l.dims);
+    // Each column remembers its last value's bits and code: image rows repeat the
+    // background value, so most cells skip the table (Fashion-MNIST: ~0.2 s, not ~1.5 s).
+    std::vector<uint32_t> lastBits(l.dims, 0);
+    std::vector<uint8_t> lastCode(l.dims, 0), known(l.dims, 0);  // known: lastBits holds a coded value
     const float* f = data.features.data();
-    for (size_t i = 0; table8 && i < cells; ++i) {
-      const int code = std::isfinite(f[i]) ? columns[i % l.dims].codeOf(f[i]) : -1;
-      if (code < 0) table8 = false;
-      codes[i] = static_cast<uint8_t>(code);
+    uint8_t* out = codes.data();
+    for (uint64_t r = 0; table8 && r < l.rows; ++r) {
+      for (uint32_t c = 0; c < l.dims; ++c, ++f, ++out) {
+        uint32_t bits;
+        std::memcpy(&bits, f, 4);
+        if (known[c] && bits == lastBits[c]) {
+          *out = lastCode[c];
+          continue;
+        }
+        const int code = std::isfinite(*f) ? columns[c].codeOf(*f) : -1;
+        if (code < 0) {
+          table8 = false;
+          break;
+        }
+        *out = lastCode[c] = static_cast<uint8_t>(code);
+        lastBits[c] = bits;
+        known[c] = 1;
+      }
     }
   }
   l.encoding = table8 ? ShardEncoding::Table8 : ShardEncoding::Float32;

@@ -24,6 +24,8 @@ namespace scaleout::cluster {
 enum class ShardEncoding : uint8_t { Float32 = 0, Table8 = 1 };
 
 inline constexpr size_t kShardChunkBytes = size_t{1} << 20;  // one chunk message carries at most this
+// A worker keeps this many chunk requests in flight (credit-based flow control).
+inline constexpr int kShardChunksInFlight = 8;
 inline constexpr uint64_t kMaxShardStreamBytes = uint64_t{16} << 30;
 
 struct ShardLayout {

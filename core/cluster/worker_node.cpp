@@ -122,7 +122,6 @@ PartialShard& partialShard() {
 
 // Chunks requested ahead: enough to fill a fast link (8 MiB in flight), few enough that a
 // heartbeat never waits behind more than that (0.7 s at 100 Mbit/s).
-constexpr int kChunkWindow = 8;
 
 // One lane: a thread training the tasks the master sends to this lane, in order. It
 // keeps its own optimizer state across rounds (it never travels) and, with a lossy
@@ -623,7 +622,7 @@ struct WorkerNode::Impl {
     const PartialShard& partial = partialShard();
     // Until the first chunk tells the stream's size, ask for one chunk only.
     const uint64_t total = partial.hash == s.shardHash && partial.layout.streamBytes ? partial.layout.streamBytes : 0;
-    while (s.chunksInFlight < (total ? kChunkWindow : 1) && (total == 0 ? s.chunksInFlight == 0 : s.nextRequest < total)) {
+    while (s.chunksInFlight < (total ? kShardChunksInFlight : 1) && (total == 0 ? s.chunksInFlight == 0 : s.nextRequest < total)) {
       const uint32_t length = static_cast<uint32_t>(total ? std::min<uint64_t>(kShardChunkBytes, total - s.nextRequest) : kShardChunkBytes);
       send(ShardRequestMsg{s.shardHash, s.nextRequest, length});
       s.nextRequest += length;
