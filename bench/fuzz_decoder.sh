@@ -17,7 +17,7 @@ mkdir -p "$out/corpus" "$out/seeds" "$out/artifacts"
 cxx=${CLANGXX:-clang++}
 flags=(-std=c++20 -O1 -g -fno-omit-frame-pointer -I"$root/core" -I/usr/include/eigen3)
 sources=("$root/bench/fuzz/fuzz_decoder.cpp" "$root/core/cluster/protocol.cpp" "$root/core/cluster/vector_codec.cpp"
-         "$root/core/cluster/shard_stream.cpp")
+         "$root/core/cluster/shard_stream.cpp" "$root/core/util/cache_dir.cpp")
 
 echo "fuzz_decoder: building with $($cxx --version | head -1)"
 "$cxx" "${flags[@]}" -DSCALEOUT_FUZZ_SEEDS "${sources[@]}" -lz -o "$out/make_seeds"

@@ -24,8 +24,13 @@ Normalizer Normalizer::fit(const DataSet& train, const std::string& mode) {
   }
 
   if (mode == "scale") {
-    Eigen::RowVectorXf lo = train.features.colwise().minCoeff();
-    Eigen::RowVectorXf hi = train.features.colwise().maxCoeff();
+    // Row by row: the rows are contiguous, so one sequential pass (colwise() on a
+    // row-major matrix strides through all of it once per column: ~0.4 s on Fashion-MNIST).
+    Eigen::RowVectorXf lo = train.features.row(0), hi = lo;
+    for (Eigen::Index r = 1; r < train.features.rows(); ++r) {
+      lo = lo.cwiseMin(train.features.row(r));
+      hi = hi.cwiseMax(train.features.row(r));
+    }
     if (train.imageRows > 0) {
       // Pixels share one scale: a per-pixel range would blow up rarely-lit border pixels
       // (test values up to 1.8 on Fashion-MNIST) and distort the image.

@@ -156,7 +156,10 @@ float FeedForward::lossAndGradient(const Eigen::VectorXf& params, const Batch& b
     const Eigen::MatrixXf& delta = delta_[ii];
     const Eigen::MatrixXf& input = ii == 0 ? batch.x : a_[ii - 1];
     Eigen::Map<Eigen::MatrixXf> gw(grad.data() + layers[ii].weightOffset, layers[ii].shape.nIn, layers[ii].shape.nOut);
-    gw.noalias() = input.transpose() * delta;
+    // `+=` onto the zeros set above: Eigen's `=` would zero these weights-sized blocks a
+    // second time before its (same) GEMM call, a 5.6 MB memset per minibatch on the
+    // reference MLP. Same bits either way.
+    gw.noalias() += input.transpose() * delta;
     const bool connectMasked = rng && dropout_ > 0.0f && dropConnect_ && ii != out;
     if (connectMasked) gw.array() *= weightMask_[ii].array();
     Eigen::Map<Eigen::VectorXf>(grad.data() + layers[ii].biasOffset, layers[ii].shape.nOut) =

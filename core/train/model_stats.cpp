@@ -15,8 +15,9 @@ Histogram histogramOf(const float* values, size_t count) {
   h.min = v.minCoeff();
   h.max = v.maxCoeff();
   const float width = (h.max - h.min) / kHistogramBins;
+  const float perWidth = width > 0 ? 1.0f / width : 0.0f;  // a multiply per value, not a divide
   for (size_t i = 0; i < count; ++i) {
-    int bin = width > 0 ? static_cast<int>((values[i] - h.min) / width) : 0;
+    int bin = static_cast<int>((values[i] - h.min) * perWidth);
     h.counts[static_cast<size_t>(std::clamp(bin, 0, kHistogramBins - 1))]++;
   }
   return h;

@@ -67,7 +67,14 @@ RoundResult SliceTrainer::run(const RoundTask& task, int workerIndex) {
     }
     result.samples += count;
   }
-  result.segment = params_.segment(static_cast<Eigen::Index>(task.phase.begin), static_cast<Eigen::Index>(task.phase.size()));
+  if (task.phase.begin == 0 && static_cast<Eigen::Index>(task.phase.size()) == params_.size()) {
+    // The phase trains every parameter (an MLP, finetuning): hand over the trained buffer
+    // instead of copying it (5.6 MB per task on the reference MLP); the next task's
+    // parameters are copied into the spare one either way.
+    result.segment.swap(params_);
+  } else {
+    result.segment = params_.segment(static_cast<Eigen::Index>(task.phase.begin), static_cast<Eigen::Index>(task.phase.size()));
+  }
   // A finite loss does not prove finite parameters (an update can overflow some of them);
   // one scan per round keeps a poisoned copy out of the average.
   if (!result.diverged && !result.segment.allFinite()) {
