@@ -12,5 +12,9 @@ namespace scaleout {
 // given order, which the master keeps fixed for bit-identical runs.
 void weightedAverage(const std::vector<const Eigen::VectorXf*>& inputs, const std::vector<double>& weights,
                      Eigen::VectorXf& out);
+// The same into a view of the inputs' size (the master's parameters, where it averages a
+// phase's segment in place: no temporary to copy back).
+void weightedAverage(const std::vector<const Eigen::VectorXf*>& inputs, const std::vector<double>& weights,
+                     Eigen::Ref<Eigen::VectorXf> out);
 
 }  // namespace scaleout

@@ -105,7 +105,6 @@ struct Trainer::Impl {
   // left alone; a pool of a few avoids a fresh multi-megabyte allocation every round.
   std::vector<std::shared_ptr<Eigen::VectorXf>> paramsPool;
   std::vector<std::shared_ptr<OptimizerState>> statePool;
-  Eigen::VectorXf averaged;
 
   explicit Impl(Trainer& trainer)
       : t(trainer),
@@ -959,8 +958,7 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
                                ((iteration + static_cast<long long>(roundSamples / batchSize + 1)) / t.conf_.statsEvery);
         Eigen::VectorXf before;
         if (stats) before = t.params_.segment(static_cast<Eigen::Index>(phase.begin), static_cast<Eigen::Index>(phase.size()));
-        weightedAverage(segs, weights, averaged);
-        t.params_.segment(static_cast<Eigen::Index>(phase.begin), static_cast<Eigen::Index>(phase.size())) = averaged;
+        weightedAverage(segs, weights, t.params_.segment(static_cast<Eigen::Index>(phase.begin), static_cast<Eigen::Index>(phase.size())));
         if (t.conf_.optimizerStatePolicy == "perWorker") {
           // The master keeps an average only for checkpoints and new workers. Average before
           // the states move into their slots: `vels` points into the results.
