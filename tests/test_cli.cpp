@@ -34,6 +34,7 @@ struct Run {
 QString sourceDir() { return QString::fromLocal8Bit(qgetenv("SCALEOUT_SOURCE_DIR")); }
 QString irisCsv() { return sourceDir() + "/resources/data/iris.csv"; }
 QString irisConf() { return sourceDir() + "/resources/confs/iris-mlp.json"; }
+QString referenceMlpConf() { return sourceDir() + "/resources/confs/reference-mlp.json"; }
 
 std::vector<std::string> readLines(const QString& path) {
   std::ifstream in(path.toStdString());
@@ -94,12 +95,21 @@ class TestCli : public QObject {
   void resumeMidRunCheckpointMatchesUninterrupted();
   void resumeFromModelIsRefused();
   void ctrlCWritesCheckpointAtTheStopPoint();
+  void ctrlCAndResumeOnFashionMnistWithTwoThreads();
 
  private:
   Run scaleout(const QStringList& args, int timeoutMs = 25000);
   QString path(const QString& name) const { return dir_.filePath(name); }
   QString writeNamedIris();  // iris.csv as UCI ships it: no header, species names
   QString writeConf(const QString& name, const QByteArray& json);
+  // Starts `scaleout train ARGS`, sends SIGINT once it reports an iteration, and checks the
+  // stop: exit 130, the stop point named, its checkpoint holding that iteration.
+  struct Interrupted {
+    long long stoppedAt = 0;
+    QString checkpoint;
+    ModelFile model;
+  };
+  bool interrupt(const QStringList& args, Interrupted& result);
 
   QString binary_;
   QTemporaryDir dir_;
@@ -624,46 +634,89 @@ void TestCli::resumeFromModelIsRefused() {
   QVERIFY2(r.err.contains("the file is a model, not a checkpoint"), qPrintable(r.err));
 }
 
-// Ctrl-C mid-epoch: the checkpoint holds the stop point, not the last epoch boundary, and
-// resuming from it finishes the run.
-void TestCli::ctrlCWritesCheckpointAtTheStopPoint() {
+bool TestCli::interrupt(const QStringList& args, Interrupted& result) {
   QProcess process;
   process.setWorkingDirectory(dir_.path());
-  process.start(binary_, {"train", irisConf(), "--set", "finetuneEpochs=100000", "--set", "checkpointEveryEpochs=0", "--set",
-                          "evalEvery=0", "--interval", "0.1", "--out", path("interrupted")});
-  QVERIFY(process.waitForStarted(10000));
+  process.start(binary_, args);
+  if (!process.waitForStarted(10000)) {
+    qWarning("could not start %s", qPrintable(binary_));
+    return false;
+  }
   QString out;
   QElapsedTimer clock;
   clock.start();
-  while (!out.contains(" iter ") && clock.elapsed() < 20000) {
+  while (!out.contains(" iter ") && clock.elapsed() < 30000) {
     process.waitForReadyRead(200);
     out += QString::fromUtf8(process.readAllStandardOutput());
   }
-  QVERIFY2(out.contains(" iter "), qPrintable(out));
+  [&] { QVERIFY2(out.contains(" iter "), qPrintable(out)); }();
   ::kill(static_cast<pid_t>(process.processId()), SIGINT);
-  QVERIFY(process.waitForFinished(20000));
+  if (!process.waitForFinished(30000)) {
+    process.kill();
+    qWarning("scaleout did not stop within 30 s of Ctrl-C");
+    return false;
+  }
   out += QString::fromUtf8(process.readAllStandardOutput());
   const QString err = QString::fromUtf8(process.readAllStandardError());
-  QCOMPARE(process.exitStatus(), QProcess::NormalExit);
-  QCOMPARE(process.exitCode(), 130);
-  QVERIFY2(err.contains("Ctrl-C: stopping after the current minibatch"), qPrintable(err));
-  const auto m = QRegularExpression("training was stopped at iteration (\\d+); resume with: scaleout train --resume (\\S+)").match(out);
-  QVERIFY2(m.hasMatch(), qPrintable(out + err));
-  const long long stoppedAt = m.captured(1).toLongLong();
-  QCOMPARE(m.captured(2), path("interrupted/checkpoint.bin"));
-  const ModelFile checkpoint = readModelFile(m.captured(2).toStdString());
-  QVERIFY(checkpoint.state);
-  QCOMPARE(checkpoint.state->iteration, stoppedAt);
-  QVERIFY(stoppedAt > 0);
+  bool ok = true;
+  [&] {
+    ok = false;
+    QCOMPARE(process.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(process.exitCode(), 130);
+    QVERIFY2(err.contains("Ctrl-C: stopping after the current minibatch"), qPrintable(err));
+    const auto m = QRegularExpression("training was stopped at iteration (\\d+); resume with: scaleout train --resume (\\S+)").match(out);
+    QVERIFY2(m.hasMatch(), qPrintable(out + err));
+    result.stoppedAt = m.captured(1).toLongLong();
+    result.checkpoint = m.captured(2);
+    result.model = readModelFile(result.checkpoint.toStdString());
+    QVERIFY(result.model.state);
+    QCOMPARE(result.model.state->iteration, result.stoppedAt);
+    QVERIFY(result.stoppedAt > 0);
+    ok = true;
+  }();
+  return ok && !QTest::currentTestFailed();
+}
+
+// Ctrl-C mid-epoch: the checkpoint holds the stop point, not the last epoch boundary, and
+// resuming from it finishes the run.
+void TestCli::ctrlCWritesCheckpointAtTheStopPoint() {
+  Interrupted stop;
+  QVERIFY(interrupt({"train", irisConf(), "--set", "finetuneEpochs=100000", "--set", "checkpointEveryEpochs=0", "--set", "evalEvery=0",
+                     "--interval", "0.1", "--out", path("interrupted")},
+                    stop));
+  QCOMPARE(stop.checkpoint, path("interrupted/checkpoint.bin"));
   // 12 minibatches per epoch: the rest of the epoch is in the checkpoint.
-  if (stoppedAt % 12 != 0) {
-    QVERIFY(checkpoint.state->midEpoch);
-    QCOMPARE(static_cast<long long>(checkpoint.state->remaining.size()), 120 - (stoppedAt % 12) * 10);
+  if (stop.stoppedAt % 12 != 0) {
+    QVERIFY(stop.model.state->midEpoch);
+    QCOMPARE(static_cast<long long>(stop.model.state->remaining.size()), 120 - (stop.stoppedAt % 12) * 10);
   }
-  const Run resumed = scaleout({"train", "--resume", m.captured(2), "--set", "finetuneEpochs=" + QString::number(stoppedAt / 12 + 2),
+  const Run resumed = scaleout({"train", "--resume", stop.checkpoint, "--set", "finetuneEpochs=" + QString::number(stop.stoppedAt / 12 + 2),
                                 "--out", path("interrupted")});
   QVERIFY2(resumed.exitCode == 0, qPrintable(resumed.err + resumed.out));
-  QVERIFY2(resumed.out.contains(QString("trained %1 iterations").arg((stoppedAt / 12 + 2) * 12)), qPrintable(resumed.out));
+  QVERIFY2(resumed.out.contains(QString("trained %1 iterations").arg((stop.stoppedAt / 12 + 2) * 12)), qPrintable(resumed.out));
+}
+
+// The same at the scale users run: the reference MLP on Fashion-MNIST (6,000 rows, so 60
+// minibatches an epoch) with two worker threads, stopped mid-epoch and resumed.
+void TestCli::ctrlCAndResumeOnFashionMnistWithTwoThreads() {
+  Interrupted stop;
+  QVERIFY(interrupt({"train", referenceMlpConf(), "--threads", "2", "--set", "maxTrainSamples=6000", "--set", "finetuneEpochs=1000",
+                     "--set", "checkpointEveryEpochs=0", "--set", "evalEvery=0", "--interval", "0.1", "--out", path("fashion")},
+                    stop));
+  QCOMPARE(stop.checkpoint, path("fashion/checkpoint.bin"));
+  const long long perEpoch = 60;
+  if (stop.stoppedAt % perEpoch != 0) {
+    QVERIFY(stop.model.state->midEpoch);
+    QCOMPARE(static_cast<long long>(stop.model.state->remaining.size()), 6000 - (stop.stoppedAt % perEpoch) * 100);
+  }
+  const long long epochs = stop.stoppedAt / perEpoch + 2;
+  const Run resumed = scaleout({"train", "--resume", stop.checkpoint, "--threads", "2", "--set", "finetuneEpochs=" + QString::number(epochs),
+                                "--out", path("fashion")},
+                               120000);
+  QVERIFY2(resumed.exitCode == 0, qPrintable(resumed.err + resumed.out));
+  QVERIFY2(resumed.out.contains(QString("trained %1 iterations").arg(epochs * perEpoch)), qPrintable(resumed.out));
+  const double accuracy = accuracyIn(resumed.out, "final evaluation");
+  QVERIFY2(accuracy > 0.7, qPrintable(resumed.out));  // ~0.78 after two epochs of 6,000 rows
 }
 
 QTEST_GUILESS_MAIN(TestCli)
