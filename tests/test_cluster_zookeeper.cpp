@@ -97,6 +97,7 @@ class TestClusterZooKeeper : public QObject {
     const std::string key = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7";  // a CURVE public key (Z85)
     master.publishMaster({{"endpoint", "tcp://127.0.0.1:2"}, {"protocolVersion", kProtocolVersion}, {"publicKey", key},
                           {"host", "h1"}, {"pid", 42}, {"secretProof", std::string(64, 'f')}});
+    QVERIFY(fixtures::waitFor([&] { return seenEndpoint() == "tcp://127.0.0.1:2"; }, 10000));
     // A second master of the same cluster waits for the first to leave.
     fixtures::LogLines log2;
     ZkRegistryOptions o2 = o;
