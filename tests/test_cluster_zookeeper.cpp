@@ -94,7 +94,10 @@ class TestClusterZooKeeper : public QObject {
     }
     // Closing the sessions deletes the ephemeral nodes at once, and the watch sees it.
     QVERIFY(fixtures::waitFor([&] { return workerCount.load() == 0; }, 10000));
-    master.publishMaster({{"endpoint", "tcp://127.0.0.1:2"}, {"protocolVersion", kProtocolVersion}});
+    const std::string key = "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7";  // a CURVE public key (Z85)
+    master.publishMaster({{"endpoint", "tcp://127.0.0.1:2"}, {"protocolVersion", kProtocolVersion}, {"publicKey", key},
+                          {"host", "h1"}, {"pid", 42}, {"secretProof", std::string(64, 'f')}});
+    QVERIFY(fixtures::waitFor([&] { return seenEndpoint() == "tcp://127.0.0.1:2"; }, 10000));
     // A second master of the same cluster waits for the first to leave.
     fixtures::LogLines log2;
     ZkRegistryOptions o2 = o;
@@ -102,6 +105,9 @@ class TestClusterZooKeeper : public QObject {
     auto second = std::make_unique<ZkRegistry>(o2);
     second->publishMaster({{"endpoint", "tcp://127.0.0.1:3"}, {"protocolVersion", kProtocolVersion}});
     QVERIFY2(fixtures::waitFor([&] { return log2.contains("another master holds"); }, 10000), qPrintable(log2.text()));
+    // Named by endpoint, host and a key fingerprint: no 40-character key, no proof (#16).
+    QVERIFY2(log2.contains("(tcp://127.0.0.1:2 on h1 pid 42, key rq:rM>}U…)"), qPrintable(log2.text()));
+    QVERIFY2(!log2.contains(QString::fromStdString(key)) && !log2.contains("ffffffff"), qPrintable(log2.text()));
     // The first master's node is untouched by the second.
     QVERIFY(fixtures::waitFor([&] { return seenEndpoint() == "tcp://127.0.0.1:2"; }, 10000));
   }

@@ -777,7 +777,7 @@ void TestConf::warningsNameWhatWillNotHappen() {
   cg.dropout = 0.5;
   cg.learningRateByLayer = {0.1, 0.01};
   const auto w = confWarnings(cg);
-  QCOMPARE(w.size(), size_t{4});
+  QCOMPARE(w.size(), size_t{5});
   for (const char* knob : {"momentum 0.9 is ignored by optimizationAlgorithm=conjugateGradient", "useAdaGrad is ignored",
                            "learningRateByLayer is ignored", "dropout 0.5 is ignored"}) {
     bool found = false;
@@ -788,6 +788,13 @@ void TestConf::warningsNameWhatWillNotHappen() {
   cg.useAdaGrad = false;
   cg.dropout = 0;
   cg.learningRateByLayer.clear();
+  // Its step memory (lastStep) is not carried across rounds under "average" (#14).
+  QCOMPARE(confWarnings(cg).size(), size_t{1});
+  QVERIFY2(confWarnings(cg)[0].find("optimizerStatePolicy=average with optimizationAlgorithm=conjugateGradient: the last "
+                                    "accepted line-search step is not averaged back") == 0,
+           confWarnings(cg)[0].c_str());
+  QVERIFY(confWarnings(cg)[0].find("starts again from finetuneLearningRate") != std::string::npos);
+  cg.optimizerStatePolicy = "perWorker";
   QVERIFY(confWarnings(cg).empty());
 
   Conf idle;
@@ -799,8 +806,22 @@ void TestConf::warningsNameWhatWillNotHappen() {
   dbn.activation = "hardtanh";
   QCOMPARE(confWarnings(dbn).size(), size_t{1});
   QVERIFY(confWarnings(dbn)[0].find("through activation=hardtanh") != std::string::npos);
+  // The warning names the knobs that decide it (#14).
+  for (const char* knob : {"networkClass=dbn", "pretrainEpochs=1", "activation=sigmoid keeps them", "pretrainEpochs=0 skips"})
+    QVERIFY2(confWarnings(dbn)[0].find(knob) != std::string::npos, knob);
   dbn.activation = "sigmoid";
   QVERIFY(confWarnings(dbn).empty());
+  // A per-layer override that leaves sigmoid is warned about too; it was not before.
+  dbn.layerSizes = {20, 10};
+  dbn.activationByLayer = {"sigmoid", "relu"};
+  QCOMPARE(confWarnings(dbn).size(), size_t{1});
+  QVERIFY2(confWarnings(dbn)[0].find("through activationByLayer (layer 2 relu)") != std::string::npos, confWarnings(dbn)[0].c_str());
+  dbn.pretrainEpochs = 0;  // nothing pretrained: nothing to mismatch
+  QVERIFY(confWarnings(dbn).empty());
+  Conf cdbn;
+  cdbn.networkClass = "cdbn";
+  cdbn.activation = "hardtanh";
+  QVERIFY(confWarnings(cdbn).size() == 1 && confWarnings(cdbn)[0].find("networkClass=cdbn") == 0);
 }
 
 void TestConf::negativeLogLikelihoodIsNotASecondCrossEntropy() {

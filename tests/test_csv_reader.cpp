@@ -59,6 +59,8 @@ class TestCsvReader : public QObject {
   void labelColumn();
   void crlfAndBlankLines();
   void nonNumericCell();
+  void decimalComma_data();
+  void decimalComma();
   void raggedRow();
   void badLabel_data();
   void badLabel();
@@ -149,6 +151,33 @@ void TestCsvReader::nonNumericCell() {
   QVERIFY2(contains(message, "line 4, column 2"), message.c_str());
   QVERIFY2(contains(message, "\"oops\""), message.c_str());
   QVERIFY2(contains(message, "expected a number"), message.c_str());
+}
+
+// Issue #14: a European export ("5,1;3,5;1,4;0,2;Iris-setosa") took its first line as a
+// header and then said only 'expected a number, found "4,9"' on line 2. The first line is
+// data, and the error names the decimal comma.
+void TestCsvReader::decimalComma_data() {
+  QTest::addColumn<QString>("text");
+  QTest::addColumn<QString>("where");
+  QTest::addColumn<QString>("found");
+  QTest::addColumn<QString>("dotted");
+  QTest::newRow("iris, semicolons") << "5,1;3,5;1,4;0,2;Iris-setosa\n4,9;3,0;1,4;0,2;Iris-setosa\n"
+                                    << "line 1, column 1" << "5,1" << "(5.1)";
+  QTest::newRow("after a header") << "sepal;petal;class\n5.0;1.4;0\n6.3;4,7;1\n" << "line 3, column 2" << "4,7" << "(4.7)";
+  QTest::newRow("tab") << "5\t0,25\t1\n" << "line 1, column 2" << "0,25" << "(0.25)";
+}
+
+void TestCsvReader::decimalComma() {
+  QFETCH(QString, text);
+  QFETCH(QString, where);
+  QFETCH(QString, found);
+  QFETCH(QString, dotted);
+  const std::string path = writeText(dir_, "comma.csv", text.toStdString());
+  const std::string message = errorOf([&] { readCsv(path, -1); });
+  QVERIFY2(contains(message, path + ": " + where.toStdString()), message.c_str());
+  QVERIFY2(contains(message, "found \"" + found.toStdString() + "\""), message.c_str());
+  QVERIFY2(contains(message, "decimal comma"), message.c_str());
+  QVERIFY2(contains(message, dotted.toStdString()), message.c_str());
 }
 
 void TestCsvReader::raggedRow() {

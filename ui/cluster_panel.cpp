@@ -35,6 +35,7 @@ ClusterPanel::ClusterPanel(QWidget* parent)
       stopWorker_(new QPushButton(tr("Stop w&orker"))),
       state_(new QLabel),
       workerState_(new QLabel),
+      workerHint_(new QLabel),
       knobs_(new QLabel),
       master_(new QLabel),
       log_(new QPlainTextEdit) {
@@ -77,6 +78,9 @@ ClusterPanel::ClusterPanel(QWidget* parent)
   state_->setWordWrap(true);
   workerState_->setObjectName("workerState");
   workerState_->setWordWrap(true);
+  workerHint_->setObjectName("workerHint");
+  workerHint_->setWordWrap(true);
+  workerHint_->setStyleSheet("QLabel { color: gray; }");
   knobs_->setWordWrap(true);
   knobs_->setStyleSheet("QLabel { color: gray; }");
   master_->setObjectName("zkMaster");
@@ -111,6 +115,7 @@ ClusterPanel::ClusterPanel(QWidget* parent)
   wrow->addWidget(stopWorker_);
   wrow->addStretch(1);
   wl->addLayout(wrow);
+  wl->addWidget(workerHint_);
   wl->addWidget(workerState_);
   wl->addWidget(log_, 1);
 
@@ -174,6 +179,7 @@ void ClusterPanel::shutdown() {
 QString ClusterPanel::stateText() const { return state_->text(); }
 QString ClusterPanel::workerStateText() const { return workerState_->text(); }
 QString ClusterPanel::workerLog() const { return log_->toPlainText(); }
+QString ClusterPanel::workerHintText() const { return workerHint_->text(); }
 
 WorkerLaunch ClusterPanel::launchSettings() const {
   WorkerLaunch l;
@@ -184,8 +190,17 @@ WorkerLaunch ClusterPanel::launchSettings() const {
   return l;
 }
 
-bool ClusterPanel::applyToRun(SessionOptions& options) const {
-  if (watcher_->state() == ZkWatcher::State::Disconnected || !useCluster_->isChecked()) return false;
+bool ClusterPanel::applyToRun(SessionOptions& options) {
+  const ZkWatcher::State state = watcher_->state();
+  if (state == ZkWatcher::State::Disconnected || state == ZkWatcher::State::Failed || !useCluster_->isChecked()) return false;
+  if (state == ZkWatcher::State::Unreachable) {
+    // Registering would first wait a whole session timeout for an answer already known
+    // not to come: this run trains with local threads and is not the cluster's master.
+    emit message(tr("cluster: ZooKeeper at %1 is unreachable, so this run trains with local threads only and is not "
+                    "the master of cluster %2; start the run again once the Cluster tab says connected")
+                     .arg(watcher_->hosts(), watcher_->cluster()));
+    return false;
+  }
   options.clusterZk = watcher_->hosts();
   options.clusterName = watcher_->cluster();
   options.clusterBind = bind_->text().trimmed();  // empty: automatic (MasterServiceOptions::bind)
@@ -220,7 +235,7 @@ void ClusterPanel::disconnectFromZooKeeper() {
 void ClusterPanel::onStateChanged(ZkWatcher::State state, const QString& text) {
   QString colour = "gray";
   if (state == ZkWatcher::State::Connected) colour = "#2e7d32";
-  else if (state == ZkWatcher::State::Unreachable) colour = "#c62828";
+  else if (state == ZkWatcher::State::Unreachable || state == ZkWatcher::State::Failed) colour = "#c62828";
   else if (state == ZkWatcher::State::Connecting) colour = "#ef6c00";
   state_->setText(text);
   state_->setStyleSheet(QStringLiteral("QLabel { color: %1; font-weight: bold; }").arg(colour));
@@ -229,6 +244,7 @@ void ClusterPanel::onStateChanged(ZkWatcher::State state, const QString& text) {
 }
 
 void ClusterPanel::startLocalWorker() {
+  if (watcher_->state() != ZkWatcher::State::Connected) return;  // the button is disabled: the hint says why
   saveSettings();
   const WorkerLaunch launch = launchSettings();
   if (launch.zkHosts.isEmpty()) {
@@ -255,16 +271,29 @@ void ClusterPanel::onRunEnded() { table_->endRun(); }
 void ClusterPanel::onRound(const RoundInfo& round) { table_->addRound(round); }
 
 void ClusterPanel::updateButtons() {
-  const bool active = watcher_->state() != ZkWatcher::State::Disconnected;
+  const ZkWatcher::State state = watcher_->state();
+  const bool active = state == ZkWatcher::State::Connecting || state == ZkWatcher::State::Connected ||
+                      state == ZkWatcher::State::Unreachable;
   connect_->setEnabled(!active);
   disconnect_->setEnabled(active);
   zk_->setEnabled(!active);
   cluster_->setEnabled(!active);
   bind_->setEnabled(!active);
+  // A worker without ZooKeeper would wait for ever ("Connection refused"): it finds its
+  // master through the cluster, so it starts only while the panel is connected.
   const bool running = worker_->isRunning();
-  startWorker_->setEnabled(!running);
+  const bool connected = state == ZkWatcher::State::Connected;
+  startWorker_->setEnabled(!running && connected);
   stopWorker_->setEnabled(running);
   threads_->setEnabled(!running);
+  QString hint;
+  if (!running && !connected)
+    hint = state == ZkWatcher::State::Connecting ? tr("Waiting for ZooKeeper: a local worker can start once the panel is connected.")
+                                                 : tr("Connect to ZooKeeper above first: a local worker finds its master (a run "
+                                                      "of this app) through the cluster.");
+  workerHint_->setText(hint);
+  workerHint_->setVisible(!hint.isEmpty());
+  startWorker_->setToolTip(hint.isEmpty() ? tr("Starts `scaleout worker` for this cluster as a child process") : hint);
 }
 
 }  // namespace scaleout::ui

@@ -3,6 +3,8 @@
 // state, the live worker table, and a local headless worker started as a child process
 // with its output in a log pane. Nothing here is needed for training: local threads are
 // the default, and without ZooKeeper the table still lists the run's local workers.
+// A local worker finds its master through ZooKeeper, so it can be started only while the
+// panel is connected; a run does not wait on a cluster the panel already found unreachable.
 // Timeouts come from the conf's Cluster knobs (zooKeeperSessionTimeoutSeconds).
 #include <QWidget>
 
@@ -46,13 +48,15 @@ class ClusterPanel : public QWidget {
   QString stateText() const;
   QString workerStateText() const;
   QString workerLog() const;
+  QString workerHintText() const;  // why Start worker is disabled, or empty
 
   WorkerLaunch launchSettings() const;  // what the fields say now
   QCheckBox* useClusterBox() const { return useCluster_; }
   QLineEdit* bindEdit() const { return bind_; }
-  // While connected (or trying to) with "use the cluster" ticked, a run is also the
-  // cluster's master: fills the cluster fields of `options` and returns true.
-  bool applyToRun(SessionOptions& options) const;
+  // While connected (or still trying, within the bound) with "use the cluster" ticked, a
+  // run is also the cluster's master: fills the cluster fields of `options` and returns
+  // true. A cluster found unreachable is not waited on: returns false and says so.
+  bool applyToRun(SessionOptions& options);
 
  public slots:
   void connectToZooKeeper();
@@ -80,7 +84,7 @@ class ClusterPanel : public QWidget {
   QCheckBox *security_, *useCluster_;
   QSpinBox* threads_;
   QPushButton *connect_, *disconnect_, *startWorker_, *stopWorker_;
-  QLabel *state_, *workerState_, *knobs_, *master_;
+  QLabel *state_, *workerState_, *workerHint_, *knobs_, *master_;
   QPlainTextEdit* log_;
 };
 

@@ -7,6 +7,9 @@
 
 namespace scaleout::ui {
 
+// Debug level by default off: the client library prints a line per connection attempt.
+Q_LOGGING_CATEGORY(lcZooKeeper, "scaleout.zookeeper", QtInfoMsg)
+
 // The registry's callbacks hold this, never the watcher: cutting it (under the mutex)
 // guarantees no callback touches a watcher that is gone or a connection that ended.
 struct ZkWatcher::Relay {
@@ -71,7 +74,7 @@ bool ZkWatcher::connectTo(const QString& hosts, const QString& cluster, int sess
   hosts_ = hosts.trimmed();
   cluster_ = cluster.trimmed().isEmpty() ? QStringLiteral("default") : cluster.trimmed();
   if (hosts_.isEmpty()) {
-    setState(State::Unreachable, tr("no ZooKeeper connect string (HOST:PORT[,HOST:PORT...])"));
+    setState(State::Failed, tr("no ZooKeeper connect string: give HOST:PORT[,HOST:PORT...] and connect"));
     return false;
   }
   relay_ = std::make_shared<Relay>();
@@ -83,18 +86,10 @@ bool ZkWatcher::connectTo(const QString& hosts, const QString& cluster, int sess
   options.sessionTimeoutMs = sessionTimeoutMs;
   std::weak_ptr<Relay> weak = relay_;
   options.log = [weak](const std::string& line) {
-    if (auto r = weak.lock())
-      r->post([l = QString::fromStdString(line)](ZkWatcher* t) {
-        emit t->logLine(l);
-        // A client that cannot even be created (a host that does not resolve, a malformed
-        // string) is most often a typo: the registry retries with backoff, but the panel
-        // says so now and lets the user fix the string rather than wait.
-        if (l.startsWith("cannot start a ZooKeeper client") && t->state_ != State::Connected) {
-          t->poll_.stop();
-          t->setState(State::Unreachable, tr("%1; check the connect string and connect again").arg(l));
-        }
-      });
+    if (auto r = weak.lock()) r->post([l = QString::fromStdString(line)](ZkWatcher* t) { t->onClientLine(l); });
   };
+  // Any thread; the category is thread-safe.
+  options.clientLog = [](const std::string& line) { qCDebug(lcZooKeeper).noquote() << QString::fromStdString(line); };
   registry_ = std::make_unique<cluster::ZkRegistry>(options);  // returns at once
   registry_->watchWorkers([weak](const std::vector<nlohmann::json>& children) {
     QVector<ZkWorkerEntry> entries;
@@ -115,7 +110,22 @@ bool ZkWatcher::connectTo(const QString& hosts, const QString& cluster, int sess
   return true;
 }
 
-void ZkWatcher::disconnectFrom() {
+void ZkWatcher::onClientLine(const QString& line) {
+  // No client can be made for this connect string (most often a typo): the registry would
+  // retry with backoff, but the string will not get better by itself. Stop, and say what
+  // to fix, once, instead of the registry's line.
+  const QString prefix = QString::fromUtf8(cluster::kCannotStartClient);
+  if (line.startsWith(prefix) && state_ != State::Connected) {
+    QString why = line.mid(line.indexOf(QLatin1String("': "), prefix.size()) + 3);
+    why = why.left(why.indexOf(QLatin1String("; retrying")));
+    closeRegistry();
+    setState(State::Failed, tr("cannot use ZooKeeper at %1: %2; check the connect string and connect again").arg(hosts_, why));
+    return;
+  }
+  emit logLine(line);
+}
+
+void ZkWatcher::closeRegistry() {
   poll_.stop();
   ++generation_;  // events of the ended connection still in the queue are dropped
   if (relay_) relay_->cut();
@@ -126,6 +136,10 @@ void ZkWatcher::disconnectFrom() {
     cleaners_.emplace_back([r = std::move(registry_)]() mutable { r.reset(); });
     emit workersChanged({});
   }
+}
+
+void ZkWatcher::disconnectFrom() {
+  closeRegistry();
   if (state_ != State::Disconnected) setState(State::Disconnected, tr("disconnected"));
 }
 

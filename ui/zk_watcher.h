@@ -6,12 +6,16 @@
 // Unreachable when it has not connected within the bound (the registry keeps retrying,
 // and a later connection turns the state to Connected). Disconnecting destroys the
 // registry on a helper thread, so closing a session never stalls the event loop.
+// A connect string no client can be made for (a host that is not found) is Failed: the
+// watcher stops trying and says what to fix. The client library's own lines go to the
+// debug category scaleout.zookeeper (QT_LOGGING_RULES="scaleout.zookeeper.debug=true").
 #include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
 
 #include <QElapsedTimer>
+#include <QLoggingCategory>
 #include <QObject>
 #include <QString>
 #include <QTimer>
@@ -22,6 +26,8 @@ class ZkRegistry;
 }
 
 namespace scaleout::ui {
+
+Q_DECLARE_LOGGING_CATEGORY(lcZooKeeper)
 
 struct ZkWorkerEntry {  // one ROOT/workers child, from its Curator ServiceInstance JSON
   QString id;
@@ -35,13 +41,15 @@ struct ZkWorkerEntry {  // one ROOT/workers child, from its Curator ServiceInsta
 class ZkWatcher : public QObject {
   Q_OBJECT
  public:
-  enum class State { Disconnected, Connecting, Connected, Unreachable };
+  // Unreachable: not connected within the bound, still retrying. Failed: no client can be
+  // made for the connect string (e.g. a host that is not found); nothing retries.
+  enum class State { Disconnected, Connecting, Connected, Unreachable, Failed };
   Q_ENUM(State)
 
   explicit ZkWatcher(QObject* parent = nullptr);
   ~ZkWatcher() override;  // disconnects and waits (bounded by the client's close) for cleanup
 
-  // Returns false (and reports Unreachable with the reason) for an empty connect string.
+  // Returns false (and reports Failed with the reason) for an empty connect string.
   bool connectTo(const QString& hosts, const QString& cluster, int sessionTimeoutMs, int unreachableAfterMs);
   void disconnectFrom();
 
@@ -61,6 +69,8 @@ class ZkWatcher : public QObject {
   void poll();
   void setState(State state, const QString& text);
   void reapCleaners();
+  void closeRegistry();  // ends the connection without a state change
+  void onClientLine(const QString& line);
 
   std::unique_ptr<cluster::ZkRegistry> registry_;
   std::shared_ptr<Relay> relay_;

@@ -13,6 +13,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -24,29 +26,26 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// ---- the client library's own log lines, at WARN, through our sink, rate-limited
-// (a down server makes it print one line per connection attempt).
+// ---- the client library's own log lines (one per connection attempt while a server is
+// down: "ZOO_ERROR@handle_socket_error_msg..."). They are debug detail: they go to the
+// registry's clientLog, never to its user-facing log. The library's log callback has no
+// context, so the sink is process-wide: the registry created last owns it.
 
 std::mutex gLogMutex;
-LogFn gLogSink;
+LogFn gClientSink;
 const void* gLogOwner = nullptr;
-Clock::time_point gLastLog;
-int gSuppressed = 0;
+
+bool clientLogOnStderr() {
+  const char* v = std::getenv("SCALEOUT_ZK_CLIENT_LOG");
+  return v && *v && std::strcmp(v, "0") != 0;
+}
 
 void zooLog(const char* message) {
-  std::lock_guard lock(gLogMutex);
-  if (!gLogSink) return;
-  const auto now = Clock::now();
-  if (gLastLog != Clock::time_point{} && now - gLastLog < std::chrono::seconds(10)) {
-    ++gSuppressed;
-    return;
-  }
   std::string line = message ? message : "";
   while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
-  if (gSuppressed) line += " (" + std::to_string(gSuppressed) + " similar lines suppressed)";
-  gSuppressed = 0;
-  gLastLog = now;
-  gLogSink("zookeeper client: " + line);
+  std::lock_guard lock(gLogMutex);
+  if (gClientSink) gClientSink("zookeeper client: " + line);
+  else if (clientLogOnStderr()) std::fprintf(stderr, "zookeeper client: %s\n", line.c_str());
 }
 
 std::string rcText(int rc) { return std::string(zerror(rc)) + " (" + std::to_string(rc) + ")"; }
@@ -107,7 +106,43 @@ bool tcpAnswers(const HostPort& hp, std::chrono::milliseconds timeout) {
   return ok;
 }
 
+// Why zookeeper_init could not create a client for `hosts`. The library only leaves errno
+// behind (ENOENT for a host that does not resolve, which reads "No such file or
+// directory"), so resolve each host again here, on the registry's thread.
+std::string whyNoClient(const std::vector<HostPort>& list, int savedErrno) {
+  if (list.empty()) return "not a connect string (expected HOST:PORT[,HOST:PORT...])";
+  for (const HostPort& hp : list) {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* found = nullptr;
+    const int rc = getaddrinfo(hp.host.c_str(), hp.port.c_str(), &hints, &found);
+    if (found) freeaddrinfo(found);
+    if (rc == EAI_NONAME) return "host '" + hp.host + "' not found";
+    if (rc == EAI_SERVICE) return "port '" + hp.port + "' of host '" + hp.host + "' is not a port number";
+    if (rc != 0) return "cannot look up host '" + hp.host + "': " + gai_strerror(rc);
+  }
+  return std::strerror(savedErrno);
+}
+
+// The other master's node in one short phrase: no 40-character keys, no proof.
+std::string describeMasterNode(const std::string& data) {
+  const auto j = nlohmann::json::parse(data, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return data.size() > 80 ? data.substr(0, 80) + "…" : data;
+  auto text = [&](const char* key) { return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string(); };
+  std::string out = text("endpoint").empty() ? "no endpoint" : text("endpoint");
+  if (!text("host").empty()) out += " on " + text("host");
+  if (j.contains("pid") && j["pid"].is_number_integer()) out += " pid " + std::to_string(j["pid"].get<long long>());
+  out += text("publicKey").empty() ? std::string(", insecure") : ", key " + keyFingerprint(text("publicKey"));
+  return out;
+}
+
 }  // namespace
+
+std::string keyFingerprint(const std::string& z85Key) {
+  constexpr size_t kShown = 8;
+  return z85Key.size() <= kShown ? z85Key : z85Key.substr(0, kShown) + "…";
+}
 
 std::string clusterRoot(const std::string& clusterName) { return "/scaleout/" + clusterName; }
 
@@ -147,7 +182,6 @@ struct ZkRegistry::Impl {
   bool everConnected = false;
   Clock::time_point disconnectedSince = Clock::now();
   Clock::time_point nextUnreachableLog;
-  double unreachableBackoff = 5;
   double openBackoff = 1;          // seconds until the next zookeeper_init after one failed
   Clock::time_point nextOpen{};
   // A server that answers but gives us no session. After losing its data ZooKeeper refuses
@@ -160,6 +194,8 @@ struct ZkRegistry::Impl {
   Clock::time_point nextRenewal{};
   int renewalBackoffS = 5;
   bool renewalLogged = false;  // the reason is said once per outage
+  bool unreachableLogged = false;  // "unreachable ... retrying" is said once per outage
+  std::string lastOpenFailure;     // a client that cannot be created: said once per reason
   std::thread thread;
 
   static void watcher(zhandle_t*, int type, int state, const char* path, void* context) {
@@ -183,16 +219,21 @@ struct ZkRegistry::Impl {
   }
 
   void openHandle() {
+    errno = 0;
     zh = zookeeper_init2(options.hosts.c_str(), &Impl::watcher, options.sessionTimeoutMs, nullptr, this, 0, &zooLog);
     if (!zh) {
       // A host that does not resolve fails here, before any connection; DNS or the
-      // network may come back, so try again with backoff instead of giving up.
-      log("cannot start a ZooKeeper client for '" + options.hosts + "': " + std::strerror(errno) + "; retrying in " +
-          std::to_string(static_cast<int>(openBackoff)) + " s");
+      // network may come back, so try again with backoff instead of giving up. The
+      // reason is said once; the same failure again adds nothing.
+      const std::string why = whyNoClient(hostList, errno);
+      if (why != lastOpenFailure)
+        log(kCannotStartClient + options.hosts + "': " + why + "; retrying in the background with backoff");
+      lastOpenFailure = why;
       nextOpen = Clock::now() + std::chrono::seconds(static_cast<int>(openBackoff));
       openBackoff = std::min(60.0, openBackoff * 2);
       return;
     }
+    lastOpenFailure.clear();
     openBackoff = 1;
     rootAclChecked = false;
     // Added before the session is up, the credentials go out first thing on connecting, and
@@ -354,6 +395,7 @@ struct ZkRegistry::Impl {
       std::string other;
       if (zoo_get(zh, masterPath.c_str(), 0, buf, &len, nullptr) == ZOK && len > 0) other.assign(buf, static_cast<size_t>(len));
       // Having held the node, losing it to another writer is a takeover, not a queue.
+      other = describeMasterNode(other);
       if (everRegistered)
         log("ALARM: another master took " + masterPath + " from this one (" + other +
             "); workers that trust it may leave this run. This master registers again when it leaves; check who wrote "
@@ -493,10 +535,10 @@ struct ZkRegistry::Impl {
         log(std::string(everConnected ? "reconnected to" : "connected to") + " ZooKeeper at " + options.hosts +
             " (session timeout " + std::to_string(zoo_recv_timeout(zh)) + " ms)");
         everConnected = true;
-        unreachableBackoff = 5;
         answeringSince = {};
         renewalBackoffS = 5;
         renewalLogged = false;
+        unreachableLogged = false;
         std::lock_guard lock(mutex);
         needSync = true;  // re-register and re-arm watches after every (re)connect
       } else if (e.state == ZOO_EXPIRED_SESSION_STATE) {
@@ -514,8 +556,7 @@ struct ZkRegistry::Impl {
           setConnected(false);
           disconnectedSince = Clock::now();
           nextUnreachableLog = disconnectedSince + std::chrono::seconds(5);
-          unreachableBackoff = 5;
-          // A server being killed may still accept for a moment: a probe then would start the
+            // A server being killed may still accept for a moment: a probe then would start the
           // window of a refused session before the server has even come back.
           nextProbe = disconnectedSince + std::chrono::seconds(1);
           log("lost the connection to ZooKeeper at " + options.hosts + "; retrying (connected workers keep training)");
@@ -564,11 +605,12 @@ struct ZkRegistry::Impl {
       }
       // A host that answers is not unreachable: renewRefusedSession says what is wrong.
       const bool answering = answeringSince != Clock::time_point{};
-      if (!connectedNow && !answering && Clock::now() >= nextUnreachableLog) {
+      // Said once per outage: the next line about it is "reconnected" (or why not).
+      if (!connectedNow && !answering && !unreachableLogged && Clock::now() >= nextUnreachableLog) {
         const double down = std::chrono::duration<double>(Clock::now() - disconnectedSince).count();
-        log("ZooKeeper at " + options.hosts + " unreachable for " + std::to_string(static_cast<int>(down)) + " s; retrying");
-        nextUnreachableLog = Clock::now() + std::chrono::seconds(static_cast<int>(unreachableBackoff));
-        unreachableBackoff = std::min(60.0, unreachableBackoff * 2);
+        log("ZooKeeper at " + options.hosts + " unreachable for " + std::to_string(static_cast<int>(down)) +
+            " s; retrying in the background (a line follows when it answers)");
+        unreachableLogged = true;
       }
     }
   }
@@ -581,7 +623,7 @@ ZkRegistry::ZkRegistry(ZkRegistryOptions options) : impl_(std::make_unique<Impl>
   impl_->hostList = parseHosts(impl_->options.hosts);
   {
     std::lock_guard lock(gLogMutex);
-    gLogSink = impl_->options.log;
+    gClientSink = impl_->options.clientLog;
     gLogOwner = impl_.get();
   }
   zoo_set_debug_level(ZOO_LOG_LEVEL_WARN);  // process-wide; the default INFO is noisy
@@ -598,7 +640,7 @@ ZkRegistry::~ZkRegistry() {
   impl_->closeHandle();
   std::lock_guard lock(gLogMutex);
   if (gLogOwner == impl_.get()) {
-    gLogSink = nullptr;
+    gClientSink = nullptr;
     gLogOwner = nullptr;
   }
 }

@@ -30,8 +30,20 @@ struct ZkRegistryOptions {
   std::string root;                // e.g. /scaleout/default
   int sessionTimeoutMs = 6000;     // the server clamps it to [2, 20] x tickTime
   std::string auth;                // "user:password" for zoo_add_auth("digest"); empty: open ACLs
-  LogFn log;
+  LogFn log;                       // what a user needs: connected, lost, unreachable (once per outage), refused
+  // The client library's own lines (ZOO_ERROR@check_events... at every attempt): detail for
+  // debugging, not for the user's log. Empty: dropped, or on stderr when the environment
+  // sets SCALEOUT_ZK_CLIENT_LOG=1.
+  LogFn clientLog;
 };
+
+// Opens the line the registry logs when no client can be created for the connect string
+// (a host that does not resolve, a malformed string); the reason follows after "': ".
+inline constexpr const char* kCannotStartClient = "cannot start a ZooKeeper client for '";
+
+// A CURVE public key (Z85, 40 characters) in a log line: its first 8 characters and "…",
+// enough to tell keys apart and to find one in a .pub file, without 40 characters of noise.
+std::string keyFingerprint(const std::string& z85Key);
 
 std::string clusterRoot(const std::string& clusterName);  // "/scaleout/" + name
 

@@ -27,16 +27,40 @@ std::vector<std::string> confWarnings(const Conf& conf) {
     if (conf.dropout > 0)
       w.push_back(std::string(conf.useDropConnect ? "useDropConnect with dropout " : "dropout ") + number(conf.dropout) + ignored +
                   " (the line search needs a deterministic loss)");
+    // Each round hands every worker the master's optimizer state, and under "average" only
+    // the velocity comes back into it, so the line search's memory lasts one round.
+    if (conf.optimizerStatePolicy == "average")
+      w.push_back("optimizerStatePolicy=average with optimizationAlgorithm=conjugateGradient: the last accepted "
+                  "line-search step is not averaged back, so every round's first line search starts again from "
+                  "finetuneLearningRate " + number(conf.finetuneLearningRate) +
+                  " (optimizerStatePolicy=perWorker keeps each worker's step across rounds)");
   }
   const bool pretrains = conf.networkClass != "mlp" && conf.pretrainEpochs > 0;
   if (isStack(conf.networkClass) && conf.finetuneEpochs == 0 && !pretrains)
     w.push_back("finetuneEpochs is 0 and nothing is pretrained: the run will train nothing");
   else if (isStack(conf.networkClass) && conf.finetuneEpochs == 0)
     w.push_back("finetuneEpochs is 0: the output layer stays untrained, so the model's accuracy means nothing");
-  if (pretrainsRbms(conf.networkClass) && conf.pretrainEpochs > 0 && conf.activation != "sigmoid" && conf.activationByLayer.empty())
-    w.push_back(conf.networkClass + " pretrains its hidden layers as RBMs with sigmoid hidden means, then finetunes the same "
-                "weights through activation=" + conf.activation + ": the pretrained features are used through another "
-                "unit function (activation=sigmoid keeps them)");
+  if (pretrainsRbms(conf.networkClass) && conf.pretrainEpochs > 0) {
+    // Pretraining fits each layer's weights to sigmoid hidden means, p(h|v) = sigmoid(Wv + b)
+    // (CD-k); finetuning then runs the same weights through each layer's activation.
+    std::vector<std::string> other;  // "layer 2 relu"
+    for (size_t i = 0; i < conf.layerSizes.size(); ++i) {
+      const std::string& a = i < conf.activationByLayer.size() ? conf.activationByLayer[i] : conf.activation;
+      if (a != "sigmoid") other.push_back("layer " + std::to_string(i + 1) + " " + a);
+    }
+    if (!other.empty()) {
+      std::string through = "activation=" + conf.activation;
+      if (!conf.activationByLayer.empty()) {
+        through = "activationByLayer (";
+        for (size_t i = 0; i < other.size(); ++i) through += (i ? ", " : "") + other[i];
+        through += ")";
+      }
+      w.push_back("networkClass=" + conf.networkClass + " with pretrainEpochs=" + std::to_string(conf.pretrainEpochs) +
+                  " pretrains its hidden layers as RBMs with sigmoid hidden means, then finetunes the same weights "
+                  "through " + through + ": the pretrained features are used through another unit function. "
+                  "activation=sigmoid keeps them; pretrainEpochs=0 skips pretraining (README, \"Pretraining and unit functions\")");
+    }
+  }
   return w;
 }
 

@@ -45,6 +45,19 @@ bool parseNumber(std::string_view cell, double& value) {
   return result.ec == std::errc() && result.ptr == cell.data() + cell.size() && std::isfinite(value);
 }
 
+// "5,1": a number written with a decimal comma (the usual European export, ';' between
+// cells). Not read as 5.1: it could as well be a thousands separator; the error says so.
+bool isDecimalCommaNumber(std::string_view cell) {
+  const size_t comma = cell.find(',');
+  if (comma == std::string_view::npos || cell.find(',', comma + 1) != std::string_view::npos ||
+      cell.find('.') != std::string_view::npos)
+    return false;
+  std::string dotted(cell);
+  dotted[comma] = '.';
+  double ignored = 0;
+  return parseNumber(dotted, ignored);
+}
+
 // The markers spreadsheets, R, pandas and the UCI files use for "no value".
 bool isMissing(std::string_view cell) {
   if (cell.empty() || cell == "?") return true;
@@ -148,7 +161,9 @@ size_t firstWordColumn(const std::vector<std::string_view>& cells, int labelColu
   const size_t labelIndex = labelColumn < 0 ? cells.size() - 1 : static_cast<size_t>(labelColumn);
   for (size_t c = 0; c < cells.size(); ++c) {
     double ignored = 0;
-    if (c != labelIndex && !parseNumber(cells[c], ignored) && !isMissing(cells[c])) return c + 1;
+    // A decimal-comma number is no header word: the line is data, and fails as data.
+    if (c != labelIndex && !parseNumber(cells[c], ignored) && !isMissing(cells[c]) && !isDecimalCommaNumber(cells[c]))
+      return c + 1;
   }
   return 0;
 }
@@ -248,8 +263,15 @@ DataSet readCsv(const std::string& path, const CsvOptions& options) {
       } else if (isMissing(cells[c])) {
         missingColumn = c + 1;
       } else {
+        std::string hint;
+        if (isDecimalCommaNumber(cells[c])) {
+          std::string dotted(cells[c]);
+          dotted[dotted.find(',')] = '.';
+          hint = ": it looks like a decimal comma; numbers need a decimal point (" + dotted +
+                 "): export the file with '.' as the decimal separator";
+        }
         throw ScaleoutError(where(path, lineNumber, c + 1) + ": expected a number, found \"" +
-                            std::string(cells[c]) + "\"");
+                            std::string(cells[c]) + "\"" + hint);
       }
     }
     if (missingColumn != 0) {
