@@ -547,10 +547,12 @@ ClusterMaster::ClusterMaster(const Conf& conf, const DataSet& train, ClusterMast
     if (impl_->options.log) {
       char ms[32];
       std::snprintf(ms, sizeof ms, "%.0f", t.seconds * 1000);
+      // Its own public key in full (a worker's --master-key is copied from here); other keys
+      // appear by fingerprint.
       impl_->options.log("CURVE on: master key " + publicKey_ + " (" + curve.serverKeyFile + "), " +
                          std::to_string(curve.accepted.size()) + " worker key(s) accepted; self-test: a stranger's key was refused in " +
                          ms + " ms");
-      for (const auto& k : curve.accepted) impl_->options.log("accepts worker key " + k.publicKey + " from " + k.origin);
+      for (const auto& k : curve.accepted) impl_->options.log("accepts worker key " + keyFingerprint(k.publicKey) + " from " + k.origin);
     }
   }
   impl_->io = std::thread([this] { impl_->loop(); });

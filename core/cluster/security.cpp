@@ -115,6 +115,11 @@ fs::path curveDir(const SecurityOptions& options) {
   return (options.configDir.empty() ? defaultConfigDir() : fs::path(options.configDir)) / "curve";
 }
 
+std::string keyFingerprint(const std::string& z85Key) {
+  constexpr size_t kShown = 8;
+  return z85Key.size() <= kShown ? z85Key : z85Key.substr(0, kShown) + "…";
+}
+
 bool isZ85Key(const std::string& text) {
   if (text.size() != kZ85KeyChars) return false;
   uint8_t raw[32];

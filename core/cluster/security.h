@@ -59,6 +59,9 @@ std::filesystem::path defaultConfigDir();
 std::filesystem::path curveDir(const SecurityOptions& options);
 
 bool isZ85Key(const std::string& text);
+// A CURVE public key (Z85, 40 characters) in a log line: its first 8 characters and "…",
+// enough to tell keys apart and to find one in a .pub file, without 40 characters of noise.
+std::string keyFingerprint(const std::string& z85Key);
 CurveKeyPair newKeyPair();
 std::string publicKeyOf(const std::string& secretZ85);  // throws ScaleoutError on a bad key
 

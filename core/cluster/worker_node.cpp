@@ -784,7 +784,7 @@ struct WorkerNode::Impl {
           handshakeDone = true;
           break;
         case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
-          refused("the master at " + endpoint + " refused this worker's key " + curve.client.publicKey + " (from " +
+          refused("the master at " + endpoint + " refused this worker's key " + keyFingerprint(curve.client.publicKey) + " (from " +
                   curve.clientOrigin + ", ZAP status " + std::to_string(e->value) +
                   "): add that key to the master's authorized_workers file, or give both the same --cluster-secret");
           return;
@@ -864,7 +864,7 @@ struct WorkerNode::Impl {
       const std::string other = want.endpoint + " " + want.key;
       if (other != stayingNotice)
         log("ZooKeeper now names another master of cluster " + options.cluster + " (" + want.endpoint +
-            (want.key.empty() ? "" : ", key " + want.key) + "); staying with the master at " + endpoint + " while it answers");
+            (want.key.empty() ? "" : ", key " + keyFingerprint(want.key)) + "); staying with the master at " + endpoint + " while it answers");
       stayingNotice = other;
       return false;
     }
@@ -932,7 +932,7 @@ struct WorkerNode::Impl {
       discoveredKey = secure ? key : "";
       discoveredRunId = runId;
       log("ZooKeeper names the master of cluster " + options.cluster + ": " + ep +
-          (secure ? " (CURVE key " + key + (trustNote.empty() ? "" : "; " + trustNote) + ")" : ""));
+          (secure ? " (CURVE key " + keyFingerprint(key) + (trustNote.empty() ? "" : "; " + trustNote) + ")" : ""));
     }
   }
 
@@ -986,7 +986,7 @@ struct WorkerNode::Impl {
       }
       log("CURVE on: this worker's key " + curve.client.publicKey + " (" + curve.clientOrigin + ")" +
           (curve.masterKey.empty() ? "; the master's key comes from ZooKeeper"
-                                   : "; master key " + curve.masterKey + " (" + curve.masterKeyOrigin + ")"));
+                                   : "; master key " + keyFingerprint(curve.masterKey) + " (" + curve.masterKeyOrigin + ")"));
     }
     if (!options.zkHosts.empty() && options.connect.empty()) {
       if (options.zkAuth.empty() && !zkAuth.empty())

@@ -1,5 +1,7 @@
 #include "cluster/zk_registry.h"
 
+#include "cluster/security.h"
+
 // The synchronous zoo_* calls are only declared for the multi-threaded client.
 #ifndef THREADED
 #define THREADED
@@ -138,11 +140,6 @@ std::string describeMasterNode(const std::string& data) {
 }
 
 }  // namespace
-
-std::string keyFingerprint(const std::string& z85Key) {
-  constexpr size_t kShown = 8;
-  return z85Key.size() <= kShown ? z85Key : z85Key.substr(0, kShown) + "…";
-}
 
 std::string clusterRoot(const std::string& clusterName) { return "/scaleout/" + clusterName; }
 
@@ -556,7 +553,7 @@ struct ZkRegistry::Impl {
           setConnected(false);
           disconnectedSince = Clock::now();
           nextUnreachableLog = disconnectedSince + std::chrono::seconds(5);
-            // A server being killed may still accept for a moment: a probe then would start the
+          // A server being killed may still accept for a moment: a probe then would start the
           // window of a refused session before the server has even come back.
           nextProbe = disconnectedSince + std::chrono::seconds(1);
           log("lost the connection to ZooKeeper at " + options.hosts + "; retrying (connected workers keep training)");

@@ -41,10 +41,6 @@ struct ZkRegistryOptions {
 // (a host that does not resolve, a malformed string); the reason follows after "': ".
 inline constexpr const char* kCannotStartClient = "cannot start a ZooKeeper client for '";
 
-// A CURVE public key (Z85, 40 characters) in a log line: its first 8 characters and "…",
-// enough to tell keys apart and to find one in a .pub file, without 40 characters of noise.
-std::string keyFingerprint(const std::string& z85Key);
-
 std::string clusterRoot(const std::string& clusterName);  // "/scaleout/" + name
 
 class ZkRegistry {
