@@ -222,6 +222,7 @@ struct BodyWriter {
     writePhase(w, t.phase);
     w.i32(t.batchSize);
     w.u64(t.seed);
+    w.f32(t.pendingShare);
     w.u32(static_cast<uint32_t>(t.indices.size()));
     for (uint32_t i : t.indices) w.u32(i);
     const ParamsUpdate& p = m.params;
@@ -376,6 +377,7 @@ std::optional<Payload> readBody(MessageType type, FrameView body, std::span<cons
       t.phase = readPhase(r);
       t.batchSize = r.i32();
       t.seed = r.u64();
+      t.pendingShare = r.f32();
       const uint32_t n = r.u32();
       r.array(t.indices, n, "indices");
       ParamsUpdate& p = m.params;
@@ -392,6 +394,10 @@ std::optional<Payload> readBody(MessageType type, FrameView body, std::span<cons
       }
       if (t.batchSize <= 0) {
         error = "task batch size " + std::to_string(t.batchSize) + " is not positive";
+        return std::nullopt;
+      }
+      if (!(t.pendingShare >= 0.0f && t.pendingShare <= 1.0f)) {
+        error = "task pending share " + std::to_string(t.pendingShare) + " is outside [0, 1]";
         return std::nullopt;
       }
       if (kind > static_cast<uint8_t>(ParamsKind::Delta) || !knownCodec(codec)) {

@@ -169,6 +169,7 @@ class Lane {
       msg.lane = index_;
       try {
         prepareState(task);
+        compensateDelay(task);
         msg.result = trainer.run(task, static_cast<int>(index_));
         state_ = std::move(msg.result.state);
         if (!msg.result.cancelled) encodeValues(task, msg);
@@ -224,9 +225,24 @@ class Lane {
     if (task.phaseIndex != statePhase_ || static_cast<size_t>(state_.velocity.size()) != task.phase.size()) {
       state_.reset(task.phase.size(), context_.conf->useAdaGrad);
       residual_.setZero(static_cast<Eigen::Index>(task.phase.size()));
+      lastDelta_.resize(0);  // a change of another phase's range compensates nothing
       statePhase_ = task.phaseIndex;
     }
     task.state = std::make_shared<const OptimizerState>(std::move(state_));
+  }
+
+  // Delay compensation (RoundTask::pendingShare): the master has not averaged this lane's
+  // last change into the task's parameters yet (it is crossing the link); it will apply
+  // about pendingShare of it. Starting from there, the lane does not learn that step a
+  // second time. The change it sends is measured from this start, so the master, which
+  // adds it to the parameters it sent, applies the new step only. Delta codecs only: a
+  // float32 result is the absolute segment, which would carry the estimate along.
+  void compensateDelay(RoundTask& task) {
+    const auto n = static_cast<Eigen::Index>(task.phase.size());
+    if (task.pendingShare <= 0 || codec_ == Codec::Float32 || lastDelta_.size() != n || !task.params) return;
+    auto start = std::make_shared<Eigen::VectorXf>(*task.params);
+    start->segment(static_cast<Eigen::Index>(task.phase.begin), n) += task.pendingShare * lastDelta_;
+    task.params = std::move(start);
   }
 
   // float32: the trained segment itself (exact). bf16/int8: its change from the start,
@@ -242,6 +258,7 @@ class Lane {
       msg.delta = true;
       delta_ = segment - task.params->segment(static_cast<Eigen::Index>(task.phase.begin), segment.size());
       encodeVector(codec_, delta_.data(), static_cast<size_t>(delta_.size()), residual_.data(), *bytes);
+      lastDelta_.swap(delta_);  // kept for the next task's delay compensation
     }
     msg.values = ByteBlob::of(std::move(bytes));
   }
@@ -255,6 +272,7 @@ class Lane {
   OptimizerState state_;
   size_t statePhase_ = static_cast<size_t>(-1);
   Eigen::VectorXf residual_, delta_;
+  Eigen::VectorXf lastDelta_;  // the change this lane sent last (delay compensation)
   std::thread thread_;
   std::mutex mutex_;
   std::condition_variable cv_;

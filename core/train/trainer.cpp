@@ -80,6 +80,7 @@ struct Trainer::Impl {
     int overheadMeasured = 0;  // tasks that measured the overhead
     double overhead = 0;       // seconds per round outside compute: the link, for a remote worker (smoothed)
     int share = 1;             // slices per round: more for a faster worker, or one whose link needs longer rounds
+    double staleShare = 0;     // the share its last one-round-late result had in the average (staleCompensation)
     Clock::time_point shareLogged{};  // share changes are logged at most every 10 s per worker
   };
   std::vector<Slot> slots;
@@ -417,6 +418,16 @@ struct Trainer::Impl {
   // local lanes never hold the round for a remote worker's network time, and the link
   // costs a small fraction of each round. Local threads alone always get one slice each:
   // their speeds are equal, and runs stay bit-exact.
+  // Delay compensation: each one-round-late result's share of the average it went into,
+  // the estimate its worker gets (RoundTask::pendingShare) of how much of its next
+  // in-flight change the master will apply.
+  void recordStaleShares(const std::vector<long long>& staleSlots, const std::vector<double>& weights) {
+    double total = 0;
+    for (double w : weights) total += w;
+    for (size_t i = 0; i < staleSlots.size() && total > 0; ++i)
+      if (staleSlots[i] >= 0) slots[static_cast<size_t>(staleSlots[i])].staleShare = weights[i] / total;
+  }
+
   void updateShares() {
     const bool balance = t.conf_.balanceShares && remoteTakesPart();
     const double sliceSamples = static_cast<double>(averagingFrequency) * t.conf_.batchSize;
@@ -792,6 +803,8 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
         task.seed = rng.nextU64();
         task.spareSegment = std::move(s.spareSegment);
         task.spareState = std::move(s.spareState);
+        // Its last result still crosses the link: it is not in these parameters yet.
+        if (!s.local && t.conf_.staleCompensation && !s.inflight.empty()) task.pendingShare = static_cast<float>(s.staleShare);
         InFlight f;
         f.round = round;
         f.slice = task.indices;
@@ -868,6 +881,7 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
 
       // Average what arrived, in slot order (fixed order: bit-identical runs).
       std::vector<const Eigen::VectorXf*> segs, vels, adas;
+      std::vector<long long> staleSlots;  // per entry of segs: the slot of a one-round-late result, or -1
       std::vector<double> weights, stateWeights;
       RoundInfo ri;
       ri.phase = phase.label();
@@ -932,12 +946,14 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
         // It counts for less (staleResultWeight): its change was computed where the
         // parameters no longer are.
         double weight = static_cast<double>(r->samples);
-        if (r->startedFrom && r->startedFrom != shared && r->startedFrom->size() == t.params_.size()) {
+        const bool wasStale = r->startedFrom && r->startedFrom != shared && r->startedFrom->size() == t.params_.size();
+        if (wasStale) {
           r->segment += t.params_.segment(static_cast<Eigen::Index>(phase.begin), static_cast<Eigen::Index>(phase.size())) -
                         r->startedFrom->segment(static_cast<Eigen::Index>(phase.begin), static_cast<Eigen::Index>(phase.size()));
           weight *= t.conf_.staleResultWeight;
         }
         r->startedFrom.reset();
+        staleSlots.push_back(wasStale ? static_cast<long long>(a.slot) : -1);
         segs.push_back(&r->segment);
         weights.push_back(weight);
         // Remote workers keep their optimizer state (it never crosses the link): only
@@ -959,6 +975,7 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
         Eigen::VectorXf before;
         if (stats) before = t.params_.segment(static_cast<Eigen::Index>(phase.begin), static_cast<Eigen::Index>(phase.size()));
         weightedAverage(segs, weights, t.params_.segment(static_cast<Eigen::Index>(phase.begin), static_cast<Eigen::Index>(phase.size())));
+        recordStaleShares(staleSlots, weights);
         if (t.conf_.optimizerStatePolicy == "perWorker") {
           // The master keeps an average only for checkpoints and new workers. Average before
           // the states move into their slots: `vels` points into the results.

@@ -33,6 +33,11 @@ struct RoundTask {
   std::vector<uint32_t> indices;                 // training rows of this slice, in order
   int batchSize = 0;
   uint64_t seed = 0;                             // the worker's rng for this round
+  // Delay compensation (staleCompensation): this worker's previous result is not in
+  // `params` yet (it is still crossing the link, to be averaged a round late), and the
+  // master expects to average it in with this share. A remote worker starts from params +
+  // pendingShare x its own last change, so it does not learn that step again. 0: none.
+  float pendingShare = 0;
   // This worker's previous result buffers, handed back by the master so a local worker
   // refills them instead of allocating parameter-sized vectors every round (each fresh
   // multi-megabyte vector is a new mmap: thousands of page faults). Remote workers ignore them.
