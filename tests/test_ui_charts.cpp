@@ -14,6 +14,9 @@
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTemporaryDir>
+#include <QMenu>
+#include <QMenuBar>
+#include <QTextBrowser>
 #include <QtTest>
 
 #include "conf_editor.h"
@@ -445,6 +448,27 @@ class ChartsTest : public QObject {
     QVERIFY(!loss->emptyNoteShown());
     QVERIFY(!visibleTexts(loss->plot()).contains(loss->emptyNote()));
     QVERIFY(loss->plot()->legend->visible());
+  }
+
+  // Help > User Guide opens the README's section on this window (#16).
+  void helpOpensTheUserGuide() {
+    MainWindow window;
+    QAction* guide = window.userGuideAction();
+    QVERIFY(guide);
+    QCOMPARE(guide->shortcut(), QKeySequence(QKeySequence::HelpContents));
+    bool inHelpMenu = false;
+    for (QAction* menu : window.menuBar()->actions())
+      if (menu->text() == "&Help" && menu->menu()) inHelpMenu = menu->menu()->actions().contains(guide);
+    QVERIFY(inHelpMenu);
+    guide->trigger();
+    auto* text = window.findChild<QTextBrowser*>("userGuideText");
+    QVERIFY(text);
+    QVERIFY(text->window()->isVisible());
+    const QString shown = text->toPlainText();
+    QVERIFY2(shown.startsWith("The desktop application"), qPrintable(shown.left(80)));
+    QVERIFY2(shown.contains("a conf editor generated from the knob registry"), qPrintable(shown.left(400)));
+    QVERIFY2(!shown.contains("Cluster: headless workers"), "only the GUI section");
+    QVERIFY(shown.contains("man scaleout"));
   }
 
   void eightCurvesOfAMillionPointsReplotQuickly() {

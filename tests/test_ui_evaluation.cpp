@@ -364,6 +364,28 @@ class EvaluationTest : public QObject {
     QCOMPARE(view.report().confusion, matching.confusion);
     QVERIFY2(view.headerText().contains("predicted by the final model"), qPrintable(view.headerText()));
     QVERIFY2(!view.headerText().contains("log loss"), qPrintable(view.headerText()));
+
+    // During a run (checkpoints): a list on screen is predicted again with each new
+    // checkpoint, and the matrix moves to that checkpoint's snapshot with it.
+    QTemporaryDir dir;
+    const QString first = dir.filePath("checkpoint-10.bin"), second = dir.filePath("checkpoint-20.bin");
+    writeModelFile(first.toStdString(), *model);
+    writeModelFile(second.toStdString(), *model);
+    view.clear();
+    view.setTestData(test);
+    view.setReport(matching);
+    view.setCheckpoint(first, 10);
+    shown.clear();
+    view.showCell(0, 0);
+    QVERIFY(shown.wait(20000));
+    QVERIFY2(view.drillDownText().contains("checkpoint at iteration 10"), qPrintable(view.drillDownText()));
+    view.setReport(newer);  // the matrix stays on the listed snapshot
+    QCOMPARE(view.cellCount(0, 0), count);
+    shown.clear();
+    view.setCheckpoint(second, 20);
+    QVERIFY(shown.wait(20000));
+    QVERIFY2(view.drillDownText().contains("checkpoint at iteration 20"), qPrintable(view.drillDownText()));
+    QCOMPARE(view.cellCount(0, 0), static_cast<long long>(view.shownRows().size()));
   }
 
   void imageDataShowsMisclassifiedImagesAndFilters() {

@@ -433,6 +433,9 @@ void EvaluationView::setModel(std::shared_ptr<const ModelFile> model, const QStr
 void EvaluationView::setCheckpoint(const QString& path, long long iteration) {
   checkpointPath_ = path;
   checkpointIteration_ = iteration;
+  // A list predicted with an earlier checkpoint follows the run: listed again with this one,
+  // and the matrix moves to its snapshot with it.
+  if (pinned_ && !model_ && cellActual_ >= 0) showCell(cellActual_, cellPredicted_);
 }
 
 void EvaluationView::showCell(int actual, int predicted) {
