@@ -76,6 +76,7 @@ class TestCli : public QObject {
   void knobsJsonParses();
   void checkGoodConf();
   void checkDefaultsWithoutData();
+  void checkWarnsThatNothingWillBeTrained();
   void checkBadConfNamesAllThree();
   void checkUnknownOverride();
   void checkMissingConfFile();
@@ -258,6 +259,15 @@ void TestCli::checkDefaultsWithoutData() {
   // 784-256-128-10: 784*256+256 + 256*128+128 + 128*10+10.
   QVERIFY2(r.out.contains("parameters: 235146\n"), qPrintable(r.out));
   QVERIFY(!r.out.contains("train samples"));
+}
+
+// finetuneEpochs=0 is a valid conf that trains nothing: check says so (#16).
+void TestCli::checkWarnsThatNothingWillBeTrained() {
+  const Run r = scaleout({"check", "--no-data", "--set", "finetuneEpochs=0"});
+  QCOMPARE(r.exitCode, 0);
+  QVERIFY2(r.out.contains("warning: finetuneEpochs is 0 and nothing is pretrained: the run will train nothing\n"), qPrintable(r.out));
+  const Run ok = scaleout({"check", "--no-data"});
+  QVERIFY2(!ok.out.contains("warning:"), qPrintable(ok.out));
 }
 
 void TestCli::checkBadConfNamesAllThree() {

@@ -801,6 +801,22 @@ void TestConf::warningsNameWhatWillNotHappen() {
   idle.finetuneEpochs = 0;
   QCOMPARE(confWarnings(idle), std::vector<std::string>{"finetuneEpochs is 0 and nothing is pretrained: the run will train nothing"});
 
+  // Every phase that would run and train nothing is named (#16).
+  Conf single;
+  single.networkClass = "rbm";
+  single.pretrainEpochs = 0;
+  QCOMPARE(confWarnings(single),
+           std::vector<std::string>{"pretrainEpochs is 0 and networkClass=rbm is trained only by pretraining: the run will train nothing"});
+  Conf still;
+  still.finetuneLearningRate = 0;
+  QCOMPARE(confWarnings(still), std::vector<std::string>{"finetuneLearningRate is 0: finetuning runs its epochs and changes no weight of the output layer"});
+  Conf stillPretrain;
+  stillPretrain.networkClass = "sda";
+  stillPretrain.pretrainLearningRate = 0;
+  QCOMPARE(confWarnings(stillPretrain), std::vector<std::string>{"pretrainLearningRate is 0: pretraining runs its epochs and changes no weight"});
+  stillPretrain.learningRateByLayer = {0.1, 0.1};  // the layers' own rates train them
+  QVERIFY(confWarnings(stillPretrain).empty());
+
   Conf dbn;
   dbn.networkClass = "dbn";
   dbn.activation = "hardtanh";

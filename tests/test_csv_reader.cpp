@@ -58,6 +58,7 @@ class TestCsvReader : public QObject {
   void labelColumn_data();
   void labelColumn();
   void crlfAndBlankLines();
+  void namesAndLinesForTheDrillDown();
   void nonNumericCell();
   void decimalComma_data();
   void decimalComma();
@@ -142,6 +143,21 @@ void TestCsvReader::crlfAndBlankLines() {
   QCOMPARE(data.features(0, 0), 0.25f);
   QCOMPARE(data.features(1, 0), 0.5f);
   QCOMPARE(data.labels, (std::vector<int>{1, 0}));
+}
+
+void TestCsvReader::namesAndLinesForTheDrillDown() {
+  // The header names the features (label column left out), each row knows its file line.
+  const std::string path = writeText(dir_, "lines.csv", "x,label,y\n\n1,0,2\n\n3,1,4\n");
+  const DataSet data = readCsv(path, 1);
+  QCOMPARE(data.featureNames, (std::vector<std::string>{"x", "y"}));
+  QCOMPARE(data.sourceLines, (std::vector<size_t>{3, 5}));
+  const std::string bare = writeText(dir_, "bare.csv", "1,2,0\n3,4,1\n");
+  QVERIFY(readCsv(bare, -1).featureNames.empty());
+  QCOMPARE(readCsv(bare, -1).sourceLines, (std::vector<size_t>{1, 2}));
+  // A subset keeps them with its rows.
+  const DataSet second = subset(data, {1});
+  QCOMPARE(second.sourceLines, (std::vector<size_t>{5}));
+  QCOMPARE(second.featureNames, data.featureNames);
 }
 
 void TestCsvReader::nonNumericCell() {

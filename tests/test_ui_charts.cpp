@@ -14,9 +14,14 @@
 #include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTemporaryDir>
+#include <QMenu>
+#include <QMenuBar>
+#include <QTextBrowser>
 #include <QtTest>
 
+#include "conf_editor.h"
 #include "event_markers.h"
+#include "main_window.h"
 #include "health_monitor.h"
 #include "monitor_panel.h"
 #include "qcustomplot.h"
@@ -32,6 +37,14 @@ QString artifactsDir() {
   if (dir.isEmpty()) dir = QDir(QCoreApplication::applicationDirPath()).filePath("../artifacts");
   QDir().mkpath(dir);
   return QDir(dir).absolutePath();
+}
+
+// The texts of the plot's visible text items.
+QStringList visibleTexts(QCustomPlot* plot) {
+  QStringList out;
+  for (int i = 0; i < plot->itemCount(); ++i)
+    if (auto* t = qobject_cast<QCPItemText*>(plot->item(i)); t && t->visible()) out << t->text();
+  return out;
 }
 
 // The boxes of the visible text labels, as QCPItemText itself computes them.
@@ -396,6 +409,66 @@ class ChartsTest : public QObject {
              qPrintable(QString("needs %1 px, has %2 px").arg(needed.height()).arg(label->contentsRect().height())));
     QVERIFY(needed.height() > label->fontMetrics().height());  // at 700 px it does take several lines
     QVERIFY(panel.grab().save(QDir(artifactsDir()).filePath("alarm_banner.png")));
+  }
+
+  // Issue #16: on first start the chart was empty with no hint, and an MLP's Reconstruction
+  // chart an empty plot with an empty legend. Both now say why, in the plot (and its PNG).
+  void emptyChartsSayWhy() {
+    MainWindow window;
+    window.setRunsRoot(QString());
+    window.resize(1400, 860);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    SeriesPlot* loss = window.monitor()->lossPlot();
+    QVERIFY(loss->emptyNoteShown());
+    QVERIFY2(loss->emptyNote().contains("Press Start (F5) to train this conf"), qPrintable(loss->emptyNote()));
+    QVERIFY2(loss->emptyNote().contains("iris-mlp for a 1-second demo"), qPrintable(loss->emptyNote()));
+    loss->replotNow();
+    QVERIFY(!loss->plot()->legend->visible());
+    QVERIFY(visibleTexts(loss->plot()).contains(loss->emptyNote()));
+    QVERIFY(window.grab().save(QDir(artifactsDir()).filePath("first_start.png")));
+
+    SeriesPlot* reconstruction = window.monitor()->reconstructionPlot();
+    QCOMPARE(QString::fromStdString(window.confEditor()->conf().networkClass), QString("mlp"));
+    QVERIFY(reconstruction->emptyNoteShown());
+    QVERIFY2(reconstruction->emptyNote().startsWith("No pretraining in this conf"), qPrintable(reconstruction->emptyNote()));
+    const QString png = QDir(artifactsDir()).filePath("reconstruction_mlp.png");
+    QVERIFY(reconstruction->exportPng(png, 1.0));
+    QVERIFY(!reconstruction->plot()->legend->visible());
+    QVERIFY(visibleTexts(reconstruction->plot()).contains(reconstruction->emptyNote()));
+    // A DBN pretrains: the note says what will appear.
+    QVERIFY(window.confEditor()->setKnobText("networkClass", "dbn"));
+    QVERIFY2(reconstruction->emptyNote().contains("appears here while it pretrains"), qPrintable(reconstruction->emptyNote()));
+
+    // Data replace the note, and the legend returns.
+    const int s = loss->findSeries("raw");
+    QVERIFY(s >= 0);
+    loss->append(s, 1, 2.0);
+    loss->replotNow();
+    QVERIFY(!loss->emptyNoteShown());
+    QVERIFY(!visibleTexts(loss->plot()).contains(loss->emptyNote()));
+    QVERIFY(loss->plot()->legend->visible());
+  }
+
+  // Help > User Guide opens the README's section on this window (#16).
+  void helpOpensTheUserGuide() {
+    MainWindow window;
+    QAction* guide = window.userGuideAction();
+    QVERIFY(guide);
+    QCOMPARE(guide->shortcut(), QKeySequence(QKeySequence::HelpContents));
+    bool inHelpMenu = false;
+    for (QAction* menu : window.menuBar()->actions())
+      if (menu->text() == "&Help" && menu->menu()) inHelpMenu = menu->menu()->actions().contains(guide);
+    QVERIFY(inHelpMenu);
+    guide->trigger();
+    auto* text = window.findChild<QTextBrowser*>("userGuideText");
+    QVERIFY(text);
+    QVERIFY(text->window()->isVisible());
+    const QString shown = text->toPlainText();
+    QVERIFY2(shown.startsWith("The desktop application"), qPrintable(shown.left(80)));
+    QVERIFY2(shown.contains("a conf editor generated from the knob registry"), qPrintable(shown.left(400)));
+    QVERIFY2(!shown.contains("Cluster: headless workers"), "only the GUI section");
+    QVERIFY(shown.contains("man scaleout"));
   }
 
   void eightCurvesOfAMillionPointsReplotQuickly() {

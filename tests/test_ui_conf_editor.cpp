@@ -2,9 +2,12 @@
 // change the Conf through the undo stack, invalid values are marked with the registry's
 // message and keep Start disabled, and a conf survives save/load.
 #include <QAction>
+#include <QDir>
+#include <QApplication>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
+#include <QFileInfo>
 #include <QLabel>
 #include <QLineEdit>
 #include <QSignalSpy>
@@ -44,6 +47,13 @@ void typeInto(QWidget* field, const QString& text) {
   edit->clear();
   QTest::keyClicks(edit, text);
   QTest::keyClick(edit, Qt::Key_Return);
+}
+
+QString artifactsDir() {
+  QString dir = qEnvironmentVariable("SCALEOUT_ARTIFACTS_DIR");
+  if (dir.isEmpty()) dir = QDir(QCoreApplication::applicationDirPath()).filePath("../artifacts");
+  QDir().mkpath(dir);
+  return QDir(dir).absolutePath();
 }
 
 }  // namespace
@@ -322,6 +332,24 @@ class ConfEditorTest : public QObject {
     }
   }
 
+  // Every shipped preset has a one-line description, shown in File > Presets (#16).
+  void presetsShowAOneLineDescription() {
+    MainWindow window;
+    const QStringList presets = window.presetFiles();
+    QVERIFY(presets.size() >= 2);
+    for (const QString& p : presets) {
+      const QString name = QFileInfo(p).completeBaseName();
+      const QString what = MainWindow::presetDescription(p);
+      QVERIFY2(!what.isEmpty(), qPrintable(name));
+      QVERIFY2(!what.contains('\n') && what.size() < 100, qPrintable(what));
+      auto* action = window.findChild<QAction*>("preset_" + name);
+      QVERIFY2(action, qPrintable(name));
+      QCOMPARE(action->text(), name + " — " + what);
+      QCOMPARE(action->statusTip(), what);
+    }
+    QVERIFY(MainWindow::presetDescription(QFileInfo(presets[0]).dir().filePath("iris-mlp.json")).contains("demo"));
+  }
+
   void networkSummaryFollowsTheKnobs() {
     MainWindow window;
     ConfEditor* editor = window.confEditor();
@@ -336,6 +364,99 @@ class ConfEditorTest : public QObject {
     QCOMPARE(s.parameters, size_t{131});
     QCOMPARE(s.memoryBytes, 131.0 * 4 * 2 * 3);
     QVERIFY2(text.contains("131 parameters"), qPrintable(text));
+  }
+
+  // finetuneEpochs=0 is valid but trains nothing (#16): the form says so above the tabs
+  // and under the knob, without disabling Start; the warning goes when the knob is fixed.
+  void aConfThatTrainsNothingIsWarnedInline() {
+    MainWindow window;
+    ConfEditor* editor = window.confEditor();
+    QVERIFY(editor->warnings().isEmpty());
+    QCOMPARE(editor->fieldWarning("finetuneEpochs"), QString());
+    typeInto(editor->field("finetuneEpochs"), "0");
+    QCOMPARE(editor->conf().finetuneEpochs, 0);
+    QCOMPARE(editor->warnings(), QStringList{"finetuneEpochs is 0 and nothing is pretrained: the run will train nothing"});
+    QVERIFY2(editor->fieldWarning("finetuneEpochs").contains("the run will train nothing"), qPrintable(editor->fieldWarning("finetuneEpochs")));
+    auto* banner = editor->findChild<QLabel*>("confWarnings");
+    QVERIFY(banner);
+    QVERIFY(!banner->isHidden());
+    QVERIFY(banner->text().contains("train nothing"));
+    QVERIFY(editor->isValid());
+    QVERIFY(window.startAction()->isEnabled());
+    typeInto(editor->field("finetuneEpochs"), "5");
+    QVERIFY(editor->warnings().isEmpty());
+    QVERIFY(banner->isHidden());
+    QCOMPARE(editor->fieldWarning("finetuneEpochs"), QString());
+  }
+
+  // Knobs the chosen network ignores are disabled, with the reason in the tooltip (#16).
+  void knobsThatDoNotApplyAreDisabledWithTheReason_data() {
+    QTest::addColumn<QString>("network");
+    QTest::addColumn<QStringList>("disabled");
+    QTest::addColumn<QStringList>("enabled");
+    QTest::newRow("mlp") << "mlp" << QStringList{"pretrainEpochs", "pretrainLearningRate", "k", "corruptionLevel", "visibleUnit", "sparsity"}
+                         << QStringList{"finetuneEpochs", "finetuneLearningRate", "renderWeightEpochs", "dropout", "layerSizes"};
+    QTest::newRow("dbn") << "dbn" << QStringList{"corruptionLevel", "lossFunction"}
+                         << QStringList{"pretrainEpochs", "k", "visibleUnit", "sparsity", "finetuneEpochs", "sampleHiddenActivations"};
+    QTest::newRow("sda") << "sda" << QStringList{"k", "visibleUnit", "hiddenUnit", "sparsity"}
+                         << QStringList{"pretrainEpochs", "corruptionLevel", "lossFunction", "finetuneEpochs"};
+    QTest::newRow("rbm") << "rbm" << QStringList{"finetuneEpochs", "finetuneLearningRate", "outputActivation", "dropout", "corruptionLevel", "sampleHiddenActivations"}
+                         << QStringList{"pretrainEpochs", "k", "visibleUnit"};
+  }
+  void knobsThatDoNotApplyAreDisabledWithTheReason() {
+    QFETCH(QString, network);
+    QFETCH(QStringList, disabled);
+    QFETCH(QStringList, enabled);
+    MainWindow window;
+    ConfEditor* editor = window.confEditor();
+    qobject_cast<QComboBox*>(editor->field("networkClass"))->setCurrentText(network);
+    QCOMPARE(QString::fromStdString(editor->conf().networkClass), network);
+    for (const QString& knob : disabled) {
+      QVERIFY2(!editor->field(knob)->isEnabled(), qPrintable(knob));
+      const QString reason = editor->notApplicableReason(knob);
+      QVERIFY2(reason.startsWith("does not apply to networkClass=" + network + ": "), qPrintable(knob + ": " + reason));
+      QVERIFY2(editor->field(knob)->toolTip().contains(reason.toHtmlEscaped()), qPrintable(editor->field(knob)->toolTip()));
+    }
+    for (const QString& knob : enabled) {
+      QVERIFY2(editor->field(knob)->isEnabled(), qPrintable(knob));
+      QCOMPARE(editor->notApplicableReason(knob), QString());
+      QVERIFY(!editor->field(knob)->toolTip().contains("Not used"));
+    }
+  }
+
+  // Field labels are shown whole at the default window size, on every tab (#16); the
+  // screenshot shows an MLP conf that trains nothing: its warning, the pretraining knobs
+  // disabled.
+  void fieldLabelsAreNotCutOff() {
+    MainWindow window;
+    window.resize(1400, 860);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    ConfEditor* editor = window.confEditor();
+    QTabWidget* tabs = editor->tabs();
+    int checked = 0;
+    for (int t = 0; t < tabs->count(); ++t) {
+      tabs->setCurrentIndex(t);
+      QApplication::processEvents();
+      for (QLabel* label : tabs->widget(t)->findChildren<QLabel*>()) {
+        if (!label->isVisible() || !editor->field(label->text())) continue;  // knob name labels only
+        ++checked;
+        QVERIFY2(label->width() >= label->sizeHint().width(),
+                 qPrintable(QString("%1: %2 px shown of %3").arg(label->text()).arg(label->width()).arg(label->sizeHint().width())));
+        const QRect inTab(label->mapTo(tabs->widget(t), QPoint(0, 0)), label->size());
+        QVERIFY2(inTab.left() >= 0, qPrintable(label->text()));
+      }
+    }
+    QCOMPARE(checked, static_cast<int>(knobRegistry().size()));
+    typeInto(editor->field("finetuneEpochs"), "0");
+    for (int t = 0; t < tabs->count(); ++t)
+      if (tabs->tabText(t).startsWith("Pretraining")) tabs->setCurrentIndex(t);
+    QApplication::processEvents();
+    QVERIFY(window.grab().save(QDir(artifactsDir()).filePath("conf_editor_mlp_pretraining.png")));
+    for (int t = 0; t < tabs->count(); ++t)
+      if (tabs->tabText(t).startsWith("Finetuning")) tabs->setCurrentIndex(t);
+    QApplication::processEvents();
+    QVERIFY(window.grab().save(QDir(artifactsDir()).filePath("conf_editor_warning.png")));
   }
 
   void commandLineReproducesTheConf() {

@@ -217,6 +217,22 @@ class EvaluationTest : public QObject {
     auto* rows = view->findChild<QTableWidget*>("drillDownRows");
     QVERIFY(rows && rows->isVisible());
     QCOMPARE(rows->columnCount(), 4 + 1);
+    // As the file has them (#16): the header's names, the line number, the values as read.
+    QCOMPARE(rows->horizontalHeaderItem(0)->text(), QString("line"));
+    QCOMPARE(rows->horizontalHeaderItem(1)->text(), QString("sepal_length"));
+    QCOMPARE(rows->horizontalHeaderItem(4)->text(), QString("petal_width"));
+    QVERIFY(rows->rowCount() > 0);  // the last cell clicked, (2, 2)
+    QFile csv(sourceDir() + "/resources/data/iris.csv");
+    QVERIFY(csv.open(QIODevice::ReadOnly | QIODevice::Text));
+    const QStringList fileLines = QString::fromUtf8(csv.readAll()).split('\n');
+    for (int i = 0; i < rows->rowCount(); ++i) {
+      const int line = rows->item(i, 0)->text().toInt();
+      QVERIFY2(line >= 2 && line <= fileLines.size(), qPrintable(rows->item(i, 0)->text()));
+      const QStringList cells = fileLines[line - 1].trimmed().split(',');
+      QCOMPARE(cells.size(), 5);
+      QCOMPARE(cells[4].toInt(), 2);  // the cell's actual class
+      for (int c = 0; c < 4; ++c) QCOMPARE(rows->item(i, c + 1)->text(), QString::number(cells[c].toDouble()));
+    }
     std::printf("EVALUATION: iris accuracy %.4f, drill-down listed %lld rows over 9 cells\n", view->report().accuracy, listed);
 
     // The run's saved model, opened for evaluation: the same numbers, and a drill-down.
@@ -281,6 +297,95 @@ class EvaluationTest : public QObject {
     QVERIFY(ended.wait(30000));
     QTRY_VERIFY_WITH_TIMEOUT(shown.count() >= 1, 20000);
     QVERIFY2(view->drillDownText().contains("the model when the run stopped"), qPrintable(view->drillDownText()));
+  }
+
+  // Issue #16: during a run the matrix refreshed under a listed cell and the two disagreed
+  // (128 listed against a count of 99). The cell and its list now come from one snapshot.
+  void theListedCellAndItsCountComeFromOneSnapshot() {
+    TrainingSession session;
+    QSignalSpy ended(&session, &TrainingSession::ended);
+    QVERIFY(session.start(irisConf(), SessionOptions{}));
+    QVERIFY(ended.wait(60000));
+    QVERIFY(ended.at(0).at(0).toBool());
+    auto model = std::make_shared<const ModelFile>(*session.lastModel());
+    const auto test = session.testSet();
+    QVERIFY(test);
+    const std::vector<int> predictions = predictClasses(*model, *test);
+    // The report of the model's parameters, and a later one with another count in cell (0,0).
+    EvalReport matching = threeClassReport();
+    matching.epoch = 30;
+    matching.samples = test->size();
+    matching.confusion.assign(3, std::vector<long long>(3, 0));
+    for (size_t r = 0; r < test->size(); ++r) ++matching.confusion[static_cast<size_t>(test->labels[r])][static_cast<size_t>(predictions[r])];
+    const long long count = matching.confusion[0][0];
+    QVERIFY(count >= 2);
+    EvalReport newer = matching;
+    newer.epoch = 31;
+    newer.confusion[0][0] -= 1;
+    newer.confusion[0][1] += 1;
+
+    EvaluationView view;
+    view.resize(900, 700);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    view.setTestData(test);
+    view.setReport(matching);
+    view.setModel(model, "the final model");
+    QSignalSpy shown(&view, &EvaluationView::cellShown);
+    view.showCell(0, 0);
+    QVERIFY(shown.wait(20000));
+    QCOMPARE(static_cast<long long>(view.shownRows().size()), count);
+    QCOMPARE(view.cellCount(0, 0), count);
+
+    // The matrix refreshes while the list is shown: the cell keeps the list's snapshot,
+    // and the drill-down says a newer evaluation is waiting.
+    view.setReport(newer);
+    QCOMPARE(view.cellCount(0, 0), static_cast<long long>(view.shownRows().size()));
+    QCOMPARE(view.report().epoch, 30);
+    QCOMPARE(view.latestReport().epoch, 31);
+    QVERIFY2(view.drillDownText().contains("a newer evaluation (finetune, epoch 31)"), qPrintable(view.drillDownText()));
+    QVERIFY(cellTexts(view.heatMap()).contains(QString::number(count)));
+    // Clearing the selection shows the newest evaluation.
+    view.clearSelection();
+    QCOMPARE(view.report().epoch, 31);
+    QCOMPARE(view.cellCount(0, 0), count - 1);
+
+    // A list predicted with parameters no received report describes: the matrix shows the
+    // counts of those very predictions.
+    view.clear();
+    view.setTestData(test);
+    view.setReport(newer);
+    view.setModel(model, "the final model");
+    shown.clear();
+    view.showCell(0, 0);
+    QVERIFY(shown.wait(20000));
+    QCOMPARE(static_cast<long long>(view.shownRows().size()), count);
+    QCOMPARE(view.cellCount(0, 0), count);
+    QCOMPARE(view.report().confusion, matching.confusion);
+    QVERIFY2(view.headerText().contains("predicted by the final model"), qPrintable(view.headerText()));
+    QVERIFY2(!view.headerText().contains("log loss"), qPrintable(view.headerText()));
+
+    // During a run (checkpoints): a list on screen is predicted again with each new
+    // checkpoint, and the matrix moves to that checkpoint's snapshot with it.
+    QTemporaryDir dir;
+    const QString first = dir.filePath("checkpoint-10.bin"), second = dir.filePath("checkpoint-20.bin");
+    writeModelFile(first.toStdString(), *model);
+    writeModelFile(second.toStdString(), *model);
+    view.clear();
+    view.setTestData(test);
+    view.setReport(matching);
+    view.setCheckpoint(first, 10);
+    shown.clear();
+    view.showCell(0, 0);
+    QVERIFY(shown.wait(20000));
+    QVERIFY2(view.drillDownText().contains("checkpoint at iteration 10"), qPrintable(view.drillDownText()));
+    view.setReport(newer);  // the matrix stays on the listed snapshot
+    QCOMPARE(view.cellCount(0, 0), count);
+    shown.clear();
+    view.setCheckpoint(second, 20);
+    QVERIFY(shown.wait(20000));
+    QVERIFY2(view.drillDownText().contains("checkpoint at iteration 20"), qPrintable(view.drillDownText()));
+    QCOMPARE(view.cellCount(0, 0), static_cast<long long>(view.shownRows().size()));
   }
 
   void imageDataShowsMisclassifiedImagesAndFilters() {
@@ -354,7 +459,7 @@ class EvaluationTest : public QObject {
     f.epoch = 2;
     for (int unit = 0; unit < 3; ++unit)
       for (int i = 0; i < 16; ++i) f.weights.push_back(static_cast<float>((unit + 1) * (i - 5)));
-    const QImage image = FilterView::render(f, 0, 0, 400, 1);
+    const QImage image = FilterView::render(f, 4, 4, 400, 1);
     // 3 tiles in a 2 x 2 grid of 4 x 4 tiles, 2 px gaps.
     QCOMPARE(image.size(), QSize(2 + 2 * 6, 2 + 2 * 6));
     // Each tile spans black..white whatever its scale: unit 0's lowest weight, unit 1's highest.
@@ -373,7 +478,49 @@ class EvaluationTest : public QObject {
     f.weights.assign(18, 0.5f);
     view.setImageShape(2, 3);
     view.setFilters(f);
-    QCOMPARE(view.image().size(), QSize(2 + 2 * (6 + 2), 2 + 2 * (4 + 2)));
+    // Tiles of small images are drawn larger: 48 px on the longer side (x16 here).
+    QCOMPARE(view.image().size(), QSize(2 + 2 * (48 + 2), 2 + 2 * (32 + 2)));
+  }
+
+  // Issue #16: Iris's filters were 16 tiles of 2 x 2 pixels drawn at actual size. A square
+  // guessed from a few tabular inputs is not an image; small images are scaled up.
+  void smallTilesAreScaledUpAndTablesAreNotImages() {
+    FilterView view;
+    view.resize(640, 480);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    FilterSnapshot iris;
+    iris.rows = 4;  // four features, 16 hidden units
+    iris.cols = 16;
+    iris.epoch = 200;
+    for (int i = 0; i < 4 * 16; ++i) iris.weights.push_back(static_cast<float>(i % 7) - 3.0f);
+    view.setFilters(iris);
+    QVERIFY(view.image().isNull());
+    QVERIFY2(view.captionText().contains("4 inputs, which are not an image"), qPrintable(view.captionText()));
+    QVERIFY2(view.captionText().contains("Filters need image-shaped input"), qPrintable(view.captionText()));
+    QVERIFY(view.grab().save(QDir(artifactsDir()).filePath("filters_iris.png")));
+
+    // 8 x 8 digits (64 inputs, no shape from the data): a square, drawn 6 times larger.
+    FilterSnapshot digits;
+    digits.rows = 64;
+    digits.cols = 4;
+    for (int u = 0; u < 4; ++u)
+      for (int i = 0; i < 64; ++i) digits.weights.push_back(static_cast<float>((i % 8) * (u + 1) - i / 8));
+    view.setFilters(digits);
+    QVERIFY(!view.image().isNull());
+    QCOMPARE(view.image().size(), QSize(2 + 2 * (48 + 2), 2 + 2 * (48 + 2)));
+    QVERIFY2(view.captionText().contains("8 x 8 each"), qPrintable(view.captionText()));
+    QVERIFY2(view.captionText().contains("drawn 6 times larger"), qPrintable(view.captionText()));
+    // 28 x 28 images keep 2 pixels per weight.
+    FilterSnapshot fashion;
+    fashion.rows = 784;
+    fashion.cols = 1;
+    fashion.weights.assign(784, 0.1f);
+    fashion.weights[0] = -1.0f;
+    view.setFilters(fashion);
+    QCOMPARE(view.image().size(), QSize(2 + 56 + 2, 2 + 56 + 2));
+    view.setFilters(digits);
+    QVERIFY(view.grab().save(QDir(artifactsDir()).filePath("filters_8x8.png")));
   }
 };
 

@@ -12,6 +12,7 @@
 #include <QRegularExpression>
 #include <QSettings>
 #include <QStandardPaths>
+#include <QToolBar>
 #include <QtTest>
 
 #include "about.h"
@@ -142,6 +143,55 @@ class ThemeTest : public QObject {
     QDir().mkpath(dir);
     QVERIFY(window.grab().save(QDir(dir).filePath("main_window_dark.png")));
     std::printf("THEME: dark loss plot, %d dark and %d curve-coloured sampled pixels\n", dark, curve);
+    applyTheme("system");
+  }
+
+  // Issue #16: on the dark theme the Start, Pause and Stop icons were black on dark grey.
+  void runIconsAreVisibleOnTheDarkTheme() {
+    MainWindow window;
+    window.resize(1000, 700);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    applyTheme("dark");
+    QApplication::processEvents();
+    const int background = window.palette().color(QPalette::Window).lightness();
+    QVERIFY(background < 100);
+    for (QAction* action : {window.startAction(), window.pauseAction(), window.stopAction()}) {
+      // The opaque pixels of the icon as the toolbar draws it (enabled look).
+      const QImage icon = action->icon().pixmap(QSize(24, 24), QIcon::Normal).toImage();
+      long long sum = 0, n = 0;
+      for (int y = 0; y < icon.height(); ++y)
+        for (int x = 0; x < icon.width(); ++x) {
+          const QColor px = icon.pixelColor(x, y);
+          if (px.alpha() < 128) continue;
+          sum += px.lightness();
+          ++n;
+        }
+      QVERIFY2(n > 20, qPrintable(action->objectName()));
+      const int lightness = static_cast<int>(sum / n);
+      QVERIFY2(lightness - background > 100,
+               qPrintable(QString("%1 icon lightness %2 on a background of %3").arg(action->objectName()).arg(lightness).arg(background)));
+    }
+    auto* toolbar = window.findChild<QToolBar*>("mainToolBar");
+    QVERIFY(toolbar);
+    QString dir = qEnvironmentVariable("SCALEOUT_ARTIFACTS_DIR");
+    if (dir.isEmpty()) dir = QDir(QCoreApplication::applicationDirPath()).filePath("../artifacts");
+    QDir().mkpath(dir);
+    QVERIFY(toolbar->grab().save(QDir(dir).filePath("toolbar_dark.png")));
+    // Back on the light theme the icons are the style's own again (dark on light).
+    applyTheme("light");
+    QApplication::processEvents();
+    const QImage light = window.startAction()->icon().pixmap(QSize(24, 24)).toImage();
+    long long sum = 0, n = 0;
+    for (int y = 0; y < light.height(); ++y)
+      for (int x = 0; x < light.width(); ++x)
+        if (light.pixelColor(x, y).alpha() >= 128) {
+          sum += light.pixelColor(x, y).lightness();
+          ++n;
+        }
+    QVERIFY(n > 20);
+    QVERIFY2(window.palette().color(QPalette::Window).lightness() - sum / n > 100, qPrintable(QString::number(sum / n)));
+    QVERIFY(toolbar->grab().save(QDir(dir).filePath("toolbar_light.png")));
     applyTheme("system");
   }
 

@@ -27,6 +27,7 @@
 #include <QtTest>
 
 #include "conf_editor.h"
+#include "evaluation_view.h"
 #include "main_window.h"
 #include "monitor_panel.h"
 #include "qcustomplot.h"
@@ -243,6 +244,31 @@ class TrainingTest : public QObject {
     QCOMPARE(ended.at(0).at(0).toBool(), false);
     QVERIFY2(ended.at(0).at(1).toString().contains("/nonexistent/iris.csv"), qPrintable(ended.at(0).at(1).toString()));
     QVERIFY(!QFileInfo::exists(options.runDirectory));
+  }
+
+  // Issue #16: the missing file's message appeared twice in the log (ERROR and HEALTH),
+  // and the Evaluation tab kept the last run's Fashion-MNIST class names for an Iris conf.
+  void aMissingDataFileIsReportedOnceAndLeavesNoOldClassNames() {
+    QTemporaryDir dir;
+    MainWindow window;
+    window.setRunsRoot(dir.filePath("runs"));
+    window.evaluationView()->setClassNames(fashionMnistClassNames());  // as after a Fashion-MNIST run
+    Conf conf = irisConf();
+    conf.trainData = dir.filePath("no-such-iris.csv").toStdString();
+    window.confEditor()->setConf(conf);
+    QSignalSpy ended(window.session(), &TrainingSession::ended);
+    window.startTraining();
+    QVERIFY(ended.wait(30000));
+    const QString log = window.logText();
+    QCOMPARE(log.count("no-such-iris.csv"), 1);
+    QCOMPARE(log.count("ERROR: "), 1);
+    QVERIFY2(!log.contains("HEALTH"), qPrintable(log));
+    // The banner still says it, as the run's failure rather than a health alarm.
+    QVERIFY(window.monitor()->bannerVisible());
+    QVERIFY2(window.monitor()->bannerText().startsWith("Run failed: "), qPrintable(window.monitor()->bannerText()));
+    QVERIFY(window.monitor()->bannerText().contains("no-such-iris.csv"));
+    QCOMPARE(window.evaluationView()->classNames(), QStringList{});
+    QVERIFY(!window.evaluationView()->hasReport());
   }
 
   void pauseResumeAndStop() {

@@ -20,6 +20,7 @@
 #include <QUndoStack>
 #include <QVBoxLayout>
 
+#include "config/conf_warnings.h"
 #include "config/knob_registry.h"
 #include "sci_spin_box.h"
 
@@ -72,6 +73,27 @@ QString tooltipFor(const KnobSpec& spec) {
 
 }  // namespace
 
+std::string knobNotApplicable(const KnobSpec& knob, const Conf& conf) {
+  const std::string& net = conf.networkClass;
+  const std::string& k = knob.name;
+  const bool single = net == "rbm" || net == "crbm" || net == "da";
+  const bool rbm = net == "dbn" || net == "cdbn" || net == "rbm" || net == "crbm";
+  const bool autoencoder = net == "sda" || net == "da";
+  const std::string prefix = "does not apply to networkClass=" + net + ": ";
+  // Filter snapshots are taken in every phase, whatever its kind.
+  if (knob.phase == KnobPhase::Pretrain && k != "renderWeightEpochs" && net == "mlp")
+    return prefix + "an MLP is not pretrained (only dbn, cdbn, sda and the single layers rbm, crbm, da are)";
+  if (knob.phase == KnobPhase::Finetune && single)
+    return prefix + "a single layer is trained only by pretraining, without labels";
+  if ((k == "visibleUnit" || k == "hiddenUnit" || k == "visibleUnitByLayer" || k == "hiddenUnitByLayer" || k == "k" ||
+       k == "sparsity") && !rbm && net != "mlp")
+    return prefix + "it sets up RBMs (dbn, cdbn, rbm, crbm), and " + net + " pretrains autoencoders";
+  if ((k == "corruptionLevel" || k == "lossFunction") && !autoencoder && net != "mlp")
+    return prefix + "it sets up denoising autoencoders (sda, da), and " + net + " pretrains RBMs";
+  if (k == "sampleHiddenActivations" && single) return prefix + "a single layer feeds no next layer";
+  return {};
+}
+
 QString issueText(const ConfIssue& issue) {
   QString text;
   if (!issue.value.empty()) text += "value " + QString::fromStdString(issue.value) + " ";
@@ -89,6 +111,12 @@ ConfEditor::ConfEditor(QUndoStack* undoStack, QWidget* parent)
   generalErrors_->setStyleSheet("QLabel { color: #c62828; }");
   generalErrors_->hide();
   layout->addWidget(generalErrors_);
+  warningsLabel_ = new QLabel(this);
+  warningsLabel_->setObjectName("confWarnings");
+  warningsLabel_->setWordWrap(true);
+  warningsLabel_->setStyleSheet("QLabel { color: #b26a00; }");
+  warningsLabel_->hide();
+  layout->addWidget(warningsLabel_);
   layout->addWidget(tabs_, 1);
   tabs_->setObjectName("confTabs");
   tabs_->setUsesScrollButtons(true);
@@ -124,6 +152,11 @@ ConfEditor::ConfEditor(QUndoStack* undoStack, QWidget* parent)
     f.error->setWordWrap(true);
     f.error->setStyleSheet("QLabel { color: #c62828; font-size: small; }");
     f.error->hide();
+    f.warning = new QLabel;
+    f.warning->setObjectName("warning_" + QString::fromStdString(spec.name));
+    f.warning->setWordWrap(true);
+    f.warning->setStyleSheet("QLabel { color: #b26a00; font-size: small; }");
+    f.warning->hide();
     auto* cell = new QWidget;
     auto* v = new QVBoxLayout(cell);
     v->setContentsMargins(0, 0, 0, 0);
@@ -131,6 +164,7 @@ ConfEditor::ConfEditor(QUndoStack* undoStack, QWidget* parent)
     QWidget* container = f.input->property("container").value<QWidget*>();
     v->addWidget(container ? container : f.input);
     v->addWidget(f.error);
+    v->addWidget(f.warning);
     forms[group]->addRow(f.label, cell);
     fields_[spec.name] = f;
   }
@@ -341,11 +375,58 @@ void ConfEditor::revalidate() {
   }
   generalErrors_->setText(general.join('\n'));
   generalErrors_->setVisible(!general.isEmpty());
+
+  // Warnings (a valid conf that trains nothing, ignored knobs): above the tabs, and under
+  // the knob a warning starts with. They do not disable Start.
+  warnings_.clear();
+  std::map<std::string, QStringList> warnedKnobs;
+  for (const std::string& w : confWarnings(conf_)) {
+    warnings_ << QString::fromStdString(w);
+    const std::string first = w.substr(0, w.find_first_of(" ="));
+    if (fields_.count(first)) warnedKnobs[first] << QString::fromStdString(w);
+  }
+  QStringList lines;
+  for (const QString& w : warnings_) lines << QStringLiteral("⚠ ") + w;
+  warningsLabel_->setText(lines.join('\n'));
+  warningsLabel_->setVisible(!warnings_.isEmpty());
+  for (auto& [name, f] : fields_) {
+    auto it = warnedKnobs.find(name);
+    f.warning->setText(it == warnedKnobs.end() ? QString() : it->second.join('\n'));
+    f.warning->setVisible(it != warnedKnobs.end());
+  }
+  updateApplicability();
   const bool valid = byKnob.empty() && general.isEmpty();
   if (valid != valid_) {
     valid_ = valid;
     emit validityChanged(valid_);
   }
+}
+
+void ConfEditor::updateApplicability() {
+  for (auto& [name, f] : fields_) {
+    const QString reason = QString::fromStdString(knobNotApplicable(*f.spec, conf_));
+    const bool applies = reason.isEmpty();
+    QWidget* container = f.input->property("container").value<QWidget*>();
+    QWidget* w = container ? container : f.input;
+    // A knob with a problem stays editable, so that it can be fixed.
+    const bool enable = applies || f.input->property("invalid").toBool();
+    if (w->isEnabled() != enable) w->setEnabled(enable);
+    f.label->setEnabled(enable);
+    const QString tip = applies ? tooltipFor(*f.spec) : QStringLiteral("<b>Not used:</b> %1<br><br>%2").arg(reason.toHtmlEscaped(), tooltipFor(*f.spec));
+    f.label->setToolTip(tip);
+    f.input->setToolTip(tip);
+    f.input->setProperty("notApplicable", reason);
+  }
+}
+
+QString ConfEditor::notApplicableReason(const QString& name) const {
+  auto it = fields_.find(name.toStdString());
+  return it == fields_.end() ? QString() : it->second.input->property("notApplicable").toString();
+}
+
+QString ConfEditor::fieldWarning(const QString& name) const {
+  auto it = fields_.find(name.toStdString());
+  return it == fields_.end() || it->second.warning->isHidden() ? QString() : it->second.warning->text();
 }
 
 QWidget* ConfEditor::field(const QString& name) const {

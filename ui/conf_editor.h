@@ -39,6 +39,13 @@ class ConfEditor : public QWidget {
   bool setKnobText(const QString& name, const QString& text);
   QWidget* field(const QString& name) const;  // the input widget (objectName "knob_<name>")
   QString fieldError(const QString& name) const;  // "" when the field is fine
+  // Valid confs that will not do what they seem to ask (confWarnings: a run that trains
+  // nothing, knobs the algorithm ignores), shown above the tabs and under the knob named.
+  QStringList warnings() const { return warnings_; }
+  QString fieldWarning(const QString& name) const;  // "" when no warning names the knob
+  // Why a knob does not apply to the chosen network ("" when it does); such fields are
+  // disabled with the reason in their tooltip.
+  QString notApplicableReason(const QString& name) const;
   QStringList errorKnobs() const;
   std::vector<ConfIssue> issues() const;  // field errors and validateConf() issues
   bool isValid() const { return valid_; }
@@ -57,6 +64,7 @@ class ConfEditor : public QWidget {
     QWidget* input = nullptr;
     QLabel* label = nullptr;
     QLabel* error = nullptr;
+    QLabel* warning = nullptr;
     int tab = 0;
   };
   QWidget* buildInput(const KnobSpec& spec);
@@ -64,11 +72,14 @@ class ConfEditor : public QWidget {
   void commitText(const std::string& name, const QString& text);
   void refreshField(const Field& field);
   void revalidate();
+  void updateApplicability();
 
   QUndoStack* undo_;
   Conf conf_;
   QTabWidget* tabs_;
   QLabel* generalErrors_;
+  QLabel* warningsLabel_;
+  QStringList warnings_;
   QStringList groups_;
   std::map<std::string, Field> fields_;
   std::map<std::string, ConfIssue> pending_;  // rejected input per knob
@@ -78,5 +89,8 @@ class ConfEditor : public QWidget {
 };
 
 QString issueText(const ConfIssue& issue);  // the message shown at a field
+// Why `knob` has no effect with conf.networkClass ("" when it has one): pretraining and RBM
+// knobs for an MLP, finetuning knobs for a single layer, RBM or autoencoder knobs for the other kind.
+std::string knobNotApplicable(const KnobSpec& knob, const Conf& conf);
 
 }  // namespace scaleout::ui

@@ -24,6 +24,41 @@ namespace scaleout::ui {
 namespace {
 constexpr int kMaxCellLabels = 30;  // beyond this many classes the counts would not fit
 constexpr int kMaxFeatureColumns = 30;
+constexpr size_t kRecentReports = 64;
+
+// The confusion matrix of `predictions` against the labels, and its metrics: what the
+// matrix shows when no received report was computed with the list's parameters.
+EvalReport reportFromPredictions(const std::vector<int>& predictions, const DataSet& test, int classes) {
+  EvalReport r;
+  const size_t rows = std::min(predictions.size(), test.size());
+  for (size_t i = 0; i < rows; ++i) classes = std::max({classes, test.labels[i] + 1, predictions[i] + 1});
+  const auto n = static_cast<size_t>(classes);
+  r.hasClassification = true;
+  r.classes = classes;
+  r.samples = rows;
+  r.confusion.assign(n, std::vector<long long>(n, 0));
+  for (size_t i = 0; i < rows; ++i)
+    ++r.confusion[static_cast<size_t>(test.labels[i])][static_cast<size_t>(predictions[i])];
+  long long correct = 0;
+  for (size_t c = 0; c < n; ++c) {
+    long long actual = 0, predicted = 0;
+    for (size_t o = 0; o < n; ++o) {
+      actual += r.confusion[c][o];
+      predicted += r.confusion[o][c];
+    }
+    const auto hit = static_cast<double>(r.confusion[c][c]);
+    correct += r.confusion[c][c];
+    const double p = predicted > 0 ? hit / static_cast<double>(predicted) : 0.0;
+    const double q = actual > 0 ? hit / static_cast<double>(actual) : 0.0;
+    r.precision.push_back(p);
+    r.recall.push_back(q);
+    r.f1.push_back(p + q > 0 ? 2 * p * q / (p + q) : 0.0);
+    r.macroF1 += r.f1.back() / static_cast<double>(n);
+  }
+  r.accuracy = rows > 0 ? static_cast<double>(correct) / static_cast<double>(rows) : 0.0;
+  r.logLoss = std::nan("");
+  return r;
+}
 
 QCPColorGradient blues() {
   QCPColorGradient g;
@@ -151,6 +186,12 @@ void EvaluationView::showEvent(QShowEvent* event) {
 
 void EvaluationView::clear() {
   report_ = EvalReport{};
+  latest_ = EvalReport{};
+  recent_.clear();
+  pinned_ = false;
+  // The names belong to the data: a run that fails before loading any must not keep the
+  // last run's (Fashion-MNIST names on an Iris conf, #16).
+  classNames_.clear();
   test_.reset();
   model_.reset();
   modelLabel_.clear();
@@ -184,20 +225,58 @@ QString EvaluationView::className(int c) const {
 
 void EvaluationView::setReport(const EvalReport& report) {
   if (!report.hasClassification || report.classes <= 0) return;
+  latest_ = report;
+  recent_.push_back(report);
+  if (recent_.size() > kRecentReports) recent_.erase(recent_.begin());
+  // A list on screen keeps the matrix of its snapshot (#16: 128 listed against a refreshed
+  // count of 99); it says a newer evaluation exists.
+  if (pinned_ && report.confusion != report_.confusion) {
+    updateDrillNote();
+    return;
+  }
+  showReport(report);
+  if (pinned_) updateDrillNote();
+}
+
+void EvaluationView::showReport(const EvalReport& report) {
   report_ = report;
   const QString phase = QString::fromStdString(report.phase).toHtmlEscaped();
   const QString when = report.epoch > 0 ? tr("%1, epoch %2").arg(phase).arg(report.epoch) : phase;
   // A model file does not record its iteration (report.iteration 0): say nothing rather than "iteration 0".
   const QString at = report.iteration > 0 ? tr(" (iteration %1)").arg(report.iteration) : QString();
-  header_->setText(tr("<b>%1</b>%2, %3 test samples: accuracy <b>%4</b>, macro F1 %5, log loss %6")
+  // A matrix counted from the drill-down's own predictions has no log loss.
+  const QString logLoss = std::isnan(report.logLoss) ? QString() : tr(", log loss %1").arg(report.logLoss, 0, 'f', 4);
+  header_->setText(tr("<b>%1</b>%2, %3 test samples: accuracy <b>%4</b>, macro F1 %5%6")
                        .arg(when)
                        .arg(at)
                        .arg(report.samples)
                        .arg(report.accuracy, 0, 'f', 4)
                        .arg(report.macroF1, 0, 'f', 4)
-                       .arg(report.logLoss, 0, 'f', 4));
+                       .arg(logLoss));
   rebuildHeatMap();
   rebuildTable();
+}
+
+void EvaluationView::updateDrillNote() {
+  QString text = listText_;
+  if (latest_.hasClassification && latest_.confusion != report_.confusion)
+    text += tr(". The matrix shows the snapshot these samples were predicted with; a newer evaluation (%1, epoch %2) "
+               "is shown when the list is predicted again (next checkpoint, end of run) or the selection is cleared")
+                .arg(QString::fromStdString(latest_.phase))
+                .arg(latest_.epoch);
+  drillHeader_->setText(text);
+}
+
+void EvaluationView::clearSelection() {
+  cellActual_ = cellPredicted_ = -1;
+  pinned_ = false;
+  shownRows_.clear();
+  images_->clear();
+  rows_->clearContents();
+  rows_->setRowCount(0);
+  drillHeader_->setText(tr("Click a cell of the confusion matrix to see its test samples."));
+  if (latest_.hasClassification) showReport(latest_);
+  else rebuildHeatMap();
 }
 
 QString EvaluationView::headerText() const { return header_->text(); }
@@ -333,7 +412,10 @@ void EvaluationView::onPlotClicked(QMouseEvent* event) {
   int p = -1, a = -1;
   map_->data()->coordToCell(key, value, &p, &a);
   const int n = report_.classes;
-  if (key < -0.5 || value < -0.5 || p < 0 || a < 0 || p >= n || a >= n) return;
+  if (key < -0.5 || value < -0.5 || key > n - 0.5 || value > n - 0.5 || p < 0 || a < 0 || p >= n || a >= n) {
+    if (cellActual_ >= 0) clearSelection();  // outside the cells: back to the latest evaluation
+    return;
+  }
   showCell(a, p);
 }
 
@@ -351,6 +433,9 @@ void EvaluationView::setModel(std::shared_ptr<const ModelFile> model, const QStr
 void EvaluationView::setCheckpoint(const QString& path, long long iteration) {
   checkpointPath_ = path;
   checkpointIteration_ = iteration;
+  // A list predicted with an earlier checkpoint follows the run: listed again with this one,
+  // and the matrix moves to its snapshot with it.
+  if (pinned_ && !model_ && cellActual_ >= 0) showCell(cellActual_, cellPredicted_);
 }
 
 void EvaluationView::showCell(int actual, int predicted) {
@@ -421,6 +506,24 @@ void EvaluationView::startPrediction() {
 
 void EvaluationView::listCell() {
   const int actual = cellActual_, predicted = cellPredicted_;
+  const QString source = model_ ? modelLabel_ : tr("the checkpoint at iteration %1").arg(checkpointIteration_);
+  // The matrix shows the snapshot the list comes from: the received report with the same
+  // counts (newest first), else the counts of these predictions.
+  EvalReport snapshot = reportFromPredictions(*predictions_, *test_, std::max(latest_.classes, report_.classes));
+  if (report_.hasClassification && report_.confusion == snapshot.confusion) {
+    snapshot = report_;
+  } else {
+    auto same = std::find_if(recent_.rbegin(), recent_.rend(), [&](const EvalReport& r) { return r.confusion == snapshot.confusion; });
+    if (same != recent_.rend()) {
+      snapshot = *same;
+    } else {
+      snapshot.phase = tr("predicted by %1 (no evaluation of it received)").arg(source).toStdString();
+      snapshot.iteration = 0;  // the phase names it
+    }
+  }
+  pinned_ = true;
+  if (!report_.hasClassification || snapshot.confusion != report_.confusion || snapshot.phase != report_.phase) showReport(snapshot);
+  else rebuildHeatMap();
   shownRows_.clear();
   size_t total = 0;
   const auto& preds = *predictions_;
@@ -430,18 +533,14 @@ void EvaluationView::listCell() {
     ++total;
     if (shownRows_.size() < static_cast<size_t>(kMaxListed)) shownRows_.push_back(r);
   }
-  const QString source = model_ ? modelLabel_ : tr("the checkpoint at iteration %1").arg(checkpointIteration_);
   QString text = tr("Actual %1, predicted %2: %3 test sample(s) %4 (predicted by %5)")
                      .arg(className(actual), className(predicted))
                      .arg(total)
                      .arg(actual == predicted ? tr("classified correctly") : tr("misclassified"))
                      .arg(source);
   if (total > shownRows_.size()) text += tr("; showing the first %1").arg(shownRows_.size());
-  if (static_cast<long long>(total) != cellCount(actual, predicted))
-    text += tr(". The matrix (epoch %1) counts %2: it was computed with other parameters")
-                .arg(report_.epoch)
-                .arg(cellCount(actual, predicted));
-  drillHeader_->setText(text);
+  listText_ = text;
+  updateDrillNote();
 
   images_->clear();
   rows_->clear();
@@ -455,18 +554,38 @@ void EvaluationView::listCell() {
     }
   } else {
     drillStack_->setCurrentWidget(rows_);
+    // As the file has them (#16): the header's column names, the values as read and the
+    // line of the file; the normalised values the net saw only when the raw ones are unknown.
     const int cols = std::min(test_->dims(), kMaxFeatureColumns);
+    const bool lines = test_->sourceLines.size() == test_->size();
+    const bool raw = test_->rawFeatures.rows() == static_cast<Eigen::Index>(test_->size()) && test_->rawFeatures.cols() == test_->dims();
     rows_->setColumnCount(cols + 1);
     rows_->setRowCount(static_cast<int>(shownRows_.size()));
-    QStringList headers{tr("test row")};
-    for (int c = 0; c < cols; ++c) headers << tr("f%1").arg(c);
+    QStringList headers{lines ? tr("line") : tr("test row")};
+    for (int c = 0; c < cols; ++c) {
+      const auto i = static_cast<size_t>(c);
+      headers << (i < test_->featureNames.size() ? QString::fromStdString(test_->featureNames[i]) : tr("f%1").arg(c));
+    }
     rows_->setHorizontalHeaderLabels(headers);
-    rows_->horizontalHeaderItem(0)->setToolTip(tr("Features as trained (normalised)"));
+    rows_->horizontalHeaderItem(0)->setToolTip(lines ? tr("Line in %1").arg(QString::fromStdString(test_->source))
+                                                     : tr("Row of the test set"));
+    for (int c = 1; c <= cols; ++c)
+      rows_->horizontalHeaderItem(c)->setToolTip(raw ? tr("Values as read from the file") : tr("Features as trained (normalised)"));
     for (int i = 0; i < static_cast<int>(shownRows_.size()); ++i) {
       const size_t r = shownRows_[static_cast<size_t>(i)];
-      rows_->setItem(i, 0, numberItem(static_cast<double>(r), 0));
-      for (int c = 0; c < cols; ++c)
-        rows_->setItem(i, c + 1, numberItem(test_->features(static_cast<Eigen::Index>(r), c), 3));
+      rows_->setItem(i, 0, numberItem(static_cast<double>(lines ? test_->sourceLines[r] : r), 0));
+      rows_->item(i, 0)->setToolTip(tr("test row %1").arg(r));
+      for (int c = 0; c < cols; ++c) {
+        const auto row = static_cast<Eigen::Index>(r);
+        if (raw) {
+          auto* item = new QTableWidgetItem(QString::number(test_->rawFeatures(row, c), 'g', 7));
+          item->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
+          item->setToolTip(tr("normalised: %1").arg(test_->features(row, c), 0, 'f', 4));
+          rows_->setItem(i, c + 1, item);
+        } else {
+          rows_->setItem(i, c + 1, numberItem(test_->features(row, c), 3));
+        }
+      }
     }
     rows_->resizeColumnsToContents();
   }

@@ -35,7 +35,10 @@ class EvaluationView : public QWidget {
   ~EvaluationView() override;  // waits for a prediction job in progress
 
   void clear();  // a new run: forget the report, the data and the model
-  void setReport(const scaleout::EvalReport& report);  // ignored without classification
+  // Ignored without classification. While a cell's samples are listed, the matrix stays on
+  // the snapshot they were predicted with (list and cell counts agree); a newer report is
+  // shown once the list moves to it, or when the selection is cleared.
+  void setReport(const scaleout::EvalReport& report);
   void setClassNames(const QStringList& names);          // axis and table labels ("" = indices)
   void setTestData(std::shared_ptr<const DataSet> test);
   // The model the drill-down predicts with: the final model, or a checkpoint file.
@@ -44,9 +47,12 @@ class EvaluationView : public QWidget {
 
   // What a click on a cell does (asynchronous when predictions must be computed first).
   void showCell(int actual, int predicted);
+  void clearSelection();  // back to the latest report, nothing listed
 
   bool hasReport() const { return report_.hasClassification; }
-  const EvalReport& report() const { return report_; }
+  QStringList classNames() const { return classNames_; }
+  const EvalReport& report() const { return report_; }  // the one the matrix shows
+  const EvalReport& latestReport() const { return latest_; }
   long long cellCount(int actual, int predicted) const;
   QCustomPlot* heatMap() const { return plot_; }
   QTableWidget* metricsTable() const { return table_; }
@@ -67,11 +73,13 @@ class EvaluationView : public QWidget {
   void showEvent(QShowEvent* event) override;
 
  private:
+  void showReport(const EvalReport& report);  // header, matrix and table
   void rebuildHeatMap();
   void rebuildTable();
   void onPlotClicked(QMouseEvent* event);
   void startPrediction();
   void listCell();
+  void updateDrillNote();  // the list's text, and whether a newer evaluation waits
   QString className(int c) const;
 
   QLabel* header_;
@@ -84,7 +92,10 @@ class EvaluationView : public QWidget {
   QListWidget* images_;
   QTableWidget* rows_;
 
-  EvalReport report_;
+  EvalReport report_;   // shown
+  EvalReport latest_;   // newest received
+  std::vector<EvalReport> recent_;  // the last few received, to find the one a list was predicted with
+  bool pinned_ = false;  // a list is shown: report_ is its snapshot's
   QStringList classNames_;
   std::shared_ptr<const DataSet> test_;
   std::shared_ptr<const ModelFile> model_;
@@ -98,6 +109,7 @@ class EvaluationView : public QWidget {
   QThread* job_ = nullptr;
   int cellActual_ = -1, cellPredicted_ = -1;
   std::vector<size_t> shownRows_;
+  QString listText_;
 };
 
 // Predicted class for every row of `data` with `model` (blocking; run it off the GUI thread).

@@ -13,10 +13,17 @@
 namespace scaleout::ui {
 
 namespace {
+// A square guessed from the input count only (no image shape from the data) must be at
+// least this wide: Iris's 4 features made 2 x 2 "images" (#16), and a 3 x 3 or 4 x 4
+// table is no more a picture. 8 x 8 digits are the smallest images we are shown.
+constexpr int kMinGuessedSide = 8;
+// Tiles are scaled up to at least this many pixels on their longer side.
+constexpr int kMinTilePixels = 48;
+
 bool imageShape(int inputs, int& rows, int& cols) {
   if (rows > 0 && cols > 0) return rows * cols == inputs;
   const int side = static_cast<int>(std::lround(std::sqrt(static_cast<double>(inputs))));
-  if (side < 2 || side * side != inputs) return false;
+  if (side < kMinGuessedSide || side * side != inputs) return false;
   rows = cols = side;
   return true;
 }
@@ -96,25 +103,30 @@ FilterSnapshot FilterView::fromModel(const ModelFile& model) {
 
 void FilterView::setFilters(const FilterSnapshot& filters, const QString& source) {
   ++updates_;
-  image_ = render(filters, imageRows_, imageCols_);
+  int rows = imageRows_, cols = imageCols_;
+  const bool image = imageShape(filters.rows, rows, cols);
+  // Small images (8 x 8 digits) are drawn larger, so that a tile shows its pattern.
+  const int scale = image ? std::max(2, kMinTilePixels / std::max(rows, cols)) : 2;
+  image_ = render(filters, imageRows_, imageCols_, 400, scale);
   const QString from = source.isEmpty() ? tr("epoch %1").arg(filters.epoch) : source;
   if (image_.isNull()) {
     picture_->clear();
-    caption_->setText(tr("The first layer has %1 inputs, which are not an image: no filters to draw (%2).")
+    caption_->setText(tr("The first layer has %1 inputs, which are not an image: no filters to draw (%2). "
+                         "Filters need image-shaped input: IDX images, or a square of at least %3 x %3 inputs.")
                           .arg(filters.rows)
-                          .arg(from));
+                          .arg(from)
+                          .arg(kMinGuessedSide));
     return;
   }
-  int rows = imageRows_, cols = imageCols_;
-  imageShape(filters.rows, rows, cols);
   const int shown = std::min(filters.cols, 400);
   caption_->setText(tr("First-layer filters, %1: %2 of %3 hidden units, %4 x %5 each, every tile stretched to its "
-                       "own min..max (dark = its most negative weight, light = its most positive)")
+                       "own min..max (dark = its most negative weight, light = its most positive)%6")
                         .arg(from)
                         .arg(shown)
                         .arg(filters.cols)
                         .arg(rows)
-                        .arg(cols));
+                        .arg(cols)
+                        .arg(scale > 2 ? tr(", drawn %1 times larger").arg(scale) : QString()));
   picture_->setPixmap(QPixmap::fromImage(image_));
 }
 

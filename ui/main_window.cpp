@@ -7,7 +7,11 @@
 #include <QCloseEvent>
 #include <QCoreApplication>
 #include <QDateTime>
+#include <QDialog>
+#include <QDialogButtonBox>
+#include <QTextBrowser>
 #include <QDir>
+#include <QFile>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QLabel>
@@ -45,6 +49,8 @@
 #include "theme.h"
 #include "train/trainer.h"
 #include "training_session.h"
+#include "user_guide.h"
+#include "series_plot.h"
 #include "util/error.h"
 
 namespace scaleout::ui {
@@ -131,6 +137,7 @@ MainWindow::MainWindow(QWidget* parent)
   connect(editor_, &ConfEditor::confChanged, this, [this] {
     updateSummary();
     data_->setConf(editor_->conf());
+    monitor_->setConf(editor_->conf());
     cluster_->setConf(editor_->conf());
   });
   connect(editor_, &ConfEditor::validityChanged, this, [this] { updateActions(); });
@@ -196,8 +203,12 @@ MainWindow::MainWindow(QWidget* parent)
     log(tr("requested %1 worker threads").arg(t));
   });
 
+  // First start: the empty chart says how to begin (#16).
+  monitor_->lossPlot()->setEmptyNote(tr("Press Start (F5) to train this conf.\n"
+                                        "New here? Try File > Presets > iris-mlp for a 1-second demo."));
   readSettings();
   newConf();
+  updateRunIcons();
 }
 
 MainWindow::~MainWindow() {
@@ -314,7 +325,9 @@ void MainWindow::createMenus() {
   recentMenu_ = file->addMenu(tr("Open &Recent"));
   presetMenu_ = file->addMenu(tr("&Presets"));
   for (const QString& path : presetFiles()) {
-    presetMenu_->addAction(QFileInfo(path).completeBaseName(), this, [this, path] {
+    const QString name = QFileInfo(path).completeBaseName();
+    const QString what = presetDescription(path);
+    QAction* a = presetMenu_->addAction(what.isEmpty() ? name : tr("%1 — %2").arg(name, what), this, [this, path] {
       if (!maybeSave()) return;
       QString error;
       if (!openFile(path, &error)) QMessageBox::warning(this, tr("Preset"), error);
@@ -322,6 +335,8 @@ void MainWindow::createMenus() {
       currentFile_.clear();
       updateTitle();
     });
+    a->setObjectName("preset_" + name);
+    a->setStatusTip(what);
   }
   if (presetMenu_->isEmpty()) presetMenu_->addAction(tr("(no presets found)"))->setEnabled(false);
   file->addSeparator();
@@ -372,6 +387,10 @@ void MainWindow::createMenus() {
   runsAct->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R));
 
   QMenu* help = menuBar()->addMenu(tr("&Help"));
+  guideAct_ = help->addAction(tr("&User Guide"), this, [this] { showUserGuide(); });
+  guideAct_->setObjectName("userGuide");
+  guideAct_->setShortcut(QKeySequence::HelpContents);
+  guideAct_->setStatusTip(tr("The README's section on this window (also: man scaleout)"));
   help->addAction(tr("&About"), this, &MainWindow::about);
 
   QToolBar* tb = addToolBar(tr("Main"));
@@ -424,12 +443,50 @@ void MainWindow::updateActions() {
                                            : tr("Fix the marked knobs first: %1").arg(editor_->errorKnobs().join(", ")));
   pauseAct_->setEnabled(running);
   pauseAct_->setText(session_->isPaused() ? tr("&Resume") : tr("&Pause"));
-  pauseAct_->setIcon(style()->standardIcon(session_->isPaused() ? QStyle::SP_MediaPlay : QStyle::SP_MediaPause));
+  updateRunIcons();
   stopAct_->setEnabled(running);
   saveModelAct_->setEnabled(session_->lastModel().has_value());
   saveBestModelAct_->setEnabled(session_->bestModel().has_value());
   resumeAct_->setEnabled(!running);
   steering_->setRunning(running);
+}
+
+void MainWindow::updateRunIcons() {
+  // Fusion's media icons are black: on the dark theme they are redrawn in the text colour.
+  const bool dark = darkThemeActive();
+  const QColor text = palette().color(QPalette::ButtonText);
+  auto icon = [&](QStyle::StandardPixmap sp) { return dark ? tintedStandardIcon(style(), sp, text) : style()->standardIcon(sp); };
+  startAct_->setIcon(icon(QStyle::SP_MediaPlay));
+  pauseAct_->setIcon(icon(session_->isPaused() ? QStyle::SP_MediaPlay : QStyle::SP_MediaPause));
+  stopAct_->setIcon(icon(QStyle::SP_MediaStop));
+}
+
+void MainWindow::changeEvent(QEvent* event) {
+  QMainWindow::changeEvent(event);
+  if (event->type() == QEvent::PaletteChange || event->type() == QEvent::StyleChange) updateRunIcons();
+}
+
+QWidget* MainWindow::showUserGuide() {
+  if (!guide_) {
+    auto* dialog = new QDialog(this);
+    dialog->setObjectName("userGuideWindow");
+    dialog->setWindowTitle(tr("Scaleout Studio — User Guide"));
+    auto* layout = new QVBoxLayout(dialog);
+    auto* browser = new QTextBrowser;
+    browser->setObjectName("userGuideText");
+    browser->setOpenExternalLinks(true);
+    browser->setMarkdown(userGuideMarkdown());
+    layout->addWidget(browser);
+    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Close);
+    connect(buttons, &QDialogButtonBox::rejected, dialog, &QDialog::close);
+    layout->addWidget(buttons);
+    dialog->resize(760, 640);
+    guide_ = dialog;
+  }
+  guide_->show();
+  guide_->raise();
+  guide_->activateWindow();
+  return guide_;
 }
 
 void MainWindow::updateSummary() {
@@ -584,6 +641,20 @@ QStringList MainWindow::presetFiles() const {
   return {};
 }
 
+QString MainWindow::presetDescription(const QString& presetPath) {
+  // presets.txt beside the presets: "name<TAB>one line", # comments.
+  QFile file(QFileInfo(presetPath).dir().filePath("presets.txt"));
+  if (!file.open(QIODevice::ReadOnly | QIODevice::Text)) return {};
+  const QString name = QFileInfo(presetPath).completeBaseName();
+  while (!file.atEnd()) {
+    const QString line = QString::fromUtf8(file.readLine()).trimmed();
+    if (line.startsWith('#')) continue;
+    const qsizetype tab = line.indexOf('\t');
+    if (tab > 0 && line.left(tab) == name) return line.mid(tab + 1).trimmed();
+  }
+  return {};
+}
+
 QString MainWindow::commandLine() const {
   QStringList parts{"scaleout", "train"};
   if (!currentFile_.isEmpty() && undo_.isClean()) {
@@ -714,6 +785,7 @@ void MainWindow::startRun(const QString& resumeCheckpoint, long long resumeItera
   options.resumeCheckpoint = resumeCheckpoint;
   if (!runsRoot_.isEmpty())
     options.runDirectory = QDir(runsRoot_).filePath(QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss-zzz"));
+  monitor_->lossPlot()->setEmptyNote(QString());  // the first-start hint has done its job
   monitor_->clear();
   evaluation_->clear();
   filters_->clear();
@@ -806,9 +878,9 @@ void MainWindow::onRunEnded(bool completed, const QString& error) {
   runs_->refresh();
   if (!completed && !error.isEmpty()) {
     log(tr("ERROR: %1").arg(error));
-    // A run that never started (bad data path...) has no curves to alarm on: say it here.
-    if (!monitor_->bannerVisible() || !monitor_->bannerText().contains(error))
-      monitor_->showAlarm(HealthAlarm{HealthAlarm::Level::Alarm, error, 0});
+    // A run that never started (bad data path...) has no curves: the banner says it too,
+    // but as the run's error, not a health alarm (which the log would repeat as HEALTH).
+    if (!monitor_->bannerVisible() || !monitor_->bannerText().contains(error)) monitor_->showRunError(error, 0);
   }
   log(completed ? tr("run finished") : (error.isEmpty() ? tr("run stopped") : tr("run failed")));
   updateActions();

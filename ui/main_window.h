@@ -64,6 +64,8 @@ class MainWindow : public QMainWindow {
   // Runs write conf.json, metrics.csv, checkpoint.bin and model.bin under this directory.
   void setRunsRoot(const QString& dir);
   QStringList presetFiles() const;
+  // The preset's one-line description (presets.txt beside it), "" if none.
+  static QString presetDescription(const QString& presetPath);
   QString commandLine() const;  // `scaleout train ...` reproducing the current conf
   // Evaluates a saved model on its conf's test data off the GUI thread; modelEvaluated()
   // tells the outcome, the Evaluation and Filters tabs show it. False while one is going.
@@ -71,6 +73,9 @@ class MainWindow : public QMainWindow {
   // Loads the checkpoint's conf into the editor and continues its run (optimizer and
   // random state restored). False, with the reason, for a file that is not a checkpoint.
   bool resumeFromCheckpoint(const QString& path, QString* error = nullptr);
+  // Help > User Guide: the README's section on the desktop application, in a window.
+  QWidget* showUserGuide();
+  QAction* userGuideAction() const { return guideAct_; }
 
  signals:
   void modelEvaluated(bool ok, const QString& message);
@@ -82,6 +87,7 @@ class MainWindow : public QMainWindow {
 
  protected:
   void closeEvent(QCloseEvent* event) override;
+  void changeEvent(QEvent* event) override;
 
  private:
   void createActions();
@@ -92,6 +98,7 @@ class MainWindow : public QMainWindow {
   bool maybeSave();
   void updateTitle();
   void updateActions();
+  void updateRunIcons();  // Start/Pause/Stop in the palette's text colour on a dark theme
   void updateSummary();
   void addRecentFile(const QString& path);
   void rebuildRecentMenu();
@@ -135,6 +142,8 @@ class MainWindow : public QMainWindow {
   QAction *undoAct_, *redoAct_;
   QAction *startAct_, *pauseAct_, *stopAct_;
   QAction *logScaleAct_, *resetViewAct_;
+  QAction* guideAct_ = nullptr;
+  QWidget* guide_ = nullptr;
   QMenu* recentMenu_;
   QMenu* presetMenu_;
 

@@ -374,25 +374,46 @@ void MonitorPanel::onFinished(const RunSummary& summary) {
   // A last memory sample, so even a short run shows where it ended.
   if (const qint64 rss = residentBytes(); rss > 0 && lastIteration_ > 0)
     memory_->append(seriesFor(memory_, tr("resident (RSS)"), 2, true), lastIteration_, rss / (1024.0 * 1024.0));
-  if (!summary.error.empty())
-    showAlarm(HealthAlarm{HealthAlarm::Level::Alarm, QString::fromStdString(summary.error), summary.iterations});
+  if (!summary.error.empty()) showRunError(QString::fromStdString(summary.error), summary.iterations);
   for (auto* p : allPlots()) p->markDirty();
 }
 
 void MonitorPanel::showAlarm(const HealthAlarm& alarm) {
+  const bool isAlarm = alarm.level == HealthAlarm::Level::Alarm;
+  if (showBanner(alarm, isAlarm ? tr("Alarm: ") : tr("Warning: "))) emit alarmRaised(alarm.text);
+}
+
+void MonitorPanel::setConf(const Conf& conf) {
+  QString note;
+  if (conf.networkClass == "mlp")
+    note = tr("No pretraining in this conf (networkClass=mlp): no reconstruction error to chart.\n"
+              "dbn, cdbn, sda and the single layers rbm, crbm, da pretrain layer by layer.");
+  else if (conf.pretrainEpochs == 0)
+    note = tr("No pretraining in this conf (pretrainEpochs=0): no reconstruction error to chart.");
+  else
+    note = tr("Each pretrained layer's reconstruction error appears here while it pretrains.");
+  reconstruction_->setEmptyNote(note);
+  reconstruction_->markDirty();
+}
+
+void MonitorPanel::showRunError(const QString& text, long long iteration) {
+  showBanner(HealthAlarm{HealthAlarm::Level::Alarm, text, iteration}, tr("Run failed: "));
+}
+
+bool MonitorPanel::showBanner(const HealthAlarm& alarm, const QString& prefix) {
   // An alarm is not replaced by a later warning until the user dismisses it.
-  if (alarmShown_ && alarm.level == HealthAlarm::Level::Warning && bannerBox_->isVisibleTo(this)) return;
+  if (alarmShown_ && alarm.level == HealthAlarm::Level::Warning && bannerBox_->isVisibleTo(this)) return false;
   alarmShown_ = alarm.level == HealthAlarm::Level::Alarm;
   bannerBox_->setStyleSheet(alarmShown_ ? "#healthBanner { background: #c62828; } QLabel { color: white; font-weight: bold; }"
                                         : "#healthBanner { background: #ffb300; } QLabel { color: black; font-weight: bold; }");
-  bannerText_->setText((alarmShown_ ? tr("Alarm: ") : tr("Warning: ")) + alarm.text);
+  bannerText_->setText(prefix + alarm.text);
   bannerText_->setToolTip(bannerText_->text());
   placeBanner();
   bannerBox_->show();
   bannerBox_->raise();
   loss_->addMarker(static_cast<double>(alarm.iteration), shortText(alarm.text, 28),
                    alarmShown_ ? QColor(198, 40, 40) : QColor(255, 160, 0), Qt::SolidLine, alarm.text);
-  emit alarmRaised(alarm.text);
+  return true;
 }
 
 // Full width, as tall as the wrapped message needs.

@@ -18,6 +18,7 @@
 
 #include "health_monitor.h"
 #include "run_history.h"
+#include "config/conf.h"
 #include "metatypes.h"
 #include "smoothing.h"
 
@@ -84,6 +85,12 @@ class MonitorPanel : public QWidget {
   void onMessage(const QString& text);
   void onFinished(const scaleout::RunSummary& summary);
   void showAlarm(const scaleout::ui::HealthAlarm& alarm);
+  // The conf to be trained: charts it leaves empty say why (an MLP has no pretraining to
+  // chart reconstruction errors of).
+  void setConf(const scaleout::Conf& conf);
+  // A run that stopped on an error: the banner says so, but it is not a health alarm
+  // (no alarmRaised, so the log says it once, as the run's ERROR line).
+  void showRunError(const QString& text, long long iteration);
   // Earlier runs drawn under the live curves: smoothed loss (as the live smoothing) and
   // test accuracy, dashed and faded, labelled with the run. Kept across clear().
   void setRunOverlays(const QList<scaleout::ui::RunCurves>& runs);
@@ -97,6 +104,7 @@ class MonitorPanel : public QWidget {
 
  private:
   void placeBanner();
+  bool showBanner(const scaleout::ui::HealthAlarm& alarm, const QString& prefix);  // false: an alarm is kept
   void replotDirty();
   void recomputeSmoothed();
   void applyOverlays();

@@ -86,6 +86,38 @@ int SeriesPlot::addSeries(const QString& name, const SeriesStyle& style) {
   return static_cast<int>(series_.size()) - 1;
 }
 
+void SeriesPlot::setEmptyNote(const QString& text) {
+  emptyNote_ = text;
+  updateEmptyNote();
+  dirty_ = true;
+}
+
+bool SeriesPlot::emptyNoteShown() const { return !emptyNote_.isEmpty() && totalPoints(false) == 0; }
+
+// Called at every replot (not per point): the note goes with the first point.
+void SeriesPlot::updateEmptyNote() {
+  const bool show = emptyNoteShown();
+  if (show && !emptyItem_) {
+    emptyItem_ = new QCPItemText(plot_);
+    emptyItem_->position->setType(QCPItemPosition::ptAxisRectRatio);
+    emptyItem_->position->setCoords(0.5, 0.45);
+    emptyItem_->setPositionAlignment(Qt::AlignCenter);
+    emptyItem_->setTextAlignment(Qt::AlignCenter);
+    emptyItem_->setClipToAxisRect(false);
+    QFont f = font();
+    f.setPointSizeF(f.pointSizeF() + 1);
+    emptyItem_->setFont(f);
+  }
+  if (emptyItem_) {
+    emptyItem_->setText(emptyNote_);
+    // Drawn with the theme's text colour (no background box, so the theme leaves it alone).
+    emptyItem_->setColor(palette().color(QPalette::WindowText));
+    emptyItem_->setVisible(show);
+  }
+  // An empty legend box says nothing: shown once there is a curve to name.
+  plot_->legend->setVisible(!show || !overlays_.isEmpty());
+}
+
 int SeriesPlot::findSeries(const QString& name) const {
   for (int i = 0; i < series_.size(); ++i)
     if (series_[i].graph->name() == name) return i;
@@ -200,7 +232,9 @@ void SeriesPlot::clear() {
   plot_->clearGraphs();
   plot_->clearPlottables();
   plot_->clearItems();
+  emptyItem_ = nullptr;
   series_.clear();
+  updateEmptyNote();
   addOverlayGraphs();  // other runs stay for comparison
   events_->forget();
   follow_ = true;
@@ -331,6 +365,7 @@ bool SeriesPlot::replotIfDirty() {
   if (!dirty_ || !isVisible()) return false;
   if (follow_) fitRanges();
   updateLogNote();
+  updateEmptyNote();
   plot_->replot(QCustomPlot::rpQueuedRefresh);
   dirty_ = false;
   return true;
@@ -339,6 +374,7 @@ bool SeriesPlot::replotIfDirty() {
 double SeriesPlot::replotNow() {
   if (follow_) fitRanges();
   updateLogNote();
+  updateEmptyNote();
   QElapsedTimer timer;
   timer.start();
   plot_->replot(QCustomPlot::rpImmediateRefresh);
@@ -368,6 +404,7 @@ QSize SeriesPlot::exportSize() const {
 
 bool SeriesPlot::exportPng(const QString& path, double scale) {
   if (follow_) fitRanges();
+  updateEmptyNote();
   const QSize size = exportSize();
   const bool ok = plot_->savePng(path, size.width(), size.height(), scale);
   dirty_ = true;  // the export laid the labels out for its own size: lay them out again on screen
@@ -376,6 +413,7 @@ bool SeriesPlot::exportPng(const QString& path, double scale) {
 
 bool SeriesPlot::exportPdf(const QString& path) {
   if (follow_) fitRanges();
+  updateEmptyNote();
   const QSize size = exportSize();
   const bool ok = plot_->savePdf(path, size.width(), size.height());
   dirty_ = true;

@@ -13,6 +13,7 @@
 class QCustomPlot;
 class QCPGraph;
 class QCPErrorBars;
+class QCPItemText;
 class QLabel;
 
 namespace scaleout::ui {
@@ -77,6 +78,12 @@ class SeriesPlot : public QWidget {
   void addGuide(double y, const QColor& color);
   int markerCount() const;  // lines and ticks
 
+  // A note in the middle of the plot while it has no series (first start: how to begin; a
+  // chart the conf leaves empty: why). The legend is hidden meanwhile. Kept across clear().
+  void setEmptyNote(const QString& text);
+  QString emptyNote() const { return emptyNote_; }
+  bool emptyNoteShown() const;
+
   void setLogY(bool on);
   bool logY() const { return logY_; }
   qsizetype nonPositiveCount() const;  // raw points <= 0 (unplottable on a log axis)
@@ -124,6 +131,9 @@ class SeriesPlot : public QWidget {
   QString title_;
   QCustomPlot* plot_;
   QLabel* note_;
+  QString emptyNote_;
+  QCPItemText* emptyItem_ = nullptr;
+  void updateEmptyNote();
   QVector<Series> series_;
   QVector<OverlayCurve> overlays_;
   QVector<Series> overlayTracks_;  // ranges of the overlays (graph: the drawn QCPGraph)

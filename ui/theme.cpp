@@ -1,6 +1,7 @@
 #include "theme.h"
 
 #include <QApplication>
+#include <QPainter>
 #include <QSettings>
 #include <QStyle>
 #include <QStyleFactory>
@@ -65,6 +66,26 @@ void applyTheme(const QString& theme) {
     w->setStyleSheet(sheet);
   }
   applyChartThemeToAll();
+}
+
+QIcon tintedStandardIcon(QStyle* style, int standardPixmap, const QColor& color) {
+  const QIcon base = style->standardIcon(static_cast<QStyle::StandardPixmap>(standardPixmap));
+  QIcon out;
+  QColor disabled = color;
+  disabled.setAlphaF(0.4f);
+  for (int size : {16, 20, 22, 24, 32, 48}) {
+    const QPixmap shape = base.pixmap(size, size);
+    if (shape.isNull()) continue;
+    for (const auto& [mode, c] : {std::pair{QIcon::Normal, color}, {QIcon::Disabled, disabled}}) {
+      QPixmap pm = shape;
+      QPainter p(&pm);
+      p.setCompositionMode(QPainter::CompositionMode_SourceIn);  // keep the alpha, replace the colour
+      p.fillRect(pm.rect(), c);
+      p.end();
+      out.addPixmap(pm, mode);
+    }
+  }
+  return out;
 }
 
 ChartColors chartColors(bool dark) {

@@ -5,10 +5,12 @@
 // palette: background, axes, grid, tick labels, titles, legends and marker labels.
 // The choice is stored in QSettings ("view/theme": system | light | dark).
 #include <QColor>
+#include <QIcon>
 #include <QPalette>
 #include <QString>
 
 class QCustomPlot;
+class QStyle;
 
 namespace scaleout::ui {
 
@@ -17,6 +19,10 @@ bool darkThemeActive();  // the application palette now
 
 QString storedTheme();                   // from QSettings, "system" by default
 void applyTheme(const QString& theme);   // app palette and style, every chart; stores the choice
+
+// A style's standard icon drawn in `color` (its shape kept, its pixels recoloured): the
+// Fusion media icons are black, invisible on the dark theme's toolbar.
+QIcon tintedStandardIcon(QStyle* style, int standardPixmap, const QColor& color);
 
 struct ChartColors {
   QColor background, foreground, grid, subGrid, labelBackground;

@@ -40,6 +40,22 @@ std::vector<std::string> confWarnings(const Conf& conf) {
     w.push_back("finetuneEpochs is 0 and nothing is pretrained: the run will train nothing");
   else if (isStack(conf.networkClass) && conf.finetuneEpochs == 0)
     w.push_back("finetuneEpochs is 0: the output layer stays untrained, so the model's accuracy means nothing");
+  // A single layer (rbm, crbm, da) is trained only by its pretraining phase.
+  if (!isStack(conf.networkClass) && conf.pretrainEpochs == 0)
+    w.push_back("pretrainEpochs is 0 and networkClass=" + conf.networkClass +
+                " is trained only by pretraining: the run will train nothing");
+  // A phase with every rate 0 runs its epochs and changes no weight (conjugate gradient's
+  // line search starts from the rate too).
+  auto allZero = [&](double global) {
+    if (global != 0) return false;
+    for (double r : conf.learningRateByLayer)
+      if (r != 0) return false;
+    return true;
+  };
+  if (isStack(conf.networkClass) && conf.finetuneEpochs > 0 && conf.finetuneLearningRate == 0)
+    w.push_back("finetuneLearningRate is 0: finetuning runs its epochs and changes no weight of the output layer");
+  if (conf.networkClass != "mlp" && conf.pretrainEpochs > 0 && allZero(conf.pretrainLearningRate))
+    w.push_back("pretrainLearningRate is 0: pretraining runs its epochs and changes no weight");
   if (pretrainsRbms(conf.networkClass) && conf.pretrainEpochs > 0) {
     // Pretraining fits each layer's weights to sigmoid hidden means, p(h|v) = sigmoid(Wv + b)
     // (CD-k); finetuning then runs the same weights through each layer's activation.

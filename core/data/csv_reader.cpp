@@ -286,6 +286,7 @@ DataSet readCsv(const std::string& path, const CsvOptions& options) {
       continue;
     }
     labels.push_back(labelMapper.map(cells[labelIndex], lineNumber, labelIndex + 1));
+    data.sourceLines.push_back(lineNumber);
   }
 
   if (columns == 0 && headerLine == 0) throw ScaleoutError(path + ": empty file, expected rows of numbers");
@@ -313,6 +314,11 @@ DataSet readCsv(const std::string& path, const CsvOptions& options) {
                          (options.knownClassNames.empty() ? std::string() : " after those of the training data") +
                          ": " + listNames(data.classNames));
   }
+
+  // A header as wide as the rows names the feature columns (the drill-down shows them).
+  if (!header.empty() && header.size() == columns)
+    for (size_t c = 0; c < columns; ++c)
+      if (c != labelIndex) data.featureNames.push_back(header[c]);
 
   // An sklearn header ("samples,features,name0,name1,...") is shorter than the rows.
   if (!header.empty() && header.size() != columns) {

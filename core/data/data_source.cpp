@@ -154,6 +154,7 @@ TrainTestData loadTrainTest(const Conf& conf) {
     const auto keep = static_cast<Eigen::Index>(conf.maxTrainSamples);
     raw.train.features.conservativeResize(keep, Eigen::NoChange);
     raw.train.labels.resize(static_cast<size_t>(keep));
+    if (raw.train.sourceLines.size() > static_cast<size_t>(keep)) raw.train.sourceLines.resize(static_cast<size_t>(keep));
   }
 
   // A class missing from one side must still have an output unit on both.
@@ -166,6 +167,8 @@ TrainTestData loadTrainTest(const Conf& conf) {
   if (raw.hasTest) out.notes.insert(out.notes.end(), raw.test.notes.begin(), raw.test.notes.end());
   out.normalizer = Normalizer::fit(raw.train, conf.normalize);
   out.normalizer.apply(raw.train.features);
+  // Tabular test rows keep their values as read, for the GUI's drill-down.
+  if (conf.dataset == "csv") raw.test.rawFeatures = raw.test.features;
   if (raw.test.size() > 0) out.normalizer.apply(raw.test.features);
   out.train = std::move(raw.train);
   out.test = std::move(raw.test);

@@ -14,6 +14,11 @@ DataSet subset(const DataSet& data, const std::vector<uint32_t>& indices) {
   out.source = data.source;
   out.classNames = data.classNames;
   out.notes = data.notes;
+  out.featureNames = data.featureNames;
+  const bool hasLines = data.sourceLines.size() == data.size();
+  const bool hasRaw = data.rawFeatures.rows() == data.features.rows() && data.rawFeatures.rows() > 0;
+  if (hasLines) out.sourceLines.resize(indices.size());
+  if (hasRaw) out.rawFeatures.resize(static_cast<Eigen::Index>(indices.size()), data.rawFeatures.cols());
   out.features.resize(static_cast<Eigen::Index>(indices.size()), data.features.cols());
   const bool hasLabels = data.labels.size() == data.size();
   if (hasLabels) out.labels.resize(indices.size());
@@ -26,6 +31,8 @@ DataSet subset(const DataSet& data, const std::vector<uint32_t>& indices) {
     }
     out.features.row(static_cast<Eigen::Index>(i)) = data.features.row(row);
     if (hasLabels) out.labels[i] = data.labels[row];
+    if (hasLines) out.sourceLines[i] = data.sourceLines[row];
+    if (hasRaw) out.rawFeatures.row(static_cast<Eigen::Index>(i)) = data.rawFeatures.row(row);
   }
   return out;
 }

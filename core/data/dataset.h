@@ -24,6 +24,13 @@ struct DataSet {
   // What the reader decided on the user's behalf (header taken, delimiter, rows dropped),
   // one sentence each, for the CLI's and GUI's data summary.
   std::vector<std::string> notes;
+  // For the GUI's drill-down of tabular data (CSV): the header's names of the feature
+  // columns (label column left out; empty without a header), the file line each row was
+  // read from (1-based; empty when not read from a text file), and the test rows' values
+  // as read, before normalisation (loadTrainTest fills it for CSV test data only).
+  std::vector<std::string> featureNames;
+  std::vector<size_t> sourceLines;
+  RowMatrix rawFeatures;
 
   size_t size() const { return static_cast<size_t>(features.rows()); }
   int dims() const { return static_cast<int>(features.cols()); }
