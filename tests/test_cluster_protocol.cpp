@@ -73,6 +73,7 @@ RoundTask sampleTask() {
   t.indices = {5, 3, 9, 0};
   t.batchSize = 2;
   t.seed = 0xDEADBEEFCAFEull;
+  t.pendingShare = 0.375f;
   return t;
 }
 
@@ -326,6 +327,7 @@ class TestClusterProtocol : public QObject {
     QCOMPARE(m.task.indices, t.indices);
     QCOMPARE(m.task.batchSize, 2);
     QCOMPARE(m.task.seed, t.seed);
+    QCOMPARE(m.task.pendingShare, 0.375f);
   }
 
   void resultRoundTrip() {
@@ -642,6 +644,18 @@ class TestClusterProtocol : public QObject {
     auto out = decodeFrames(framesOf(encode(env(1), TaskMsg{0, sampleTask(), u})));
     QCOMPARE(out.failure, DecodeFailure::BadField);
     QVERIFY2(QString::fromStdString(out.error).contains("do not fit"), out.error.c_str());
+  }
+
+  // Delay compensation's share scales the worker's own change: outside [0, 1] (or NaN) it
+  // would push the worker's parameters anywhere.
+  void refusesTaskWithAPendingShareOutsideZeroToOne() {
+    for (float bad : {-0.1f, 1.5f, std::numeric_limits<float>::quiet_NaN()}) {
+      RoundTask t = sampleTask();
+      t.pendingShare = bad;
+      const auto out = decodeFrames(framesOf(encode(env(1), TaskMsg{0, t, fullParams()})));
+      QCOMPARE(out.failure, DecodeFailure::BadField);
+      QVERIFY2(QString::fromStdString(out.error).contains("pending share"), out.error.c_str());
+    }
   }
 
   void refusesTaskWithBadBatchSize() {

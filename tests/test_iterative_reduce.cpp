@@ -116,6 +116,11 @@ struct TaskLog {
     std::lock_guard lock(mutex);
     entries.push_back({round, slot, indices});
   }
+  std::vector<float> pendingShares;  // RoundTask::pendingShare of each task an OverlappingWorker got
+  void recordShare(float share) {
+    std::lock_guard lock(mutex);
+    pendingShares.push_back(share);
+  }
 };
 
 // A LocalWorker that logs its tasks first (composition: LocalWorker is final).
@@ -255,6 +260,7 @@ class OverlappingWorker final : public Worker {
   }
   void post(RoundTask task) override {
     log_->record(task.round, index_, task.indices);
+    log_->recordShare(task.pendingShare);
     {
       std::lock_guard lock(mutex_);
       queue_.push_back(std::move(task));
@@ -529,6 +535,7 @@ class TestIterativeReduce : public QObject {
   void overlappingWorkerCheckpointKeepsCarriedRows();
   void evaluationRunsBesideTheNextEpoch();
   void lateResultsCountForLess();
+  void lateResultsTellTheirWorkerTheirShare();
   void overlappingWorkerThatDiesGivesBackBothSlices();
 };
 
@@ -1236,6 +1243,42 @@ void TestIterativeReduce::lateResultsCountForLess() {
   QVERIFY(paramsFull.cwiseEqual(paramsAgain).all());
   QVERIFY(!paramsFull.cwiseEqual(paramsHalf).all());
   QVERIFY2(half.finalEvaluation.accuracy > 0.8, qPrintable(QString::number(half.finalEvaluation.accuracy)));
+}
+
+// Delay compensation: a task posted while the worker's last result is still out carries
+// the share the worker's previous late result had in the average. One local worker and one
+// overlapping worker with one slice each and staleResultWeight 0.5: 0.5 / (1 + 0.5) = 1/3.
+// With staleCompensation off, no task carries a share.
+void TestIterativeReduce::lateResultsTellTheirWorkerTheirShare() {
+  auto sharesWith = [](bool compensate) {
+    TaskLog log;
+    TrainerOptions options;
+    options.workerFactory = [&log](int) { return std::make_unique<RecordingWorker>(&log); };
+    Conf conf = blobConf(1);
+    conf.balanceShares = false;
+    conf.overlapRemoteRounds = true;
+    conf.staleResultWeight = 0.5;
+    conf.staleCompensation = compensate;
+    Trainer trainer(conf, blobs(), options);
+    trainer.addWorker(std::make_unique<OverlappingWorker>(5ms, &log));
+    const RunSummary s = trainer.run();
+    std::lock_guard lock(log.mutex);
+    return std::make_pair(s, log.pendingShares);
+  };
+  const auto [on, sharesOn] = sharesWith(true);
+  const auto [off, sharesOff] = sharesWith(false);
+  QVERIFY2(on.completed && off.completed, on.error.c_str());
+  QVERIFY(sharesOn.size() > 10);
+  int third = 0;
+  for (float share : sharesOn) {
+    QVERIFY2(share >= 0.0f && share <= 1.0f, qPrintable(QString::number(share)));
+    if (std::abs(share - 1.0f / 3.0f) < 1e-6f) ++third;
+  }
+  QVERIFY2(third * 2 > static_cast<int>(sharesOn.size()),
+           qPrintable(QString("%1 of %2 tasks carried the share 1/3").arg(third).arg(sharesOn.size())));
+  QCOMPARE(sharesOn.front(), 0.0f);  // nothing was late before the first task
+  for (float share : sharesOff) QCOMPARE(share, 0.0f);
+  QVERIFY2(on.finalEvaluation.accuracy > 0.8, qPrintable(QString::number(on.finalEvaluation.accuracy)));
 }
 
 // While a remote worker takes part, an epoch's evaluation runs on a copy of the parameters
