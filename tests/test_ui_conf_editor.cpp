@@ -19,6 +19,8 @@
 #include <QTemporaryDir>
 #include <QUndoStack>
 #include <QToolBar>
+#include <QScrollArea>
+#include <QScrollBar>
 #include <QtTest>
 
 #include "conf_editor.h"
@@ -446,6 +448,11 @@ class ConfEditorTest : public QObject {
         const QRect inTab(label->mapTo(tabs->widget(t), QPoint(0, 0)), label->size());
         QVERIFY2(inTab.left() >= 0, qPrintable(label->text()));
       }
+      // The fields fit too: no tab needs scrolling sideways (a wide combo box once cut
+      // every field of its tab at the pane's right edge).
+      if (auto* scroll = qobject_cast<QScrollArea*>(tabs->widget(t)))
+        QVERIFY2(scroll->horizontalScrollBar()->maximum() == 0,
+                 qPrintable(QString("tab %1 scrolls %2 px sideways").arg(tabs->tabText(t)).arg(scroll->horizontalScrollBar()->maximum())));
     }
     QCOMPARE(checked, static_cast<int>(knobRegistry().size()));
     typeInto(editor->field("finetuneEpochs"), "0");

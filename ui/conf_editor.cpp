@@ -210,6 +210,12 @@ QWidget* ConfEditor::buildInput(const KnobSpec& spec) {
     case KnobKind::Choice: {
       auto* box = new QComboBox;
       for (const auto& choice : c.choices) box->addItem(QString::fromStdString(choice));
+      // By default a combo box is never narrower than its longest choice
+      // ("reconstructionCrossEntropy"), which pushed the form past the pane's width and
+      // cut every field of the tab at the right edge. It shrinks now; the popup still
+      // shows whole names.
+      box->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+      box->setMinimumContentsLength(8);
       connect(box, &QComboBox::currentTextChanged, this, [this, name](const QString& text) {
         if (!updating_) commitValue(name, json(text.toStdString()));
       });
