@@ -1219,6 +1219,14 @@ void TestIterativeReduce::overlappingWorkerHoldsTwoTasks() {
   }
 }
 
+// One local worker and one OverlappingWorker, one slice each, overlapping rounds.
+static Conf overlappingConf() {
+  Conf conf = blobConf(1);
+  conf.balanceShares = false;
+  conf.overlapRemoteRounds = true;
+  return conf;
+}
+
 // A result averaged one round late counts for staleResultWeight times its samples. Runs
 // with an overlapping worker are repeatable (which result is owed when does not depend on
 // timing), so the same weight gives the same model and another weight another one.
@@ -1227,9 +1235,7 @@ void TestIterativeReduce::lateResultsCountForLess() {
     TaskLog log;
     TrainerOptions options;
     options.workerFactory = [&log](int) { return std::make_unique<RecordingWorker>(&log); };
-    Conf conf = blobConf(1);
-    conf.balanceShares = false;
-    conf.overlapRemoteRounds = true;
+    Conf conf = overlappingConf();
     conf.staleResultWeight = weight;
     Trainer trainer(conf, blobs(), options);
     trainer.addWorker(std::make_unique<OverlappingWorker>(5ms, &log));
@@ -1254,9 +1260,7 @@ void TestIterativeReduce::lateResultsTellTheirWorkerTheirShare() {
     TaskLog log;
     TrainerOptions options;
     options.workerFactory = [&log](int) { return std::make_unique<RecordingWorker>(&log); };
-    Conf conf = blobConf(1);
-    conf.balanceShares = false;
-    conf.overlapRemoteRounds = true;
+    Conf conf = overlappingConf();
     conf.staleResultWeight = 0.5;
     conf.staleCompensation = compensate;
     Trainer trainer(conf, blobs(), options);

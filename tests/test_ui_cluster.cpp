@@ -396,23 +396,7 @@ class ClusterPanelTest : public QObject {
   void noWorkerIsTrainingAfterTheRunEnded() {
     MainWindow window;
     window.setRunsRoot(QString());
-    Conf c;
-    c.networkClass = "mlp";
-    c.dataset = "csv";
-    const QString env = qEnvironmentVariable("SCALEOUT_SOURCE_DIR");
-    const QString source = env.isEmpty() ? QDir(QCoreApplication::applicationDirPath()).absoluteFilePath("../..") : env;
-    c.trainData = (source + "/resources/data/iris.csv").toStdString();
-    c.nIn = 4;
-    c.nOut = 3;
-    c.layerSizes = {8};
-    c.finetuneEpochs = 5;
-    c.batchSize = 10;
-    c.threads = 2;
-    c.averagingFrequency = 1;
-    c.testFraction = 0.2;
-    c.normalize = "zscore";
-    c.checkpointEveryEpochs = 0;
-    window.confEditor()->setConf(c);
+    window.confEditor()->setConf(irisConf());
     QSignalSpy ended(window.session(), &TrainingSession::ended);
     QStringList statesDuringRun;
     connect(window.session()->adapter(), &ObserverAdapter::round, this, [&] {
