@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <ctime>
 #include <deque>
 #include <future>
 #include <optional>
@@ -34,6 +35,13 @@ int resolveThreads(int threadsKnob) {
 namespace {
 
 double secondsSince(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// CPU time of the calling thread (POSIX; 0 where the clock is missing).
+double threadCpuSeconds() {
+  timespec t{};
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t) != 0) return 0.0;
+  return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
+}
 
 std::vector<std::vector<uint32_t>> cutSlices(const std::vector<uint32_t>& rows, size_t sliceSize) {
   std::vector<std::vector<uint32_t>> slices;
@@ -155,10 +163,15 @@ struct Trainer::Impl {
       if (f.requeued) return true;
     return false;
   }
+  // Tasks `s` may hold now. One that overlaps holds one at a time until its link has been
+  // measured on two tasks of its own: the first runs cold (about 0.35 s of overhead against
+  // 0.1 s later at 1 Gbit/s), and a task that waits behind another measures no link at all,
+  // so shares sized from the cold figure alone stayed 3x too large for a whole epoch.
+  static int depthNow(const Slot& s) { return s.depth > 1 && s.overheadMeasured < 2 ? 1 : s.depth; }
   // A worker is given a task when it has room for one and owes no late result (a late one
   // would make the next wait behind it).
   static bool canTake(const Slot& s) {
-    return !s.dead && !s.retiring && !s.worker->lost() && static_cast<int>(s.inflight.size()) < s.depth && !holdsLate(s);
+    return !s.dead && !s.retiring && !s.worker->lost() && static_cast<int>(s.inflight.size()) < depthNow(s) && !holdsLate(s);
   }
   bool anyWorkerFree() const {
     for (const auto& s : slots)
@@ -172,14 +185,14 @@ struct Trainer::Impl {
     if (s.dead) return nullptr;
     for (const InFlight& f : s.inflight)
       if (!f.requeued)
-        return static_cast<int>(s.inflight.size()) >= s.depth || f.round != round ? &f : nullptr;
+        return static_cast<int>(s.inflight.size()) >= depthNow(s) || f.round != round ? &f : nullptr;
     return nullptr;
   }
   // A result still to be averaged; with `overlappingToo` false, only from workers that do not
   // overlap rounds (an epoch need not wait for those: see trainPhase).
   bool anyPending(bool overlappingToo = true) const {
     for (const auto& s : slots)
-      if (!s.dead && (overlappingToo || s.depth == 1))
+      if (!s.dead && (overlappingToo || depthNow(s) == 1))
         for (const InFlight& f : s.inflight)
           if (!f.requeued) return true;
     return false;
@@ -303,10 +316,13 @@ struct Trainer::Impl {
       return;
     }
     auto params = std::make_shared<const Eigen::VectorXf>(t.params_);
+    // Its CPU time, not its wall time: on a busy core the wall time counts the lanes' work
+    // too (about twice the CPU time on a one-core master), and what the next round must
+    // cover is how long the evaluation holds the local lanes back.
     auto job = [this, params] {
-      const auto start = Clock::now();
+      const double cpuStart = threadCpuSeconds();
       EvalReport report = evaluateOn(*params);
-      return std::make_pair(std::move(report), secondsSince(start));
+      return std::make_pair(std::move(report), threadCpuSeconds() - cpuStart);
     };
     pendingEval = PendingEval{std::async(std::launch::async, job), params, phase.label(), pretrain, epoch, iteration};
     coverEvaluation = true;
@@ -432,16 +448,20 @@ struct Trainer::Impl {
     const bool balance = t.conf_.balanceShares && remoteTakesPart();
     const double sliceSamples = static_cast<double>(averagingFrequency) * t.conf_.batchSize;
     double roundSeconds = 0;
+    // A remote worker's first task runs cold and its second replaces that figure (see
+    // collect): until then it trains one slice per round, and the others' shares are not
+    // sized from the cold figure (that made a 0.7 s round with the remote idle half of it).
+    auto measured = [](const Slot& s) { return s.local || s.overheadMeasured >= 2; };
     if (balance)
       for (const auto& s : slots) {
-        if (s.dead || s.retiring || s.speed <= 0) continue;
+        if (s.dead || s.retiring || s.speed <= 0 || !measured(s)) continue;
         const double sliceSeconds = sliceSamples / s.speed;
         const double need = s.local ? 1.0 : std::max(1.0, std::ceil(t.conf_.remoteComputeRatio * s.overhead / sliceSeconds));
         roundSeconds = std::max(roundSeconds, std::min(need, static_cast<double>(kMaxShare)) * sliceSeconds + serialOverhead(s));
       }
     for (auto& s : slots) {
       int share = 1;
-      if (balance && roundSeconds > 0 && s.speed > 0) {
+      if (balance && roundSeconds > 0 && s.speed > 0 && measured(s)) {
         const double sliceSeconds = sliceSamples / s.speed;
         const double ideal = std::max(1.0, (roundSeconds - serialOverhead(s)) / sliceSeconds);
         // Hysteresis: speeds measured over a few rounds jitter; move only on a clear change.
@@ -461,7 +481,7 @@ struct Trainer::Impl {
   static constexpr int kMaxShare = 64;
   // The part of a worker's overhead the round waits for: none for one that overlaps (its
   // link time passes while it computes, as long as it computes longer than that).
-  static double serialOverhead(const Slot& s) { return s.depth > 1 ? 0.0 : s.overhead; }
+  static double serialOverhead(const Slot& s) { return depthNow(s) > 1 ? 0.0 : s.overhead; }
 
   // learningRateScaling: averaging N workers' updates makes about one step of progress
   // where a single worker would have made N, so each worker trains at the rate times
@@ -781,8 +801,15 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
         // The master's evaluation now shares the local lanes' cores and lengthens this
         // round: a remote worker gets the slices it trains in that time too, so it does
         // not sit idle until the round ends.
-        if (coverEvaluation && !s.local && s.speed > 0)
-          take += static_cast<int>(std::ceil(evalSeconds * s.speed / (static_cast<double>(averagingFrequency) * batchSize)));
+        // One that overlaps already holds its next task, which keeps it busy through that
+        // much of the evaluation: it gets extra slices only for the rest. (Before this,
+        // it got slices for all of it, and the round after waited ~0.3 s for them.)
+        if (coverEvaluation && !s.local && s.speed > 0) {
+          const double sliceSeconds = static_cast<double>(averagingFrequency) * batchSize / s.speed;
+          const double held = depthNow(s) > 1 ? s.share * sliceSeconds : 0.0;
+          const double uncovered = std::max(0.0, evalSeconds - held);
+          take += static_cast<int>(std::ceil(uncovered / sliceSeconds));
+        }
         RoundTask task;
         task.round = round;
         task.phaseIndex = phaseIndex;
