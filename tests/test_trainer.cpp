@@ -1,12 +1,17 @@
 // The Trainer end to end on small generated data: determinism, learning, every network
 // class, resume from a checkpoint equal to an uninterrupted run, divergence reporting,
 // and the evaluation metrics on a case computed by hand.
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <functional>
 #include <string>
 #include <vector>
 
+#include <QDir>
+#include <QFile>
 #include <QRegularExpression>
 #include <QtTest>
 
@@ -15,6 +20,7 @@
 #include "train/evaluation.h"
 #include "train/objective.h"
 #include "train/trainer.h"
+#include "util/thread_priority.h"
 
 using namespace scaleout;
 using namespace scaleout::fixtures;
@@ -120,6 +126,7 @@ class TestTrainer : public QObject {
   void evaluationOfSingleLayerIsReconstruction();
   void evaluationOnThreadsIsIdentical();
   void finalEvaluationMatchesTrainedModel();
+  void lanesRunBelowTheProcessPriority();
 };
 
 void TestTrainer::sameSeedIsBitIdentical_data() {
@@ -484,6 +491,46 @@ void TestTrainer::bestModelIsKept() {
   Trainer single(trainerConf("rbm"), clusterData());
   single.run();
   QVERIFY(!single.bestModel().has_value());
+}
+
+// Nice values of this process's threads (Linux: /proc/self/task/TID/stat, field 19).
+static std::vector<int> threadNiceValues() {
+  std::vector<int> nice;
+  const QStringList tids = QDir("/proc/self/task").entryList(QDir::Dirs | QDir::NoDotAndDotDot);
+  for (const QString& tid : tids) {
+    QFile stat("/proc/self/task/" + tid + "/stat");
+    if (!stat.open(QIODevice::ReadOnly)) continue;
+    const QString line = QString::fromLatin1(stat.readAll());
+    // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
+    const QStringList fields = line.mid(line.lastIndexOf(')') + 2).split(' ');
+    if (fields.size() > 16) nice.push_back(fields[16].toInt());  // field 19 overall
+  }
+  return nice;
+}
+
+// Training lanes run kLaneNiceSteps below the process, so the threads that move parameters
+// (and the GUI) never wait behind them for a scheduler slice; the trainer's own thread
+// stays where it was. Looked at while the lanes exist: at each epoch's end.
+void TestTrainer::lanesRunBelowTheProcessPriority() {
+  struct NiceProbe : TrainingObserver {
+    std::vector<std::vector<int>> seen;
+    void onEpochFinished(const EpochInfo&) override { seen.push_back(threadNiceValues()); }
+  };
+  const int base = getpriority(PRIO_PROCESS, 0);  // this thread's, on Linux
+  Conf conf = trainerConf("mlp");
+  conf.threads = 2;
+  NiceProbe probe;
+  Trainer trainer(conf, clusterData());
+  trainer.addObserver(&probe);
+  const RunSummary summary = trainer.run();
+  QVERIFY2(summary.completed, summary.error.c_str());
+  QVERIFY(!probe.seen.empty());
+  const int lane = std::min(19, base + kLaneNiceSteps);
+  for (const std::vector<int>& nice : probe.seen) {
+    QCOMPARE(std::count(nice.begin(), nice.end(), lane), 2L);  // the two lanes
+    QVERIFY(std::count(nice.begin(), nice.end(), base) >= 1);   // this thread, the trainer's
+  }
+  QCOMPARE(getpriority(PRIO_PROCESS, 0), base);  // the process itself is left alone
 }
 
 QTEST_APPLESS_MAIN(TestTrainer)

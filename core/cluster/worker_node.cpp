@@ -27,6 +27,7 @@
 #include "util/rng.h"
 #include "train/worker.h"
 #include "util/blas_threads.h"
+#include "util/thread_priority.h"
 
 namespace scaleout::cluster {
 
@@ -153,6 +154,7 @@ class Lane {
 
  private:
   void loop() {
+    lowerThisThreadPriority(kLaneNiceSteps);
     SliceTrainer trainer(context_);
     warmUp(trainer);
     for (;;) {

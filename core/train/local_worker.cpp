@@ -1,5 +1,7 @@
 #include "train/local_worker.h"
 
+#include "util/thread_priority.h"
+
 namespace scaleout {
 
 LocalWorker::~LocalWorker() {
@@ -26,6 +28,7 @@ void LocalWorker::post(RoundTask task) {
 }
 
 void LocalWorker::loop() {
+  lowerThisThreadPriority(kLaneNiceSteps);
   SliceTrainer trainer(context_);
   for (;;) {
     RoundTask task;
