@@ -227,6 +227,62 @@ class TestClusterTraining : public QObject {
     QCOMPARE(m.logText().count("encoding the training rows"), 1);
   }
 
+  void workersJoinWhileTheMasterLoadsItsData_data() {
+    QTest::addColumn<bool>("sameRows");
+    QTest::newRow("the worker's copy is the master's") << true;
+    QTest::newRow("the worker's copy differs") << false;
+  }
+
+  // A master whose network shape the conf fixes listens before its data is loaded
+  // (protocol version 4): a worker that connects then gets the conf with no rows named,
+  // loads its own copy meanwhile, and is ready as soon as setShard names the rows. A copy
+  // that differs from the master's rows is not used: the worker downloads them.
+  void workersJoinWhileTheMasterLoadsItsData() {
+    QFETCH(bool, sameRows);
+    const Conf conf = irisConf(20, 1);
+    TrainTestData data = data_;
+    if (!sameRows) data.train.features(0, 0) += 1.0f;  // one value changed
+    std::mutex logMutex;
+    QStringList masterLog;
+    ClusterMasterOptions o;
+    o.bind = "tcp://127.0.0.1:*";
+    o.log = [&](const std::string& line) {
+      std::lock_guard lock(logMutex);
+      masterLog << QString::fromStdString(line);
+    };
+    ClusterMaster master(conf, o);  // no rows yet
+    auto masterText = [&] {
+      std::lock_guard lock(logMutex);
+      return masterLog.join("\n");
+    };
+    QTemporaryDir dir;
+    WorkerProcess worker(dir, "early");
+    worker.start({"--connect", QString::fromStdString(master.endpoint())});
+    QVERIFY2(waitFor([&] { return worker.log().contains("the master is still loading its data"); }, 20000),
+             qPrintable(worker.log()));
+    // Its own copy is loaded, and it waits for the rows' name, not yet ready.
+    QTest::qWait(1000);
+    QCOMPARE(master.connectedWorkers(), 0);
+    QVERIFY2(!worker.log().contains("ready:"), qPrintable(worker.log()));
+
+    Trainer trainer(conf, data);
+    master.setJoinHandler([&trainer](std::unique_ptr<Worker> w) { trainer.addWorker(std::move(w)); });
+    master.setShard(data.train);
+    QVERIFY2(waitFor([&] { return master.connectedWorkers() == 1; }, 20000), qPrintable(masterText() + "\n" + worker.log()));
+    const RunSummary run = trainer.run();
+    QVERIFY2(run.completed, run.error.c_str());
+    waitFor([&] { return master.stats().resultsReceived > 0; }, 2000);
+    QVERIFY(master.stats().resultsReceived > 0);
+    if (sameRows) {
+      QVERIFY2(worker.log().contains("loaded while the master loaded its own"), qPrintable(worker.log()));
+      QVERIFY(!masterText().contains("encoding the training rows"));
+    } else {
+      QVERIFY2(worker.log().contains("differs from the master's"), qPrintable(worker.log()));
+      QVERIFY2(worker.log().contains("received 120 training rows"), qPrintable(worker.log()));
+      QCOMPARE(masterText().count("encoding the training rows"), 1);
+    }
+  }
+
   // Light rounds: with int8 a round moves about a quarter of the float32 bytes (the
   // parameters' change down, the trained change up, no optimizer state either way), and
   // the run learns as well.

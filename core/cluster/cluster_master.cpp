@@ -1,6 +1,7 @@
 #include "cluster/cluster_master.h"
 
 #include <algorithm>
+#include <mutex>
 #include <chrono>
 #include <cstdio>
 #include <future>
@@ -68,13 +69,20 @@ struct ClusterMaster::Impl {
     Clock::time_point shardStarted;
     // Bytes of its tasks and results, for "bytes per round per worker".
     uint64_t taskBytes = 0, resultBytes = 0, results = 0;
+    bool confHadShard = false;  // its Conf named the training rows (else a second one follows)
   };
 
   ClusterMaster& owner;
   ClusterMasterOptions options;
   std::string confJson;
-  const DataSet& shard;
+  // The training rows: null until the master has loaded them (ClusterMaster::setShard).
+  // I/O thread only once it runs; setShard hands them over through `offered`.
+  const DataSet* shard = nullptr;
   uint64_t shardHashValue = 0;
+  std::mutex offerMutex;
+  const DataSet* offeredShard = nullptr;
+  uint64_t offeredHash = 0;
+  std::atomic<bool> shardOffered{false};
   // The training rows as a chunked stream (shard_stream.h). Encoded on a helper thread
   // when the first worker asks for a chunk, not at start-up: most workers load the same
   // files themselves, and on a one-core master the encoding (~1 s) would be taken from
@@ -104,7 +112,7 @@ struct ClusterMaster::Impl {
   std::map<std::string, Peer> peers;  // I/O thread only
   uint32_t nextGeneration = 0;
 
-  Impl(ClusterMaster& o, const Conf& conf, const DataSet& train, ClusterMasterOptions opts)
+  Impl(ClusterMaster& o, const Conf& conf, const DataSet* train, ClusterMasterOptions opts)
       : owner(o),
         options(std::move(opts)),
         shard(train),
@@ -113,7 +121,7 @@ struct ClusterMaster::Impl {
         wake(context, "scaleout-master-wake") {
     confJson = confToJson(conf).dump();
     codec = codecFromKnob(conf.exchangeCompression).value_or(Codec::Int8);
-    shardHashValue = shardHash(train);
+    if (shard) shardHashValue = shardHash(*shard);
     outbox = std::make_shared<TaskOutbox>([this] { wake.notify(); });
   }
 
@@ -170,12 +178,7 @@ struct ClusterMaster::Impl {
     w.heartbeatIntervalMs = static_cast<uint32_t>(options.heartbeatIntervalSeconds * 1000);
     w.heartbeatTimeoutMs = static_cast<uint32_t>(options.heartbeatTimeoutSeconds * 1000);
     w.lanes = p.lanes;
-    ConfMsg c;
-    c.confJson = confJson;
-    c.shardHash = shardHashValue;
-    c.shardRows = shard.size();
-    c.shardDims = static_cast<uint32_t>(shard.dims());
-    if (send(identity, envelopeFor(p), w) != SendStatus::Sent || send(identity, envelopeFor(p), c) != SendStatus::Sent) {
+    if (send(identity, envelopeFor(p), w) != SendStatus::Sent || !sendConf(p)) {
       log("worker " + p.name + " said hello but cannot be answered; ignored");
       return;
     }
@@ -184,7 +187,37 @@ struct ClusterMaster::Impl {
     peers[identity] = std::move(p);
   }
 
+  // The conf, and the training rows' identity once the master has them (shardHash 0 until
+  // then: the worker loads its own copy meanwhile, and gets a second Conf that names them).
+  bool sendConf(Peer& p) {
+    ConfMsg c;
+    c.confJson = confJson;
+    if (shard) {
+      c.shardHash = shardHashValue;
+      c.shardRows = shard->size();
+      c.shardDims = static_cast<uint32_t>(shard->dims());
+    }
+    p.confHadShard = shard != nullptr;
+    return send(p.identity, envelopeFor(p), c) == SendStatus::Sent;
+  }
+
+  // setShard's rows, taken over on the I/O thread; nodes told "not yet" hear which they are.
+  void adoptOfferedShard() {
+    if (!shardOffered.exchange(false)) return;
+    {
+      std::lock_guard lock(offerMutex);
+      shard = offeredShard;
+      shardHashValue = offeredHash;
+    }
+    for (auto& [identity, p] : peers)
+      if (!p.confHadShard && !sendConf(p)) log("worker " + p.name + " could not be told which training rows this run uses");
+  }
+
   void onReady(Peer& p, const ReadyMsg& m) {
+    if (!shard) {
+      drop(p.identity, "ready before this master has its training rows");
+      return;
+    }
     if (m.shardHash != shardHashValue) {
       drop(p.identity, "ready for shard " + std::to_string(m.shardHash) + " but this run's shard is " + std::to_string(shardHashValue));
       return;
@@ -316,14 +349,14 @@ struct ClusterMaster::Impl {
   // One chunk of the shard stream per request; the worker keeps a few requests in
   // flight, so heartbeats interleave with the data and a cut transfer resumes.
   void onShardRequest(Peer& p, const ShardRequestMsg& m) {
-    if (m.shardHash != shardHashValue) {
+    if (!shard || m.shardHash != shardHashValue) {
       drop(p.identity, "asked for an unknown shard");
       return;
     }
     if (!shardStream) {
       if (!shardEncoding.valid()) {
         log("encoding the training rows for " + p.name + ", which does not hold them");
-        shardEncoding = std::async(std::launch::async, [this] { return encodeShard(shard); });
+        shardEncoding = std::async(std::launch::async, [this] { return encodeShard(*shard); });
       }
       // A worker keeps at most kShardChunksInFlight requests in flight; more from one
       // peer is not a worker following the protocol.
@@ -459,6 +492,7 @@ struct ClusterMaster::Impl {
         continue;  // EINTR
       }
       if (items[1].revents & ZMQ_POLLIN) wake.drain();
+      adoptOfferedShard();
       if (items[2].revents & ZMQ_POLLIN) monitorEvents();
       sendTasks();
       for (int i = 0; i < 256 && receiveFrames(router, frames); ++i) {
@@ -485,7 +519,24 @@ struct ClusterMaster::Impl {
   }
 };
 
+ClusterMaster::ClusterMaster(const Conf& conf, ClusterMasterOptions options) { start(conf, nullptr, std::move(options)); }
+
 ClusterMaster::ClusterMaster(const Conf& conf, const DataSet& train, ClusterMasterOptions options) {
+  start(conf, &train, std::move(options));
+}
+
+void ClusterMaster::setShard(const DataSet& train) {
+  const uint64_t hash = shardHash(train);  // on the caller's thread: the I/O loop goes on
+  {
+    std::lock_guard lock(impl_->offerMutex);
+    impl_->offeredShard = &train;
+    impl_->offeredHash = hash;
+  }
+  impl_->shardOffered = true;
+  impl_->wake.notify();
+}
+
+void ClusterMaster::start(const Conf& conf, const DataSet* train, ClusterMasterOptions options) {
   runId_ = randomRunId();
   impl_ = std::make_unique<Impl>(*this, conf, train, std::move(options));
   auto& router = impl_->router;

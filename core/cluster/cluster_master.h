@@ -48,6 +48,9 @@ class ClusterMaster {
 
   // `train` must outlive this object. Binds at once; throws ScaleoutError if it cannot.
   ClusterMaster(const Conf& conf, const DataSet& train, ClusterMasterOptions options);
+  // Without the training rows yet (the master still loads them): workers that connect get
+  // the conf at once and load their own copy meanwhile; setShard names the rows later.
+  ClusterMaster(const Conf& conf, ClusterMasterOptions options);
   ~ClusterMaster();  // says Bye to every node and stops the I/O thread
   ClusterMaster(const ClusterMaster&) = delete;
   ClusterMaster& operator=(const ClusterMaster&) = delete;
@@ -60,10 +63,15 @@ class ClusterMaster {
   double selfTestSeconds() const { return selfTestSeconds_; }
   // Called on the I/O thread once per lane of each node that is ready to train.
   void setJoinHandler(JoinHandler handler);
+  // The training rows, for a master constructed without them (`train` must outlive this
+  // object; call once). Hashes them on the calling thread; nodes already connected then
+  // learn which rows the run uses.
+  void setShard(const DataSet& train);
   ClusterMasterStats stats() const;
   int connectedWorkers() const { return connected_.load(); }
 
  private:
+  void start(const Conf& conf, const DataSet* train, ClusterMasterOptions options);
   struct Impl;
   std::unique_ptr<Impl> impl_;
   std::string endpoint_;

@@ -48,6 +48,19 @@ nlohmann::json masterNode(const ClusterMaster& master, const SecurityOptions& se
 
 MasterService::MasterService(const Conf& conf, const DataSet& train, Trainer& trainer, MasterServiceOptions options)
     : impl_(std::make_unique<Impl>()) {
+  start(conf, &train, &trainer, std::move(options));
+}
+
+MasterService::MasterService(const Conf& conf, MasterServiceOptions options) : impl_(std::make_unique<Impl>()) {
+  start(conf, nullptr, nullptr, std::move(options));
+}
+
+void MasterService::attach(const DataSet& train, Trainer& trainer) {
+  impl_->master->setJoinHandler([&trainer](std::unique_ptr<Worker> w) { trainer.addWorker(std::move(w)); });
+  impl_->master->setShard(train);
+}
+
+void MasterService::start(const Conf& conf, const DataSet* train, Trainer* trainer, MasterServiceOptions options) {
   impl_->log = options.log;
   auto log = [&](const std::string& line) {
     if (options.log) options.log(line);
@@ -64,8 +77,8 @@ MasterService::MasterService(const Conf& conf, const DataSet& train, Trainer& tr
   mo.heartbeatTimeoutSeconds = conf.heartbeatTimeoutSeconds;
   mo.security = options.security;
   mo.log = options.log;
-  impl_->master = std::make_unique<ClusterMaster>(conf, train, mo);
-  impl_->master->setJoinHandler([&trainer](std::unique_ptr<Worker> w) { trainer.addWorker(std::move(w)); });
+  impl_->master = train ? std::make_unique<ClusterMaster>(conf, *train, mo) : std::make_unique<ClusterMaster>(conf, mo);
+  if (trainer) impl_->master->setJoinHandler([trainer](std::unique_ptr<Worker> w) { trainer->addWorker(std::move(w)); });
   if (!impl_->master->secure())
     log("INSECURE: no CURVE encryption or authentication; any peer that reaches " + impl_->master->endpoint() +
         " can join and see the training data");

@@ -30,6 +30,12 @@ class MasterService {
  public:
   // `train` and `trainer` must outlive this object; construct it after the trainer.
   MasterService(const Conf& conf, const DataSet& train, Trainer& trainer, MasterServiceOptions options);
+  // Before the master's data is loaded: it listens and registers at once, so workers join
+  // (and load their own copy of the data) while it loads; `attach` then brings the rows and
+  // the trainer. Only for a conf whose network shape does not come from the data.
+  MasterService(const Conf& conf, MasterServiceOptions options);
+  // `train` and `trainer` must outlive this object. Once, for the constructor above.
+  void attach(const DataSet& train, Trainer& trainer);
   ~MasterService();
   const std::string& endpoint() const;
   const std::string& publicKey() const;  // Z85; empty when insecure
@@ -37,6 +43,7 @@ class MasterService {
   bool zooKeeperConnected() const;
 
  private:
+  void start(const Conf& conf, const DataSet* train, Trainer* trainer, MasterServiceOptions options);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -49,7 +49,7 @@ static_assert(std::endian::native == std::endian::little,
               "the wire format stores raw little-endian floats; big-endian hosts are not supported");
 
 inline constexpr std::array<uint8_t, 4> kMagic = {'S', 'O', 'C', 'W'};
-inline constexpr uint16_t kProtocolVersion = 3;  // 3: a task carries pendingShare (delay compensation)
+inline constexpr uint16_t kProtocolVersion = 4;  // 4: a Conf may leave shardHash 0 (rows named by a second Conf); 3: pendingShare
 inline constexpr size_t kHeaderBytes = 48;
 inline constexpr size_t kMaxBodyBytes = size_t{64} << 20;      // indices, losses, conf JSON
 inline constexpr size_t kMaxPayloadBytes = size_t{4} << 30;    // a float32 parameter vector at most

@@ -65,6 +65,10 @@ class ShardCache {
       if (h == hash) return d;
     return nullptr;
   }
+  bool empty() {
+    std::lock_guard lock(mutex_);
+    return entries_.empty();
+  }
   void put(uint64_t hash, std::shared_ptr<const DataSet> data) {
     std::lock_guard lock(mutex_);
     entries_.push_front({hash, std::move(data)});
@@ -291,19 +295,43 @@ class Lane {
 // decoding Fashion-MNIST takes about a second, and heartbeats must go on meanwhile).
 struct PreparedShard {
   std::shared_ptr<const DataSet> data;
+  uint64_t hash = 0;   // of `data`, when it was loaded before the master named its rows
   std::string how;     // "the disk cache", "local files (...)"
   std::string notes;   // why other sources did not serve, for the log
 };
 
-PreparedShard findShardLocally(const Conf& conf, uint64_t hash) {
+// Rows downloaded by an earlier run, kept on disk under their hash.
+PreparedShard findShardOnDisk(uint64_t hash) {
   PreparedShard p;
   std::string error;
   if (auto d = readCachedShard(shardCacheDir(), hash, error)) {
     p.data = std::make_shared<const DataSet>(std::move(*d));
     p.how = "the disk cache (" + shardCacheDir().string() + ")";
+  } else if (!error.empty()) {
+    p.notes = error + "; ";
+  }
+  return p;
+}
+
+// With hash 0 (the master has not named its rows yet): this machine's copy as the conf
+// describes it, with its hash, for the master's second Conf to confirm.
+PreparedShard findShardLocally(const Conf& conf, uint64_t hash) {
+  if (hash != 0) {
+    PreparedShard onDisk = findShardOnDisk(hash);
+    if (onDisk.data) return onDisk;
+  }
+  PreparedShard p;
+  if (hash == 0) {
+    try {
+      TrainTestData local = loadTrainTest(conf);
+      p.hash = shardHash(local.train);
+      p.data = std::make_shared<const DataSet>(std::move(local.train));
+      p.how = "this machine's copy of the data (" + p.data->source + "), loaded while the master loaded its own";
+    } catch (const std::exception& e) {
+      p.notes = std::string("no local copy of the data (") + e.what() + "); ";
+    }
     return p;
   }
-  if (!error.empty()) p.notes += error + "; ";
   try {
     TrainTestData local = loadTrainTest(conf);
     if (shardHash(local.train) == hash) {
@@ -392,6 +420,10 @@ struct WorkerNode::Impl {
     std::shared_ptr<const DataSet> data;
     Clock::time_point shardAsked;
     std::future<PreparedShard> preparing;  // local search or decoding, off the I/O thread
+    // Loaded before the master named its rows (its first Conf had shardHash 0), held for
+    // its second Conf; `early` says such a load was started this session.
+    PreparedShard earlyCopy;
+    bool early = false;
     bool downloading = false;
     uint64_t nextRequest = 0;  // next chunk offset to ask for
     int chunksInFlight = 0;
@@ -584,9 +616,37 @@ struct WorkerNode::Impl {
       restart(std::string("cannot build the master's network: ") + e.what() + "; trying again in 30 s");
       return;
     }
+    if (s.data || s.downloading) {
+      log("ignored a repeated conf from the master (this session has its training rows)");
+      return;
+    }
     s.shardHash = m.shardHash;
     s.shardRows = m.shardRows;
     s.shardDims = m.shardDims;
+    if (m.shardHash == 0) {
+      // The master still loads its data (protocol version 4): load this machine's copy now,
+      // unless this process already holds rows from an earlier run (likely the same ones).
+      log("conf received: " + s.conf->networkClass + " network of " + std::to_string(s.layout->size()) +
+          " parameters; the master is still loading its data");
+      if (options.useLocalData && shardCache().empty() && !s.preparing.valid()) {
+        const Conf copy = *s.conf;
+        s.early = true;
+        s.preparing = std::async(std::launch::async, [copy] { return findShardLocally(copy, 0); });
+      }
+      return;
+    }
+    if (s.early) {
+      log("the master's training rows are " + hex64(m.shardHash));
+      if (s.preparing.valid()) return;  // the early load is still running: onPrepared compares
+      PreparedShard early = std::move(s.earlyCopy);
+      s.earlyCopy = PreparedShard{};
+      s.early = false;
+      if (early.data) {
+        onPrepared(std::move(early));
+        return;
+      }
+      // No local copy: the usual search below (this process, the disk cache, a download).
+    }
     log("conf received: " + s.conf->networkClass + " network of " + std::to_string(s.layout->size()) + " parameters");
     if (auto cached = shardCache().find(m.shardHash)) {
       s.data = cached;
@@ -606,6 +666,29 @@ struct WorkerNode::Impl {
   void onPrepared(PreparedShard prepared) {
     Session& s = *session;
     if (!prepared.notes.empty()) log(prepared.notes);
+    if (s.shardHash == 0) {  // loaded early: held until the master names its rows
+      s.earlyCopy = std::move(prepared);
+      s.earlyCopy.notes.clear();
+      return;
+    }
+    if (s.early) {  // the early load is done and the master has named its rows
+      s.early = false;
+      if (!prepared.data) {  // no local copy: rows downloaded by an earlier run, else a download
+        const uint64_t hash = s.shardHash;
+        s.preparing = std::async(std::launch::async, [hash] { return findShardOnDisk(hash); });
+        return;
+      }
+    }
+    if (prepared.data && prepared.hash != 0 && prepared.hash != s.shardHash) {
+      log("this machine's copy of the data differs from the master's (" + hex64(prepared.hash) + ", the master's " +
+          hex64(s.shardHash) + "); looking in the disk cache, then asking the master");
+      if (!s.downloading) {
+        const uint64_t hash = s.shardHash;
+        s.preparing = std::async(std::launch::async, [hash] { return findShardOnDisk(hash); });
+        return;
+      }
+      prepared = PreparedShard{};
+    }
     if (prepared.data) {
       if (prepared.data->size() != s.shardRows || static_cast<uint32_t>(prepared.data->dims()) != s.shardDims ||
           prepared.data->dims() != s.conf->nIn) {
@@ -741,7 +824,8 @@ struct WorkerNode::Impl {
     lastHeard = Clock::now();
     switch (h.type) {
       case MessageType::Conf:
-        if (s.conf) {
+        // A second Conf names the training rows when the first could not (shardHash 0).
+        if (s.conf && s.shardHash != 0) {
           log("dropped a repeated conf");
           return;
         }
