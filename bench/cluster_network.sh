@@ -201,5 +201,5 @@ echo
 echo "== summary: reference MLP, $epochs epoch(s), $( ((insecure)) && echo INSECURE || echo CURVE), load average now $(cut -d' ' -f1-3 /proc/loadavg) =="
 printf '%-8s %-22s %4s %8s %9s %10s %9s  %s\n' rate case seed wall_s join_s tasks accuracy "bytes/round/worker"
 printf '%s\n' "${rows[@]}"
-echo "join_s: worker start (after the master registered) to the worker's 'ready' (conf and training rows received), per worker."
+echo "join_s: worker start (after the master registered, which it does before loading its data) to the worker's 'ready' (conf and training rows at hand, the master's data loaded), per worker."
 echo "tasks: tasks each worker trained, from its 'trained N task(s)' line."
