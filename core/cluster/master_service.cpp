@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
@@ -17,6 +18,17 @@ struct MasterService::Impl {
   std::unique_ptr<ClusterMaster> master;
   std::unique_ptr<ZkRegistry> zk;
   LogFn log;
+  // Started before the data (attach follows): the wait for a ZooKeeper session overlaps the
+  // master's loading and is finished in attach, up to this deadline.
+  std::chrono::steady_clock::time_point zkDeadline;
+  std::string zkHosts;
+  int zkSessionTimeoutMs = 0;
+
+  void reportUnreachable() const {
+    if (log)
+      log("ZooKeeper at " + zkHosts + " is unreachable (no session within " + std::to_string(zkSessionTimeoutMs) +
+          " ms); training with local threads, and registering the master when ZooKeeper answers");
+  }
 };
 
 namespace {
@@ -58,6 +70,10 @@ MasterService::MasterService(const Conf& conf, MasterServiceOptions options) : i
 void MasterService::attach(const DataSet& train, Trainer& trainer) {
   impl_->master->setJoinHandler([&trainer](std::unique_ptr<Worker> w) { trainer.addWorker(std::move(w)); });
   impl_->master->setShard(train);
+  if (impl_->zk && !impl_->zk->connected()) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(impl_->zkDeadline - std::chrono::steady_clock::now());
+    if (!impl_->zk->waitConnected(std::max(left, std::chrono::milliseconds(0)))) impl_->reportUnreachable();
+  }
 }
 
 void MasterService::start(const Conf& conf, const DataSet* train, Trainer* trainer, MasterServiceOptions options) {
@@ -101,9 +117,11 @@ void MasterService::start(const Conf& conf, const DataSet* train, Trainer* train
     *last = workers.size();
     if (log) log("ZooKeeper lists " + std::to_string(workers.size()) + " registered worker(s) in the cluster");
   });
-  if (!impl_->zk->waitConnected(std::chrono::milliseconds(options.zkSessionTimeoutMs)))
-    log("ZooKeeper at " + options.zkHosts + " is unreachable (no session within " + std::to_string(options.zkSessionTimeoutMs) +
-        " ms); training with local threads, and registering the master when ZooKeeper answers");
+  impl_->zkHosts = options.zkHosts;
+  impl_->zkSessionTimeoutMs = options.zkSessionTimeoutMs;
+  impl_->zkDeadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options.zkSessionTimeoutMs);
+  if (!train) return;  // attach waits for the session, while the master has loaded its data meanwhile
+  if (!impl_->zk->waitConnected(std::chrono::milliseconds(options.zkSessionTimeoutMs))) impl_->reportUnreachable();
 }
 
 MasterService::~MasterService() {
