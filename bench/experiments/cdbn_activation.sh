@@ -8,7 +8,7 @@
 #   bench/experiments/cdbn_activation.sh [SEEDS="123 11 22"] [EPOCHS=20]
 #
 # Long: each run pretrains three layers and finetunes 20 epochs on Fashion-MNIST (tens of
-# minutes per run on 2 cores). Not run when it was added; no figure in the README comes from it yet.
+# minutes per run on 2 cores). Last run 2026-12-02: table in bench/experiments/cdbn_activation_2026-12-02.md.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${SCALEOUT_BINARY:-$root/build/app/scaleout}
