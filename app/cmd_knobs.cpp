@@ -1,4 +1,4 @@
-// `scaleout knobs [--json]`: every knob with type, default, range and help.
+// `scaleout knobs [--json]`: every knob with type, its label in the GUI form, default, range and help.
 #include <iostream>
 
 #include <QCommandLineParser>
@@ -18,7 +18,7 @@ int runKnobsCommand(const QStringList& args) {
   if (parser.isSet("json")) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& spec : knobRegistry()) {
-      out.push_back({{"name", spec.name}, {"type", knobKindName(spec.kind)}, {"default", spec.defaultValue},
+      out.push_back({{"name", spec.name}, {"label", spec.label}, {"type", knobKindName(spec.kind)}, {"default", spec.defaultValue},
                      {"allowed", describeAllowed(spec)}, {"group", spec.group},
                      {"phase", knobPhaseName(spec.phase)}, {"help", spec.help}});
     }
@@ -32,7 +32,7 @@ int runKnobsCommand(const QStringList& args) {
       std::cout << "\n[" << group << "]\n";
     }
     std::cout << "  " << spec.name << " (" << knobKindName(spec.kind) << ", " << knobPhaseName(spec.phase)
-              << ")\n      default: " << knobValueText(spec.defaultValue) << "\n      allowed: "
+              << ")\n      label: " << spec.label << "\n      default: " << knobValueText(spec.defaultValue) << "\n      allowed: "
               << describeAllowed(spec) << "\n      " << spec.help << "\n";
   }
   return 0;

@@ -185,9 +185,9 @@ void TestCli::knobsListsEveryKnobWithDefault() {
   const std::string out = r.out.toStdString();
   size_t last = 0;
   for (const auto& spec : knobRegistry()) {
-    // "  name (kind, phase)\n      default: value\n      allowed: ...\n"
+    // "  name (kind, phase)\n      label: Label\n      default: value\n      allowed: ...\n"
     const std::string block = "\n  " + spec.name + " (" + knobKindName(spec.kind) + ", " + knobPhaseName(spec.phase) +
-                              ")\n      default: " + knobValueText(spec.defaultValue) +
+                              ")\n      label: " + spec.label + "\n      default: " + knobValueText(spec.defaultValue) +
                               "\n      allowed: " + describeAllowed(spec) + "\n      " + spec.help + "\n";
     const size_t at = out.find(block);
     QVERIFY2(at != std::string::npos, block.c_str());
@@ -196,9 +196,9 @@ void TestCli::knobsListsEveryKnobWithDefault() {
   }
   QVERIFY(r.out.contains("\n[Network]\n"));
   QVERIFY(r.out.contains("\n[Run]\n"));
-  QVERIFY(r.out.contains("  layerSizes (int list, pretrain+finetune)\n      default: 256,128\n"));
-  QVERIFY(r.out.contains("  networkClass (choice, pretrain+finetune)\n      default: mlp\n"));
-  QVERIFY(r.out.contains("  l2 (real, pretrain+finetune)\n      default: 0.0001\n"));
+  QVERIFY(r.out.contains("  layerSizes (int list, pretrain+finetune)\n      label: Hidden layer sizes\n      default: 256,128\n"));
+  QVERIFY(r.out.contains("  networkClass (choice, pretrain+finetune)\n      label: Network type\n      default: mlp\n"));
+  QVERIFY(r.out.contains("  l2 (real, pretrain+finetune)\n      label: L2 coefficient\n      default: 0.0001\n"));
 }
 
 void TestCli::knobsJsonParses() {
@@ -216,6 +216,7 @@ void TestCli::knobsJsonParses() {
   for (size_t i = 0; i < registry.size(); ++i) {
     const auto& item = doc[i];
     QCOMPARE(item.at("name").get<std::string>(), registry[i].name);
+    QCOMPARE(item.at("label").get<std::string>(), registry[i].label);
     QVERIFY2(item.at("default") == registry[i].defaultValue, registry[i].name.c_str());
     QCOMPARE(item.at("type").get<std::string>(), std::string(knobKindName(registry[i].kind)));
     QCOMPARE(item.at("allowed").get<std::string>(), describeAllowed(registry[i]));

@@ -1,7 +1,9 @@
 // Conf, the knob registry, JSON round trips, --set overrides and validation messages.
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <string>
@@ -26,7 +28,7 @@ const char* const kAllowedActivations = "one of sigmoid, tanh, hardtanh, relu, l
 
 // One knobs.def line, split into its leading arguments (commas inside (), {} and "" kept).
 struct DefLine {
-  std::string kind, name, defaultText;
+  std::string kind, name, label, defaultText;
 };
 
 std::vector<std::string> splitTopLevel(const std::string& args) {
@@ -67,8 +69,8 @@ std::vector<DefLine> readKnobsDef() {
     if (line.rfind(prefix, 0) != 0) continue;
     const std::string body = line.substr(prefix.size(), line.rfind(')') - prefix.size());
     const auto args = splitTopLevel(body);
-    if (args.size() < 7) continue;
-    lines.push_back({args[0], args[1], args[2]});
+    if (args.size() < 8) continue;
+    lines.push_back({args[0], args[1], args[2], args[3]});
   }
   return lines;
 }
@@ -147,6 +149,8 @@ class TestConf : public QObject {
   void defaults();
   void registryMatchesKnobsDef();
   void registryDefaultsAreConfDefaults();
+  void everyKnobHasAShortUniqueLabel();
+  void labelsNameTheSameConceptTheSameWay();
   void defaultConfIsValid();
   void requiredKnobsExist_data();
   void requiredKnobsExist();
@@ -227,8 +231,74 @@ void TestConf::registryMatchesKnobsDef() {
     QVERIFY2(registry[i].kind == kinds.at(def[i].kind), def[i].name.c_str());
     QVERIFY2(!registry[i].help.empty(), def[i].name.c_str());
     QVERIFY2(!registry[i].group.empty(), def[i].name.c_str());
+    QCOMPARE(registry[i].label, json::parse(def[i].label).get<std::string>());  // the third argument
   }
   QCOMPARE(findKnob("noSuchKnob"), static_cast<const KnobSpec*>(nullptr));
+}
+
+// The GUI form's captions (#15): every knob has one, short enough for the form's label
+// column, in sentence case, not the identifier itself, and no two alike.
+void TestConf::everyKnobHasAShortUniqueLabel() {
+  // Capitalised words allowed after the first: names and abbreviations.
+  const std::set<std::string> properWords = {"AdaGrad", "DropConnect", "ZooKeeper", "L2", "CSV", "CD-k", "N"};
+  std::map<std::string, std::string> owner;  // label -> knob
+  for (const auto& spec : knobRegistry()) {
+    const QString where = QString::fromStdString(spec.name + ": \"" + spec.label + "\"");
+    QVERIFY2(!spec.label.empty(), qPrintable(where));
+    QVERIFY2(spec.label.size() <= 30, qPrintable(where + " is longer than 30 characters"));
+    QVERIFY2(spec.label != spec.name, qPrintable(where + " is the knob's name"));
+    QVERIFY2(spec.label.find_first_of("_=") == std::string::npos, qPrintable(where));
+    QVERIFY2(std::isupper(static_cast<unsigned char>(spec.label[0])), qPrintable(where + " does not start with a capital"));
+    std::istringstream words(spec.label);
+    std::string word;
+    words >> word;
+    while (words >> word) {
+      const size_t from = word.find_first_not_of("(");
+      const std::string bare = word.substr(from, word.find_last_not_of(")") + 1 - from);
+      const bool capital = std::isupper(static_cast<unsigned char>(bare[0]));
+      QVERIFY2(!capital || properWords.count(bare), qPrintable(where + ": '" + QString::fromStdString(bare) +
+                                                               "' is capitalised (sentence case)"));
+      // No camelCase identifier pasted into a label ("batchSize").
+      if (!properWords.count(bare))
+        for (size_t i = 1; i < bare.size(); ++i)
+          QVERIFY2(!(std::islower(static_cast<unsigned char>(bare[i - 1])) && std::isupper(static_cast<unsigned char>(bare[i]))),
+                   qPrintable(where + ": '" + QString::fromStdString(bare) + "' is camelCase"));
+    }
+    // Unique across the whole registry, so also within each group (one tab of the form).
+    const auto [it, fresh] = owner.emplace(spec.label, spec.name);
+    QVERIFY2(fresh, qPrintable(where + " is also the label of " + QString::fromStdString(it->second)));
+  }
+  QCOMPARE(findKnob("finetuneLearningRate")->label, std::string("Learning rate (finetune)"));
+  QCOMPARE(findKnob("batchSize")->label, std::string("Batch size"));
+}
+
+// Consistent words: a per-layer override says "per layer" and names what its global knob
+// is called; the two phases' knobs differ only in "(pretrain)"/"(finetune)"; durations in
+// seconds end in "(s)"; knobs read only from CSV end in "(CSV)".
+void TestConf::labelsNameTheSameConceptTheSameWay() {
+  auto endsWith = [](const std::string& s, const std::string& tail) {
+    return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+  };
+  int perLayer = 0;
+  for (const auto& spec : knobRegistry()) {
+    if (endsWith(spec.name, "ByLayer")) {
+      ++perLayer;
+      QVERIFY2(endsWith(spec.label, " per layer"), spec.name.c_str());
+      const KnobSpec* global = findKnob(spec.name.substr(0, spec.name.size() - 7));
+      const std::string stem = spec.label.substr(0, spec.label.size() - 10);
+      if (global) QVERIFY2(global->label.rfind(stem, 0) == 0, qPrintable(QString::fromStdString(global->label + " / " + spec.label)));
+    }
+    if (endsWith(spec.name, "Seconds")) QVERIFY2(endsWith(spec.label, " (s)"), spec.name.c_str());
+    if (spec.name.rfind("csv", 0) == 0) QVERIFY2(endsWith(spec.label, " (CSV)"), spec.name.c_str());
+    if (spec.name.rfind("pretrain", 0) == 0 && findKnob("finetune" + spec.name.substr(8))) {
+      const std::string finetune = findKnob("finetune" + spec.name.substr(8))->label;
+      QVERIFY2(endsWith(spec.label, " (pretrain)") && endsWith(finetune, " (finetune)") &&
+                   spec.label.substr(0, spec.label.size() - 11) == finetune.substr(0, finetune.size() - 11),
+               qPrintable(QString::fromStdString(spec.label + " / " + finetune)));
+    }
+  }
+  QCOMPARE(perLayer, 4);
+  QCOMPARE(findKnob("learningRateByLayer")->label, std::string("Learning rate per layer"));
 }
 
 void TestConf::registryDefaultsAreConfDefaults() {

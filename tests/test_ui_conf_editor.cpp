@@ -441,7 +441,7 @@ class ConfEditorTest : public QObject {
       tabs->setCurrentIndex(t);
       QApplication::processEvents();
       for (QLabel* label : tabs->widget(t)->findChildren<QLabel*>()) {
-        if (!label->isVisible() || !editor->field(label->text())) continue;  // knob name labels only
+        if (!label->isVisible() || !label->objectName().startsWith("label_")) continue;  // field captions only
         ++checked;
         QVERIFY2(label->width() >= label->sizeHint().width(),
                  qPrintable(QString("%1: %2 px shown of %3").arg(label->text()).arg(label->width()).arg(label->sizeHint().width())));
@@ -464,6 +464,55 @@ class ConfEditorTest : public QObject {
       if (tabs->tabText(t).startsWith("Finetuning")) tabs->setCurrentIndex(t);
     QApplication::processEvents();
     QVERIFY(window.grab().save(QDir(artifactsDir()).filePath("conf_editor_warning.png")));
+  }
+
+  // Each field's caption is the knob's label; its name, which files, --set and messages use,
+  // is in the tooltip of the caption and the field, with the help (#15). The screenshots
+  // show every tab at the default window size.
+  void fieldsShowTheLabelAndTheNameInTheTooltip() {
+    MainWindow window;
+    window.resize(1400, 860);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    ConfEditor* editor = window.confEditor();
+    QLabel* caption = editor->fieldLabel("finetuneLearningRate");
+    QVERIFY(caption);
+    QCOMPARE(caption->text(), QString("Learning rate (finetune)"));
+    QCOMPARE(caption->buddy(), editor->field("finetuneLearningRate"));
+    const QString help = QString::fromStdString(findKnob("finetuneLearningRate")->help).toHtmlEscaped();
+    for (QWidget* w : {static_cast<QWidget*>(caption), editor->field("finetuneLearningRate")}) {
+      QVERIFY2(w->toolTip().startsWith("<b>finetuneLearningRate</b>"), qPrintable(w->toolTip()));
+      QVERIFY2(w->toolTip().contains(help), qPrintable(w->toolTip()));
+    }
+    // Every knob: its label as caption, on the tab of its group; no caption is a knob's name.
+    for (const KnobSpec& spec : knobRegistry()) {
+      const QString name = QString::fromStdString(spec.name);
+      QLabel* label = editor->fieldLabel(name);
+      QVERIFY2(label, qPrintable(name));
+      QCOMPARE(label->text(), QString::fromStdString(spec.label));
+      QVERIFY2(label->toolTip().contains("<b>" + name + "</b>"), qPrintable(name));
+      QVERIFY2(!findKnob(label->text().toStdString()), qPrintable(name));
+      int tab = -1;
+      for (int t = 0; t < editor->tabs()->count(); ++t)
+        if (editor->tabs()->widget(t)->isAncestorOf(label)) tab = t;
+      QVERIFY2(tab >= 0, qPrintable(name));
+      QCOMPARE(editor->tabs()->tabText(tab), QString::fromStdString(spec.group));
+    }
+    // The name stays in what the user copies and in the undo history.
+    typeInto(editor->field("finetuneLearningRate"), "0.05");
+    QCOMPARE(window.undoStack()->undoText(), QString("Set finetuneLearningRate to 0.05"));
+    QVERIFY2(window.commandLine().contains("--set finetuneLearningRate=0.05"), qPrintable(window.commandLine()));
+    // One screenshot per tab, to look at (captions whole, not overlapping their fields).
+    QTabWidget* tabs = editor->tabs();
+    for (int t = 0; t < tabs->count(); ++t) {
+      tabs->setCurrentIndex(t);
+      QApplication::processEvents();
+      const QString file = QString("conf_editor_labels_%1.png").arg(tabs->tabText(t).section(' ', 0, 0).toLower());
+      QVERIFY(editor->grab().save(QDir(artifactsDir()).filePath(file)));
+    }
+    tabs->setCurrentIndex(0);
+    QApplication::processEvents();
+    QVERIFY(window.grab().save(QDir(artifactsDir()).filePath("conf_editor_labels.png")));
   }
 
   void commandLineReproducesTheConf() {

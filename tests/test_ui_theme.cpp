@@ -106,9 +106,7 @@ class ThemeTest : public QObject {
     window.startAction()->trigger();
     QVERIFY(ended.wait(60000));
     // Widgets styled by a style sheet (the conf editor) follow the new palette too.
-    QLabel* label = nullptr;
-    for (QLabel* l : window.confEditor()->findChildren<QLabel*>())
-      if (l->text() == "nIn") label = l;
+    QLabel* label = window.confEditor()->fieldLabel("nIn");
     QVERIFY(label);
     const QImage labelImage = label->grab().toImage();
     int lightest = 0;

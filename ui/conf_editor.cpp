@@ -144,7 +144,11 @@ ConfEditor::ConfEditor(QUndoStack* undoStack, QWidget* parent)
     f.spec = &spec;
     f.tab = static_cast<int>(groups_.indexOf(group));
     f.input = buildInput(spec);
-    f.label = new QLabel(QString::fromStdString(spec.name));
+    // The caption is the knob's label; the tooltip starts with its name, the word files,
+    // --set and messages use.
+    f.label = new QLabel(QString::fromStdString(spec.label));
+    f.label->setObjectName("label_" + QString::fromStdString(spec.name));
+    f.label->setBuddy(f.input);
     f.label->setToolTip(tooltipFor(spec));
     f.input->setToolTip(tooltipFor(spec));
     f.error = new QLabel;
@@ -438,6 +442,11 @@ QString ConfEditor::fieldWarning(const QString& name) const {
 QWidget* ConfEditor::field(const QString& name) const {
   auto it = fields_.find(name.toStdString());
   return it == fields_.end() ? nullptr : it->second.input;
+}
+
+QLabel* ConfEditor::fieldLabel(const QString& name) const {
+  auto it = fields_.find(name.toStdString());
+  return it == fields_.end() ? nullptr : it->second.label;
 }
 
 QString ConfEditor::fieldError(const QString& name) const {

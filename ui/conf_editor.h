@@ -1,6 +1,7 @@
 #pragma once
 // ConfEditor: the Conf form, generated from the knob registry (knobs.def): one tab per
-// group, one row per knob with the widget its kind calls for, help as tooltip. Every
+// group, one row per knob with the widget its kind calls for, the knob's label as caption,
+// its name and help as tooltip (the name is what files, --set and messages use). Every
 // edit goes through a QUndoStack command; the Conf is validated with validateConf() after
 // each change and problems are shown at the field with the registry's message.
 //
@@ -38,6 +39,7 @@ class ConfEditor : public QWidget {
   // Enter; returns false if the text was rejected (then fieldError() says why).
   bool setKnobText(const QString& name, const QString& text);
   QWidget* field(const QString& name) const;  // the input widget (objectName "knob_<name>")
+  QLabel* fieldLabel(const QString& name) const;  // its caption, the knob's label (objectName "label_<name>")
   QString fieldError(const QString& name) const;  // "" when the field is fine
   // Valid confs that will not do what they seem to ask (confWarnings: a run that trains
   // nothing, knobs the algorithm ignores), shown above the tabs and under the knob named.

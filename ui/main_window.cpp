@@ -129,7 +129,7 @@ MainWindow::MainWindow(QWidget* parent)
   mainSplit_->setStretchFactor(0, 2);
   mainSplit_->setStretchFactor(1, 5);
   // The splitter would size the left pane from its size hint (~325 px), a few pixels short
-  // of the widest knob name plus its field: start it wide enough for the conf form.
+  // of the widest field caption plus its field: start it wide enough for the conf form.
   mainSplit_->setSizes({380, 1020});
   setCentralWidget(mainSplit_);
 

@@ -21,7 +21,8 @@ struct KnobConstraint {
 };
 
 struct KnobSpec {
-  std::string name;
+  std::string name;   // the knob's one identifier: files, --set, messages
+  std::string label;  // the GUI form's caption, e.g. "Learning rate (finetune)"
   KnobKind kind;
   std::string group;
   KnobPhase phase;

@@ -27,10 +27,11 @@ constexpr KnobKind kindOf(std::string_view token) {
 }
 
 template <typename T>
-KnobSpec makeKnob(const char* name, KnobKind kind, T Conf::*member, const char* group, KnobPhase phase,
-                  KnobConstraint constraint, const char* help) {
+KnobSpec makeKnob(const char* name, const char* label, KnobKind kind, T Conf::*member, const char* group,
+                  KnobPhase phase, KnobConstraint constraint, const char* help) {
   KnobSpec spec;
   spec.name = name;
+  spec.label = label;
   spec.kind = kind;
   spec.group = group;
   spec.phase = phase;
@@ -44,8 +45,8 @@ KnobSpec makeKnob(const char* name, KnobKind kind, T Conf::*member, const char* 
 
 std::vector<KnobSpec> buildRegistry() {
   return {
-#define SCALEOUT_KNOB(kind, name, def, group, phase, constraint, help) \
-  makeKnob(#name, kindOf(#kind), &Conf::name, group, KnobPhase::phase, constraint, help),
+#define SCALEOUT_KNOB(kind, name, label, def, group, phase, constraint, help) \
+  makeKnob(#name, label, kindOf(#kind), &Conf::name, group, KnobPhase::phase, constraint, help),
 #include "config/knobs.def"
 #undef SCALEOUT_KNOB
   };
