@@ -16,6 +16,7 @@
 #include <QtTest>
 
 #include "about.h"
+#include "cluster/cluster_versions.h"
 #include "conf_editor.h"
 #include "series_plot.h"
 #include "training_session.h"
