@@ -19,6 +19,7 @@
 #include "config/conf_io.h"
 #include "config/knob_registry.h"
 #include "data/data_source.h"
+#include "fixtures/iris_conf.h"
 #include "io/model_file.h"
 #include "train/trainer.h"
 
@@ -31,10 +32,9 @@ struct Run {
   QString out, err;
 };
 
-QString sourceDir() { return QString::fromLocal8Bit(qgetenv("SCALEOUT_SOURCE_DIR")); }
-QString irisCsv() { return sourceDir() + "/resources/data/iris.csv"; }
-QString irisConf() { return sourceDir() + "/resources/confs/iris-mlp.json"; }
-QString referenceMlpConf() { return sourceDir() + "/resources/confs/reference-mlp.json"; }
+QString irisCsv() { return fixtures::resourcePath("data/iris.csv"); }
+QString irisConf() { return fixtures::resourcePath("confs/iris-mlp.json"); }
+QString referenceMlpConf() { return fixtures::resourcePath("confs/reference-mlp.json"); }
 
 std::vector<std::string> readLines(const QString& path) {
   std::ifstream in(path.toStdString());

@@ -29,6 +29,7 @@
 #include "cluster/security.h"
 #include "cluster/zmq_io.h"
 #include "data/data_source.h"
+#include "fixtures/iris_conf.h"
 
 using namespace scaleout;
 using namespace scaleout::cluster;
@@ -37,14 +38,8 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 Conf irisConf() {
-  Conf c;
-  c.networkClass = "mlp";
-  c.nIn = 4;
-  c.nOut = 3;
+  Conf c = fixtures::irisCsvConf();
   c.layerSizes = {16};
-  c.dataset = "csv";
-  c.trainData = qEnvironmentVariable("SCALEOUT_SOURCE_DIR").toStdString() + "/resources/data/iris.csv";
-  c.testFraction = 0.2;
   return c;
 }
 

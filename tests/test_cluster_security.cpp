@@ -15,6 +15,7 @@
 #include "cluster/zap_handler.h"
 #include "cluster/zmq_io.h"
 #include "data/data_source.h"
+#include "fixtures/iris_conf.h"
 #include "util/error.h"
 
 using namespace scaleout;
@@ -245,14 +246,8 @@ class TestClusterSecurity : public QObject {
   }
 
   void masterSelfTestRefusesAStrangerFast() {
-    Conf c;
-    c.networkClass = "mlp";
-    c.nIn = 4;
-    c.nOut = 3;
+    Conf c = fixtures::irisCsvConf();
     c.layerSizes = {4};
-    c.dataset = "csv";
-    c.trainData = qEnvironmentVariable("SCALEOUT_SOURCE_DIR").toStdString() + "/resources/data/iris.csv";
-    c.testFraction = 0.2;
     const TrainTestData data = loadTrainTest(c);
     QStringList log;
     std::mutex logMutex;

@@ -21,6 +21,7 @@
 #include "cluster/security.h"
 #include "data/data_source.h"
 #include "fixtures/cluster_fixtures.h"
+#include "fixtures/iris_conf.h"
 #include "fixtures/zookeeper_server.h"  // freeLoopbackPort
 #include "train/trainer.h"
 
@@ -34,7 +35,7 @@ QString binary() { return qEnvironmentVariable("SCALEOUT_BINARY"); }
 
 // The cluster tests' Iris MLP, with momentum (so optimizer state matters) and N threads.
 Conf irisConf(int epochs, int threads) {
-  Conf c = fixtures::clusterIrisConf(epochs);
+  Conf c = fixtures::smallIrisConf(epochs);
   c.momentum = 0.9;
   c.threads = threads;
   return c;
@@ -676,7 +677,7 @@ class TestClusterTraining : public QObject {
       QVERIFY(b.open(QIODevice::WriteOnly));
       b.write("# ok\nnot-a-key label\n");
     }
-    const QString iris = qEnvironmentVariable("SCALEOUT_SOURCE_DIR") + "/resources/confs/iris-mlp.json";
+    const QString iris = fixtures::resourcePath("confs/iris-mlp.json");
     auto runToEnd = [&](const QStringList& args, QString& output) {
       QProcess p;
       p.setProgram(binary());

@@ -25,6 +25,7 @@
 #include "cluster/zk_registry.h"
 #include "data/data_source.h"
 #include "fixtures/cluster_fixtures.h"
+#include "fixtures/iris_conf.h"
 #include "fixtures/zookeeper_server.h"
 #include "train/trainer.h"
 
@@ -104,10 +105,10 @@ class RemoteCounter : public TrainingObserver {
 // A master as `scaleout train --zk` runs it: trainer, MasterService, the run on a thread.
 class RealMaster {
  public:
-  RealMaster(const TrainTestData& data, MasterServiceOptions options) : trainer_(fixtures::clusterIrisConf(100000), data) {
+  RealMaster(const TrainTestData& data, MasterServiceOptions options) : trainer_(fixtures::smallIrisConf(100000), data) {
     trainer_.addObserver(&counter_);
     options.log = log.sink();
-    service_ = std::make_unique<MasterService>(fixtures::clusterIrisConf(100000), data.train, trainer_, options);
+    service_ = std::make_unique<MasterService>(fixtures::smallIrisConf(100000), data.train, trainer_, options);
     thread_ = std::thread([this] { trainer_.run(); });
   }
   ~RealMaster() { end(); }
@@ -162,7 +163,7 @@ struct Rogue {
     o.security.configDir = dir.path().toStdString();
     o.security.authorizedWorkers = allow.fileName().toStdString();
     o.log = log.sink();
-    master = std::make_unique<ClusterMaster>(fixtures::clusterIrisConf(100000), data.train, o);
+    master = std::make_unique<ClusterMaster>(fixtures::smallIrisConf(100000), data.train, o);
   }
   nlohmann::json node(const std::string& proof = "") const {
     nlohmann::json n = {{"endpoint", master->endpoint()}, {"protocolVersion", kProtocolVersion}, {"publicKey", master->publicKey()},
@@ -231,7 +232,7 @@ class TestClusterTrust : public QObject {
     if (!missing.isEmpty()) QSKIP(qPrintable(missing));
     const QString failed = server_.start(30000);
     QVERIFY2(failed.isEmpty(), qPrintable(failed));
-    data_ = loadTrainTest(fixtures::clusterIrisConf(1));
+    data_ = loadTrainTest(fixtures::smallIrisConf(1));
   }
 
   // The rules on their own: pin, then secret proof, then --zk-auth, then trust on first use.

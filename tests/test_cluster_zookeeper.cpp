@@ -19,6 +19,7 @@
 #include "cluster/zk_registry.h"
 #include "data/data_source.h"
 #include "fixtures/cluster_fixtures.h"
+#include "fixtures/iris_conf.h"
 #include "fixtures/zookeeper_server.h"
 #include "train/trainer.h"
 
@@ -58,7 +59,7 @@ class TestClusterZooKeeper : public QObject {
     if (!missing.isEmpty()) QSKIP(qPrintable(missing));
     const QString failed = server_.start(30000);
     QVERIFY2(failed.isEmpty(), qPrintable(failed));
-    data_ = loadTrainTest(fixtures::clusterIrisConf(1));
+    data_ = loadTrainTest(fixtures::smallIrisConf(1));
   }
 
   void registryPublishesAndWatches() {
@@ -293,7 +294,7 @@ class TestClusterZooKeeper : public QObject {
 
   void unreachableZooKeeperIsReportedAndTrainingGoesOn() {
     fixtures::LogLines log;
-    Conf conf = fixtures::clusterIrisConf(5);
+    Conf conf = fixtures::smallIrisConf(5);
     Trainer trainer(conf, data_);
     MasterServiceOptions o;
     o.zkHosts = "127.0.0.1:" + std::to_string(fixtures::freeLoopbackPort());
@@ -314,7 +315,7 @@ class TestClusterZooKeeper : public QObject {
   void masterPublishesItsKeyAndAnInsecureWorkerIsTold() {
     if (binary().isEmpty() || !QFile::exists(binary())) QSKIP("SCALEOUT_BINARY is not set to the built scaleout executable");
     fixtures::LogLines log;
-    Conf conf = fixtures::clusterIrisConf(1);
+    Conf conf = fixtures::smallIrisConf(1);
     Trainer trainer(conf, data_);
     MasterServiceOptions o;
     o.zkHosts = server_.hostPort().toStdString();
@@ -450,7 +451,7 @@ class TestClusterZooKeeper : public QObject {
              qPrintable(readLog("a.log")));
 
     fixtures::LogLines log;
-    Conf conf = fixtures::clusterIrisConf(3000);
+    Conf conf = fixtures::smallIrisConf(3000);
     Trainer trainer(conf, data_);
     RemoteCounter counter;
     trainer.addObserver(&counter);

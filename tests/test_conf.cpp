@@ -16,6 +16,7 @@
 #include "config/conf_io.h"
 #include "config/conf_warnings.h"
 #include "config/knob_registry.h"
+#include "fixtures/iris_conf.h"
 
 using namespace scaleout;
 using nlohmann::json;
@@ -60,8 +61,7 @@ std::vector<std::string> splitTopLevel(const std::string& args) {
 }
 
 std::vector<DefLine> readKnobsDef() {
-  const QByteArray source = qgetenv("SCALEOUT_SOURCE_DIR");
-  std::ifstream in(source.toStdString() + "/core/config/knobs.def");
+  std::ifstream in(fixtures::sourceDir().toStdString() + "/core/config/knobs.def");
   std::vector<DefLine> lines;
   std::string line;
   const std::string prefix = "SCALEOUT_KNOB(";

@@ -28,6 +28,7 @@
 #include "main_window.h"
 #include "observer_adapter.h"
 #include "training_session.h"
+#include "fixtures/iris_conf.h"
 #include "fixtures/zookeeper_server.h"
 #include "metatypes.h"
 #include "worker_process.h"
@@ -64,24 +65,13 @@ QString writeBlobs(const QString& path, int rows, int features, int classes) {
   return path;
 }
 
-QString sourceDir() {
-  const QString env = qEnvironmentVariable("SCALEOUT_SOURCE_DIR");
-  return env.isEmpty() ? QDir(QCoreApplication::applicationDirPath()).absoluteFilePath("../..") : env;
-}
-
 Conf irisConf() {
-  Conf c;
-  c.networkClass = "mlp";
-  c.dataset = "csv";
-  c.trainData = (sourceDir() + "/resources/data/iris.csv").toStdString();
-  c.nIn = 4;
-  c.nOut = 3;
+  Conf c = fixtures::irisCsvConf();
   c.layerSizes = {8};
   c.finetuneEpochs = 5;
   c.batchSize = 10;
   c.threads = 2;
   c.averagingFrequency = 1;
-  c.testFraction = 0.2;
   c.normalize = "zscore";
   c.checkpointEveryEpochs = 0;
   return c;

@@ -11,6 +11,7 @@
 
 #include "conf_editor.h"
 #include "data_panel.h"
+#include "fixtures/iris_conf.h"
 #include "main_window.h"
 
 using namespace scaleout;
@@ -23,10 +24,9 @@ class DataPanelTest : public QObject {
   void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
 
   void loadsCsvAndShowsCountsAndRows() {
-    const QString src = qEnvironmentVariable("SCALEOUT_SOURCE_DIR", QDir(QCoreApplication::applicationDirPath()).absoluteFilePath("../.."));
     Conf conf;
     conf.dataset = "csv";
-    conf.trainData = (src + "/resources/data/iris.csv").toStdString();
+    conf.trainData = fixtures::resourcePath("data/iris.csv").toStdString();
     conf.testFraction = 0.2;
     DataPanel panel;
     panel.setConf(conf);
@@ -73,9 +73,8 @@ class DataPanelTest : public QObject {
     QVERIFY(loaded.wait(20000));
     QVERIFY2(panel->summaryText().contains("2 features, 2 classes"), qPrintable(panel->summaryText()));
 
-    const QString src = qEnvironmentVariable("SCALEOUT_SOURCE_DIR", QDir(QCoreApplication::applicationDirPath()).absoluteFilePath("../.."));
     QString error;
-    QVERIFY2(window.openFile(src + "/resources/confs/iris-mlp.json", &error), qPrintable(error));
+    QVERIFY2(window.openFile(fixtures::resourcePath("confs/iris-mlp.json"), &error), qPrintable(error));
     QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 2, 20000);
     QVERIFY2(loaded.at(1).at(0).toBool(), qPrintable(loaded.at(1).at(1).toString()));
     QVERIFY2(panel->summaryText().contains("120 training samples, 30 test samples, 4 features, 3 classes"),

@@ -18,6 +18,7 @@
 
 #include "conf_editor.h"
 #include "data/data_source.h"
+#include "fixtures/iris_conf.h"
 #include "evaluation_view.h"
 #include "filter_view.h"
 #include "main_window.h"
@@ -29,10 +30,6 @@ using namespace scaleout::ui;
 
 namespace {
 
-QString sourceDir() {
-  const QString env = qEnvironmentVariable("SCALEOUT_SOURCE_DIR");
-  return env.isEmpty() ? QDir(QCoreApplication::applicationDirPath()).absoluteFilePath("../..") : env;
-}
 
 QString artifactsDir() {
   QString dir = qEnvironmentVariable("SCALEOUT_ARTIFACTS_DIR");
@@ -63,25 +60,8 @@ EvalReport threeClassReport() {
 }
 
 Conf irisConf() {
-  Conf c;
-  c.networkClass = "mlp";
-  c.dataset = "csv";
-  c.trainData = (sourceDir() + "/resources/data/iris.csv").toStdString();
-  c.nIn = 4;
-  c.nOut = 3;
-  c.layerSizes = {16};
-  c.activation = "tanh";
-  c.finetuneEpochs = 30;
-  c.finetuneLearningRate = 0.05;
-  c.batchSize = 10;
-  c.threads = 1;
-  c.averagingFrequency = 1;
-  c.testFraction = 0.2;
-  c.normalize = "zscore";
+  Conf c = fixtures::smallIrisConf(30);
   c.evalEvery = 5;
-  c.statsEvery = 0;
-  c.checkpointEveryEpochs = 0;
-  c.checkpointEveryMinutes = 0;
   return c;
 }
 
@@ -222,7 +202,7 @@ class EvaluationTest : public QObject {
     QCOMPARE(rows->horizontalHeaderItem(1)->text(), QString("sepal_length"));
     QCOMPARE(rows->horizontalHeaderItem(4)->text(), QString("petal_width"));
     QVERIFY(rows->rowCount() > 0);  // the last cell clicked, (2, 2)
-    QFile csv(sourceDir() + "/resources/data/iris.csv");
+    QFile csv(fixtures::resourcePath("data/iris.csv"));
     QVERIFY(csv.open(QIODevice::ReadOnly | QIODevice::Text));
     const QStringList fileLines = QString::fromUtf8(csv.readAll()).split('\n');
     for (int i = 0; i < rows->rowCount(); ++i) {

@@ -13,6 +13,7 @@
 
 #include "config/conf_io.h"
 #include "data/data_source.h"
+#include "fixtures/iris_conf.h"
 #include "health_monitor.h"
 #include "train/trainer.h"
 
@@ -20,10 +21,6 @@ using namespace scaleout;
 using namespace scaleout::ui;
 
 namespace {
-QString sourceDir() {
-  const QString env = qEnvironmentVariable("SCALEOUT_SOURCE_DIR");
-  return env.isEmpty() ? QDir(QCoreApplication::applicationDirPath()).absoluteFilePath("../..") : env;
-}
 
 // Feeds a HealthMonitor exactly as MonitorPanel does, and keeps what it raised.
 struct HealthRecorder : TrainingObserver {
@@ -64,7 +61,7 @@ struct HealthRecorder : TrainingObserver {
 // A preset, shortened where it would take minutes: the alarms must hold on what users run.
 Conf presetConf(const QString& file, int epochs, int samples) {
   std::vector<ConfIssue> issues;
-  Conf conf = loadConfFile((sourceDir() + "/resources/confs/" + file).toStdString(), issues);
+  Conf conf = loadConfFile(fixtures::resourcePath("confs/" + file).toStdString(), issues);
   if (!issues.empty()) qFatal("%s: %s", qPrintable(file), issues.front().message().c_str());
   if (epochs > 0) {
     conf.finetuneEpochs = std::min(conf.finetuneEpochs, epochs);

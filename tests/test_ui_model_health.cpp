@@ -11,6 +11,7 @@
 #include <QtTest>
 
 #include "conf_editor.h"
+#include "fixtures/iris_conf.h"
 #include "histogram_view.h"
 #include "main_window.h"
 #include "monitor_panel.h"
@@ -23,10 +24,6 @@ using namespace scaleout;
 using namespace scaleout::ui;
 
 namespace {
-QString sourceDir() {
-  const QString env = qEnvironmentVariable("SCALEOUT_SOURCE_DIR");
-  return env.isEmpty() ? QDir(QCoreApplication::applicationDirPath()).absoluteFilePath("../..") : env;
-}
 
 QString artifactsDir() {
   QString dir = qEnvironmentVariable("SCALEOUT_ARTIFACTS_DIR");
@@ -104,18 +101,12 @@ class ModelHealthTest : public QObject {
     window.resize(1400, 860);
     window.show();
     QVERIFY(QTest::qWaitForWindowExposed(&window));
-    Conf c;
-    c.networkClass = "mlp";
-    c.dataset = "csv";
-    c.trainData = (sourceDir() + "/resources/data/iris.csv").toStdString();
-    c.nIn = 4;
-    c.nOut = 3;
+    Conf c = fixtures::irisCsvConf();
     c.layerSizes = {16, 8};
     c.finetuneEpochs = 30;
     c.batchSize = 10;
     c.threads = 2;
     c.averagingFrequency = 2;
-    c.testFraction = 0.2;
     c.normalize = "zscore";
     c.statsEvery = 20;
     c.checkpointEveryEpochs = 0;

@@ -14,6 +14,7 @@
 #include <QtTest>
 
 #include "conf_editor.h"
+#include "fixtures/iris_conf.h"
 #include "main_window.h"
 #include "monitor_panel.h"
 #include "qcustomplot.h"
@@ -26,30 +27,11 @@ using namespace scaleout;
 using namespace scaleout::ui;
 
 namespace {
-QString sourceDir() {
-  const QString env = qEnvironmentVariable("SCALEOUT_SOURCE_DIR");
-  return env.isEmpty() ? QDir(QCoreApplication::applicationDirPath()).absoluteFilePath("../..") : env;
-}
-
 Conf irisConf(int epochs) {
-  Conf c;
-  c.networkClass = "mlp";
-  c.dataset = "csv";
-  c.trainData = (sourceDir() + "/resources/data/iris.csv").toStdString();
-  c.nIn = 4;
-  c.nOut = 3;
+  Conf c = fixtures::smallIrisConf(epochs);
   c.layerSizes = {8};
-  c.finetuneEpochs = epochs;
-  c.finetuneLearningRate = 0.05;
-  c.batchSize = 10;
-  c.threads = 1;
-  c.averagingFrequency = 1;
-  c.testFraction = 0.2;
-  c.normalize = "zscore";
+  c.activation = Conf{}.activation;
   c.evalEvery = 2;
-  c.statsEvery = 0;
-  c.checkpointEveryEpochs = 0;
-  c.checkpointEveryMinutes = 0;
   return c;
 }
 }  // namespace

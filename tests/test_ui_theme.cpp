@@ -16,7 +16,9 @@
 #include <QtTest>
 
 #include "about.h"
+#include "cluster/cluster_versions.h"
 #include "conf_editor.h"
+#include "fixtures/iris_conf.h"
 #include "series_plot.h"
 #include "training_session.h"
 #include "main_window.h"
@@ -86,19 +88,11 @@ class ThemeTest : public QObject {
     window.show();
     QVERIFY(QTest::qWaitForWindowExposed(&window));
     applyTheme("dark");
-    Conf c;
-    c.networkClass = "mlp";
-    c.dataset = "csv";
-    c.trainData = (qEnvironmentVariable("SCALEOUT_SOURCE_DIR", QDir(QCoreApplication::applicationDirPath()).absoluteFilePath("../..")) +
-                   "/resources/data/iris.csv")
-                      .toStdString();
-    c.nIn = 4;
-    c.nOut = 3;
+    Conf c = fixtures::irisCsvConf();
     c.layerSizes = {16};
     c.finetuneEpochs = 20;
     c.batchSize = 10;
     c.threads = 1;
-    c.testFraction = 0.2;
     c.normalize = "zscore";
     c.checkpointEveryEpochs = 0;
     window.confEditor()->setConf(c);

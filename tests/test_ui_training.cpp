@@ -38,6 +38,7 @@
 #include "steering_panel.h"
 #include "training_session.h"
 #include "data/data_source.h"
+#include "fixtures/iris_conf.h"
 #include "train/trainer.h"
 
 using namespace scaleout;
@@ -45,11 +46,7 @@ using namespace scaleout::ui;
 
 namespace {
 
-QString sourceDir() {
-  const QString env = qEnvironmentVariable("SCALEOUT_SOURCE_DIR");
-  // CTest sets SCALEOUT_SOURCE_DIR; run by hand from build/tests, the tree is two levels up.
-  return env.isEmpty() ? QDir(QCoreApplication::applicationDirPath()).absoluteFilePath("../..") : env;
-}
+using fixtures::sourceDir;
 
 // Gaussian blobs: `classes` centres in `features` dimensions, label in the last column.
 QString writeBlobs(const QString& path, int rows, int features, int classes, unsigned seed) {
@@ -73,24 +70,10 @@ QString writeBlobs(const QString& path, int rows, int features, int classes, uns
 }
 
 Conf irisConf() {
-  Conf c;
-  c.networkClass = "mlp";
-  c.dataset = "csv";
-  c.trainData = (sourceDir() + "/resources/data/iris.csv").toStdString();
-  c.nIn = 4;
-  c.nOut = 3;
-  c.layerSizes = {16};
-  c.activation = "tanh";
-  c.finetuneEpochs = 40;
-  c.finetuneLearningRate = 0.05;
-  c.batchSize = 10;
-  c.threads = 1;
-  c.averagingFrequency = 1;
-  c.testFraction = 0.2;
-  c.normalize = "zscore";
+  Conf c = fixtures::smallIrisConf(40);
   c.evalEvery = 5;
   c.statsEvery = 20;
-  c.checkpointEveryEpochs = 0;
+  c.checkpointEveryMinutes = Conf{}.checkpointEveryMinutes;  // these runs keep the default
   return c;
 }
 

@@ -3,6 +3,7 @@
 #include <QObject>
 #include <QtGlobal>
 
+#include "cluster/cluster_versions.h"
 #include "qcustomplot.h"
 #include "util/versions.h"
 
@@ -14,7 +15,7 @@ QString aboutText() {
     rows += QStringLiteral("<tr><td>%1</td><td>%2</td></tr>").arg(name.toHtmlEscaped(), version.toHtmlEscaped());
   };
   row(QStringLiteral("Qt"), QObject::tr("%1 (built with %2)").arg(QString(qVersion()), QStringLiteral(QT_VERSION_STR)));
-  for (const auto& [name, version] : libraryVersions())
+  for (const auto& [name, version] : libraryVersions(clusterLibraryVersions()))
     row(QString::fromStdString(name), QString::fromStdString(version));
 #ifdef QCUSTOMPLOT_VERSION_STR
   row(QStringLiteral("QCustomPlot"), QStringLiteral(QCUSTOMPLOT_VERSION_STR));

@@ -14,7 +14,7 @@
 #include "cluster/master_service.h"
 #include "config/conf_io.h"
 #include "data/data_source.h"
-#include "io/metrics_writer.h"
+#include "train/metrics_writer.h"
 #include "train/trainer.h"
 #include "util/error.h"
 

@@ -6,18 +6,13 @@
 #include <Eigen/Core>
 
 #include "data/dataset.h"
+#include "nn/batch.h"
 #include "util/rng.h"
 
 namespace scaleout {
 
 // A uniformly random permutation of 0..n-1 (Fisher-Yates driven by `rng`).
 std::vector<uint32_t> shuffledIndices(size_t n, Rng& rng);
-
-struct Batch {
-  Eigen::MatrixXf x;     // batch x dims (column-major, ready for GEMM)
-  std::vector<int> y;    // labels
-  size_t size() const { return y.size(); }
-};
 
 // Copies rows indices[0..count) of `data` into `out` (reusing its storage).
 void gatherBatch(const DataSet& data, const uint32_t* indices, size_t count, Batch& out);

@@ -26,26 +26,12 @@
 
 #include "config/conf.h"
 #include "data/normalizer.h"
-#include "train/optimizer.h"
+#include "io/training_state.h"
 
 namespace scaleout {
 
 inline constexpr char kModelMagic[8] = {'S', 'C', 'A', 'L', 'E', 'O', 'U', 'T'};
 inline constexpr uint32_t kModelFormatVersion = 1;
-
-// Where a run stands, enough to continue it to the same result.
-struct TrainingState {
-  size_t phaseIndex = 0;
-  int epoch = 0;                   // 0-based epoch within the phase being trained
-  long long iteration = 0;
-  long long round = 0;
-  std::string rngState;            // the master's generator
-  float learningRate = 0;          // steered base rate of the current phase
-  int averagingFrequency = 0;      // steered value
-  bool midEpoch = false;           // remaining holds the rest of the current epoch
-  OptimizerState optimizer;
-  std::vector<uint32_t> remaining;
-};
 
 struct ModelFile {
   Conf conf;

@@ -6,7 +6,7 @@
 #include <Eigen/Core>
 
 #include "config/conf.h"
-#include "data/batches.h"
+#include "nn/batch.h"
 #include "nn/network.h"
 #include "util/rng.h"
 

@@ -4,13 +4,6 @@
 
 namespace scaleout {
 
-void OptimizerState::reset(size_t size, bool adaGrad) {
-  velocity.setZero(static_cast<Eigen::Index>(size));
-  if (adaGrad) adagrad.setZero(static_cast<Eigen::Index>(size));
-  else adagrad.resize(0);
-  lastStep = 0.0f;
-}
-
 Optimizer::Optimizer(const Conf& conf, const Phase& phase)
     : phase_(phase),
       momentum_(static_cast<float>(conf.momentum)),

@@ -4,19 +4,11 @@
 #include <Eigen/Core>
 
 #include "config/conf.h"
+#include "io/training_state.h"
 #include "train/objective.h"
 #include "train/phase.h"
 
 namespace scaleout {
-
-// Per-parameter buffers for the phase's range (index 0 = phase.begin).
-struct OptimizerState {
-  Eigen::VectorXf velocity;  // momentum
-  Eigen::VectorXf adagrad;   // sum of squared gradients
-  float lastStep = 0.0f;     // conjugate gradient: last accepted line-search step
-
-  void reset(size_t size, bool adaGrad);
-};
 
 class Optimizer {
  public:

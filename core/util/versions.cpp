@@ -1,8 +1,6 @@
 #include "util/versions.h"
 
 #include <Eigen/Core>
-#include <zmq.h>
-#include <zookeeper/zookeeper_version.h>
 
 extern "C" char* openblas_get_config(void);
 
@@ -13,24 +11,16 @@ std::string eigenVersion() {
          std::to_string(EIGEN_MINOR_VERSION);
 }
 
-std::string zeroMqVersion() {
-  int major = 0, minor = 0, patch = 0;
-  zmq_version(&major, &minor, &patch);
-  return std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(patch);
-}
-
-std::string zooKeeperVersion() { return ZOO_VERSION; }
-
 std::string openBlasConfig() {
   const char* config = openblas_get_config();
   return config ? config : "";
 }
 
-std::vector<std::pair<std::string, std::string>> libraryVersions() {
-  return {{"Eigen", eigenVersion()},
-          {"ZeroMQ", zeroMqVersion()},
-          {"ZooKeeper C client", zooKeeperVersion()},
-          {"OpenBLAS", openBlasConfig()}};
+LibraryVersions libraryVersions(const LibraryVersions& clusterLibraries) {
+  LibraryVersions all{{"Eigen", eigenVersion()}};
+  all.insert(all.end(), clusterLibraries.begin(), clusterLibraries.end());
+  all.emplace_back("OpenBLAS", openBlasConfig());
+  return all;
 }
 
 }  // namespace scaleout

@@ -1,4 +1,4 @@
-#include "io/metrics_writer.h"
+#include "train/metrics_writer.h"
 
 #include <cstdio>
 

@@ -2,6 +2,8 @@
 // Writes a run's metrics as CSV while it trains (flushed per epoch, so a crash keeps
 // what was measured): one row per minibatch, evaluation and steering change.
 //   iteration,epoch,phase,worker,loss,test_accuracy,event
+// A TrainingObserver, so it sits beside the observer here, not in io/ (io/ includes
+// nothing from train/).
 #include <fstream>
 #include <mutex>
 #include <string>
