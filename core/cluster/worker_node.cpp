@@ -295,7 +295,7 @@ class Lane {
 // decoding Fashion-MNIST takes about a second, and heartbeats must go on meanwhile).
 struct PreparedShard {
   std::shared_ptr<const DataSet> data;
-  uint64_t hash = 0;   // of `data`, when it was loaded before the master named its rows
+  uint64_t hash = 0;   // of `data` when it came from this machine's files (0: not computed)
   std::string how;     // "the disk cache", "local files (...)"
   std::string notes;   // why other sources did not serve, for the log
 };
@@ -313,30 +313,23 @@ PreparedShard findShardOnDisk(uint64_t hash) {
   return p;
 }
 
-// With hash 0 (the master has not named its rows yet): this machine's copy as the conf
-// describes it, with its hash, for the master's second Conf to confirm.
+// This machine's copy: rows downloaded by an earlier run, then the conf's own files, used
+// if they hash like the master's. With hash 0 (the master has not named its rows yet) the
+// files are loaded regardless and their hash returned, for the master's second Conf.
 PreparedShard findShardLocally(const Conf& conf, uint64_t hash) {
-  if (hash != 0) {
-    PreparedShard onDisk = findShardOnDisk(hash);
-    if (onDisk.data) return onDisk;
-  }
   PreparedShard p;
-  if (hash == 0) {
-    try {
-      TrainTestData local = loadTrainTest(conf);
-      p.hash = shardHash(local.train);
-      p.data = std::make_shared<const DataSet>(std::move(local.train));
-      p.how = "this machine's copy of the data (" + p.data->source + "), loaded while the master loaded its own";
-    } catch (const std::exception& e) {
-      p.notes = std::string("no local copy of the data (") + e.what() + "); ";
-    }
-    return p;
+  if (hash != 0) {
+    p = findShardOnDisk(hash);
+    if (p.data) return p;
   }
   try {
     TrainTestData local = loadTrainTest(conf);
-    if (shardHash(local.train) == hash) {
+    const uint64_t localHash = shardHash(local.train);
+    if (hash == 0 || localHash == hash) {
+      p.hash = localHash;
       p.data = std::make_shared<const DataSet>(std::move(local.train));
-      p.how = "this machine's copy of the data (" + p.data->source + ")";
+      p.how = "this machine's copy of the data (" + p.data->source + ")" +
+              (hash == 0 ? ", loaded while the master loaded its own" : "");
       return p;
     }
     p.notes += "this machine's copy of the data differs from the master's; ";
@@ -616,10 +609,6 @@ struct WorkerNode::Impl {
       restart(std::string("cannot build the master's network: ") + e.what() + "; trying again in 30 s");
       return;
     }
-    if (s.data || s.downloading) {
-      log("ignored a repeated conf from the master (this session has its training rows)");
-      return;
-    }
     s.shardHash = m.shardHash;
     s.shardRows = m.shardRows;
     s.shardDims = m.shardDims;
@@ -637,15 +626,9 @@ struct WorkerNode::Impl {
     }
     if (s.early) {
       log("the master's training rows are " + hex64(m.shardHash));
-      if (s.preparing.valid()) return;  // the early load is still running: onPrepared compares
-      PreparedShard early = std::move(s.earlyCopy);
-      s.earlyCopy = PreparedShard{};
-      s.early = false;
-      if (early.data) {
-        onPrepared(std::move(early));
-        return;
-      }
-      // No local copy: the usual search below (this process, the disk cache, a download).
+      // Still loading: onPrepared takes it when it is done.
+      if (!s.preparing.valid()) onPrepared(std::exchange(s.earlyCopy, PreparedShard{}));
+      return;
     }
     log("conf received: " + s.conf->networkClass + " network of " + std::to_string(s.layout->size()) + " parameters");
     if (auto cached = shardCache().find(m.shardHash)) {
@@ -671,23 +654,16 @@ struct WorkerNode::Impl {
       s.earlyCopy.notes.clear();
       return;
     }
-    if (s.early) {  // the early load is done and the master has named its rows
+    if (s.early) {  // the early load, now that the master has named its rows
       s.early = false;
-      if (!prepared.data) {  // no local copy: rows downloaded by an earlier run, else a download
+      if (!prepared.data || prepared.hash != s.shardHash) {  // no copy, or another one
+        if (prepared.data)
+          log("this machine's copy of the data differs from the master's (" + hex64(prepared.hash) + ", the master's " +
+              hex64(s.shardHash) + "); looking in the disk cache, then asking the master");
         const uint64_t hash = s.shardHash;
         s.preparing = std::async(std::launch::async, [hash] { return findShardOnDisk(hash); });
         return;
       }
-    }
-    if (prepared.data && prepared.hash != 0 && prepared.hash != s.shardHash) {
-      log("this machine's copy of the data differs from the master's (" + hex64(prepared.hash) + ", the master's " +
-          hex64(s.shardHash) + "); looking in the disk cache, then asking the master");
-      if (!s.downloading) {
-        const uint64_t hash = s.shardHash;
-        s.preparing = std::async(std::launch::async, [hash] { return findShardOnDisk(hash); });
-        return;
-      }
-      prepared = PreparedShard{};
     }
     if (prepared.data) {
       if (prepared.data->size() != s.shardRows || static_cast<uint32_t>(prepared.data->dims()) != s.shardDims ||
