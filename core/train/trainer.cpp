@@ -167,7 +167,10 @@ struct Trainer::Impl {
   // measured on two tasks of its own: the first runs cold (about 0.35 s of overhead against
   // 0.1 s later at 1 Gbit/s), and a task that waits behind another measures no link at all,
   // so shares sized from the cold figure alone stayed 3x too large for a whole epoch.
-  static int depthNow(const Slot& s) { return s.depth > 1 && s.overheadMeasured < 2 ? 1 : s.depth; }
+  static int depthNow(const Slot& s) { return s.depth > 1 && !linkMeasured(s) ? 1 : s.depth; }
+  // A local lane has no link; a remote worker's is measured once two tasks of its own did
+  // (its first runs cold, and the second replaces that figure: see collect).
+  static bool linkMeasured(const Slot& s) { return s.local || s.overheadMeasured >= 2; }
   // A worker is given a task when it has room for one and owes no late result (a late one
   // would make the next wait behind it).
   static bool canTake(const Slot& s) {
@@ -448,20 +451,19 @@ struct Trainer::Impl {
     const bool balance = t.conf_.balanceShares && remoteTakesPart();
     const double sliceSamples = static_cast<double>(averagingFrequency) * t.conf_.batchSize;
     double roundSeconds = 0;
-    // A remote worker's first task runs cold and its second replaces that figure (see
-    // collect): until then it trains one slice per round, and the others' shares are not
-    // sized from the cold figure (that made a 0.7 s round with the remote idle half of it).
-    auto measured = [](const Slot& s) { return s.local || s.overheadMeasured >= 2; };
+    // Until a remote worker's link is measured it trains one slice per round, and the
+    // others' shares are not sized from its cold figure (that made a 0.7 s round with the
+    // remote idle half of it).
     if (balance)
       for (const auto& s : slots) {
-        if (s.dead || s.retiring || s.speed <= 0 || !measured(s)) continue;
+        if (s.dead || s.retiring || s.speed <= 0 || !linkMeasured(s)) continue;
         const double sliceSeconds = sliceSamples / s.speed;
         const double need = s.local ? 1.0 : std::max(1.0, std::ceil(t.conf_.remoteComputeRatio * s.overhead / sliceSeconds));
         roundSeconds = std::max(roundSeconds, std::min(need, static_cast<double>(kMaxShare)) * sliceSeconds + serialOverhead(s));
       }
     for (auto& s : slots) {
       int share = 1;
-      if (balance && roundSeconds > 0 && s.speed > 0 && measured(s)) {
+      if (balance && roundSeconds > 0 && s.speed > 0 && linkMeasured(s)) {
         const double sliceSeconds = sliceSamples / s.speed;
         const double ideal = std::max(1.0, (roundSeconds - serialOverhead(s)) / sliceSeconds);
         // Hysteresis: speeds measured over a few rounds jitter; move only on a clear change.
