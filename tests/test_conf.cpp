@@ -847,7 +847,7 @@ void TestConf::warningsNameWhatWillNotHappen() {
   cg.dropout = 0.5;
   cg.learningRateByLayer = {0.1, 0.01};
   const auto w = confWarnings(cg);
-  QCOMPARE(w.size(), size_t{5});
+  QCOMPARE(w.size(), size_t{4});
   for (const char* knob : {"momentum 0.9 is ignored by optimizationAlgorithm=conjugateGradient", "useAdaGrad is ignored",
                            "learningRateByLayer is ignored", "dropout 0.5 is ignored"}) {
     bool found = false;
@@ -858,14 +858,7 @@ void TestConf::warningsNameWhatWillNotHappen() {
   cg.useAdaGrad = false;
   cg.dropout = 0;
   cg.learningRateByLayer.clear();
-  // Its step memory (lastStep) is not carried across rounds under "average" (#14).
-  QCOMPARE(confWarnings(cg).size(), size_t{1});
-  QVERIFY2(confWarnings(cg)[0].find("optimizerStatePolicy=average with optimizationAlgorithm=conjugateGradient: the last "
-                                    "accepted line-search step is not averaged back") == 0,
-           confWarnings(cg)[0].c_str());
-  QVERIFY(confWarnings(cg)[0].find("starts again from finetuneLearningRate") != std::string::npos);
-  cg.optimizerStatePolicy = "perWorker";
-  QVERIFY(confWarnings(cg).empty());
+  QVERIFY(confWarnings(cg).empty());  // its step memory is averaged like the velocity (#14)
 
   Conf idle;
   idle.finetuneEpochs = 0;

@@ -532,6 +532,7 @@ class TestIterativeReduce : public QObject {
   void steeringMoreThreadsUsesWorkerFactory_data();
   void steeringMoreThreadsUsesWorkerFactory();
   void perWorkerPolicyCheckpointsCurrentMomentum();
+  void conjugateGradientKeepsItsStepAcrossRounds();
   void twoWorkersMatchOneWorkerAccuracy();
   void roundsReuseParameterBuffers();
   void lostWorkerIsDroppedWithoutWaiting();
@@ -1035,6 +1036,37 @@ void TestIterativeReduce::perWorkerPolicyCheckpointsCurrentMomentum() {
   QCOMPARE(perWorker.state->optimizer.velocity.size(), average.state->optimizer.velocity.size());
   QVERIFY(average.state->optimizer.velocity.norm() > 0);
   QVERIFY(bitIdentical(average.state->optimizer.velocity, perWorker.state->optimizer.velocity));
+}
+
+// Conjugate gradient's line search starts from twice its last accepted step (#14): under
+// "average" that memory is averaged like the velocity, so with one worker "average" and
+// "perWorker" are the same computation, and a checkpoint of two workers keeps a step.
+void TestIterativeReduce::conjugateGradientKeepsItsStepAcrossRounds() {
+  auto cgConf = [](int threads, const std::string& policy) {
+    Conf conf = blobConf(threads);
+    conf.optimizationAlgorithm = "conjugateGradient";
+    conf.momentum = 0;
+    conf.finetuneEpochs = 2;
+    conf.optimizerStatePolicy = policy;
+    return conf;
+  };
+  const RunResult average = plainRun(cgConf(1, "average"));
+  const RunResult perWorker = plainRun(cgConf(1, "perWorker"));
+  QVERIFY2(average.summary.completed, average.summary.error.c_str());
+  QVERIFY2(perWorker.summary.completed, perWorker.summary.error.c_str());
+  QVERIFY(bitIdentical(average.params, perWorker.params));
+
+  QTemporaryDir dir;
+  QVERIFY(dir.isValid());
+  Conf two = cgConf(2, "average");
+  two.checkpointEveryEpochs = 1;
+  TrainerOptions options;
+  options.checkpointPath = dir.filePath("cg.bin").toStdString();
+  const RunResult run = plainRun(two, options);
+  QVERIFY2(run.summary.completed, run.summary.error.c_str());
+  const ModelFile checkpoint = readModelFile(options.checkpointPath);
+  QVERIFY(checkpoint.state);
+  QVERIFY2(checkpoint.state->optimizer.lastStep > 0.0f, qPrintable(QString::number(checkpoint.state->optimizer.lastStep)));
 }
 
 void TestIterativeReduce::twoWorkersMatchOneWorkerAccuracy() {

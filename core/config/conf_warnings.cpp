@@ -27,13 +27,6 @@ std::vector<std::string> confWarnings(const Conf& conf) {
     if (conf.dropout > 0)
       w.push_back(std::string(conf.useDropConnect ? "useDropConnect with dropout " : "dropout ") + number(conf.dropout) + ignored +
                   " (the line search needs a deterministic loss)");
-    // Each round hands every worker the master's optimizer state, and under "average" only
-    // the velocity comes back into it, so the line search's memory lasts one round.
-    if (conf.optimizerStatePolicy == "average")
-      w.push_back("optimizerStatePolicy=average with optimizationAlgorithm=conjugateGradient: the last accepted "
-                  "line-search step is not averaged back, so every round's first line search starts again from "
-                  "finetuneLearningRate " + number(conf.finetuneLearningRate) +
-                  " (optimizerStatePolicy=perWorker keeps each worker's step across rounds)");
   }
   const bool pretrains = conf.networkClass != "mlp" && conf.pretrainEpochs > 0;
   if (isStack(conf.networkClass) && conf.finetuneEpochs == 0 && !pretrains)

@@ -31,4 +31,13 @@ void weightedAverage(const std::vector<const Eigen::VectorXf*>& inputs, const st
   weightedAverage(inputs, weights, Eigen::Ref<Eigen::VectorXf>(out));
 }
 
+float weightedMean(const std::vector<float>& inputs, const std::vector<double>& weights, float none) {
+  double total = 0;
+  for (size_t i = 0; i < inputs.size() && i < weights.size(); ++i) total += weights[i];
+  if (inputs.empty() || !(total > 0)) return none;
+  double mean = inputs[0];
+  for (size_t i = 1; i < inputs.size() && i < weights.size(); ++i) mean += weights[i] / total * (inputs[i] - inputs[0]);
+  return static_cast<float>(mean);
+}
+
 }  // namespace scaleout

@@ -16,5 +16,8 @@ void weightedAverage(const std::vector<const Eigen::VectorXf*>& inputs, const st
 // phase's segment in place: no temporary to copy back).
 void weightedAverage(const std::vector<const Eigen::VectorXf*>& inputs, const std::vector<double>& weights,
                      Eigen::Ref<Eigen::VectorXf> out);
+// The same for one number per input, in the same way (identical inputs give exactly the
+// first); `none` when there are no inputs or no weight.
+float weightedMean(const std::vector<float>& inputs, const std::vector<double>& weights, float none);
 
 }  // namespace scaleout

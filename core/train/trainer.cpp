@@ -910,6 +910,7 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
 
       // Average what arrived, in slot order (fixed order: bit-identical runs).
       std::vector<const Eigen::VectorXf*> segs, vels, adas;
+      std::vector<float> lastSteps;  // per entry of vels: conjugate gradient's last accepted step
       std::vector<long long> staleSlots;  // per entry of segs: the slot of a one-round-late result, or -1
       std::vector<double> weights, stateWeights;
       RoundInfo ri;
@@ -989,6 +990,7 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
         // results that carry one take part in the state's average.
         if (static_cast<size_t>(r->state.velocity.size()) == phase.size()) {
           vels.push_back(&r->state.velocity);
+          lastSteps.push_back(r->state.lastStep);
           stateWeights.push_back(static_cast<double>(r->samples));
           if (r->state.adagrad.size()) adas.push_back(&r->state.adagrad);
         }
@@ -1016,6 +1018,9 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
         } else {
           if (!vels.empty()) weightedAverage(vels, stateWeights, masterState.velocity);
           if (adas.size() == vels.size() && !adas.empty()) weightedAverage(adas, stateWeights, masterState.adagrad);
+          // Conjugate gradient's line search starts from twice its last accepted step; the
+          // workers' steps are averaged like the velocity, so that memory outlives the round.
+          masterState.lastStep = weightedMean(lastSteps, stateWeights, masterState.lastStep);
           for (const Assigned& a : assigned)
             if (got[a.slot]) slots[a.slot].spareState = std::move(got[a.slot]->state);
         }
