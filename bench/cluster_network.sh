@@ -4,6 +4,7 @@
 #
 #   bench/cluster_network.sh [--epochs N] [--seeds N] [--rates "1gbit 100mbit"] [--four-hosts]
 #                            [--insecure] [--set KNOB=VALUE]... [--scaleout PATH] [--keep]
+#                            [--cluster-only]
 #
 # For each link rate and seed, in fresh namespaces (tests/network/hosts.sh), one core per host:
 #   (a) one host alone: ZooKeeper and `scaleout train --threads 1` on host A, no worker;
@@ -14,6 +15,8 @@
 # plus 3 workers on the other three.
 # Wall time is the master process's, start to exit, so it includes loading the data and the
 # workers' join. Needs root (network namespaces); exits 77 with the reason otherwise.
+# --cluster-only skips (a), for accuracy studies: one host with one thread is deterministic,
+# so its accuracy per seed comes from `scaleout train ... --threads 1 --set seed=S` alone.
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -23,6 +26,7 @@ rates="1gbit 100mbit"
 four=0
 insecure=0
 keep=0
+alone=1       # 0 with --cluster-only
 extra=()      # --set KNOB=VALUE, passed to the master (a smoke run: --set maxTrainSamples=3000)
 scaleout="${BUILD_DIR:-$here/build}/app/scaleout"
 while (($#)); do
@@ -35,7 +39,8 @@ while (($#)); do
     --set) extra+=(--set "$2"); shift ;;
     --scaleout) scaleout=$2; shift ;;
     --keep) keep=1 ;;
-    -h | --help) sed -n '2,16p' "$0"; exit 0 ;;
+    --cluster-only) alone=0 ;;
+    -h | --help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -159,15 +164,21 @@ compare() {
   local rate=$1 cpu=$2 hosts=$3 workers=$4 la=$5 lc=$6 seed
   local walls_a=() walls_c=() diffs=() invalid=0
   for ((seed = 1; seed <= seeds; seed++)); do
-    run_case "$la" "$rate" "$cpu" "$hosts" 0 "$seed"
-    local wa=${R[wall]} aa=${R[acc]}
-    rows+=("$(printf '%-8s %-22s %4d %8s %9s %10s %9s  %s' "$rate" "$la" "$seed" "$wa" "-" "-" "${aa:-none}" "-")")
+    local wa="" aa=""
+    if ((alone)); then
+      run_case "$la" "$rate" "$cpu" "$hosts" 0 "$seed"
+      wa=${R[wall]} aa=${R[acc]}
+      rows+=("$(printf '%-8s %-22s %4d %8s %9s %10s %9s  %s' "$rate" "$la" "$seed" "$wa" "-" "-" "${aa:-none}" "-")")
+    fi
     run_case "$lc" "$rate" "$cpu" "$hosts" "$workers" "$seed"
     local wc=${R[wall]} ac=${R[acc]}
     rows+=("$(printf '%-8s %-22s %4d %8s %9s %10s %9s  %s%s' "$rate" "$lc" "$seed" "$wc" "${R[join]}" "${R[tasks]}" "${ac:-none}" "${R[bytes]}" "${R[note]:+  [${R[note]% }]}")")
     # A cluster run whose master failed or whose workers trained nothing says nothing
     # about speed-up or accuracy: it is listed above but left out of the means.
-    if ((R[ok])); then
+    if ((R[ok])) && ! ((alone)); then
+      walls_c+=("$wc")
+      [[ -n $ac ]] && diffs+=("$ac")  # the cluster's accuracy itself (no one-host run to compare with)
+    elif ((R[ok])); then
       walls_a+=("$wa")
       walls_c+=("$wc")
       [[ -n $aa && -n $ac ]] && diffs+=("$(awk -v a="$aa" -v c="$ac" 'BEGIN { printf "%.4f", c - a }')")
@@ -176,6 +187,17 @@ compare() {
     fi
   done
   local summary
+  if ! ((alone)); then
+    summary=$(awk -v c="${walls_c[*]:-}" -v d="${diffs[*]:-}" 'BEGIN {
+      nc = split(c, C, " "); nd = split(d, D, " ")
+      for (i = 1; i <= nc; i++) sc += C[i]; for (i = 1; i <= nd; i++) sd += D[i]
+      if (nc > 0) printf "mean wall %.1f s", sc / nc; else printf "no valid run"
+      if (nd > 0) printf ", mean accuracy %.4f over %d seed(s) (--cluster-only: no one-host runs)", sd / nd, nd }')
+    ((invalid)) && summary+="; $invalid of $seeds seed(s) left out: the cluster run failed (master error or a worker trained no task)"
+    rows+=("  -> $rate, $lc: $summary")
+    echo "result $rate $lc: $summary"
+    return
+  fi
   summary=$(printf '%s\n' "${walls_a[@]}" | paste -sd' ')
   summary=$(awk -v a="$summary" -v c="$(printf '%s\n' "${walls_c[@]}" | paste -sd' ')" -v d="${diffs[*]:-}" 'BEGIN {
     na = split(a, A, " "); nc = split(c, C, " "); nd = split(d, D, " ")

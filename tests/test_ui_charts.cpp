@@ -20,6 +20,11 @@
 #include <QtTest>
 
 #include "conf_editor.h"
+#include "data/data_source.h"
+#include "evaluation_view.h"
+#include "run_status.h"
+#include "theme.h"
+#include "training_session.h"
 #include "event_markers.h"
 #include "main_window.h"
 #include "health_monitor.h"
@@ -297,6 +302,77 @@ class ChartsTest : public QObject {
     QVERIFY(panel.grab().save(QDir(artifactsDir()).filePath("chart_labels_300_epochs_window.png")));
     std::printf("LABELS: %d shown live, %d in the %s export; %d ticks\n", static_cast<int>(rects.size()), exportLabels,
                 qPrintable(png), loss->events()->tickCount());
+  }
+
+  // Issue #16's "done when": the main window during a long run of the real workload
+  // (Fashion-MNIST, a checkpoint and an evaluation every epoch, 2 threads), light then dark.
+  // At each screenshot no chart label overlaps another or the legend, and the status bar's
+  // epoch agrees with its progress bar. Artifacts: main_window_long_run_{light,dark}.png
+  // and evaluation_long_run_dark.png.
+  void aLongRunInBothThemes() {
+    if (!QFile::exists(QString(kFashionMnistDir) + "/train-images-idx3-ubyte.gz")) QSKIP("Fashion-MNIST not installed");
+    QTemporaryDir runs;
+    QVERIFY(runs.isValid());
+    MainWindow window;
+    window.setRunsRoot(runs.path());
+    window.resize(1400, 860);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    applyTheme("light");
+    constexpr int kEpochs = 40;
+    Conf c;
+    c.networkClass = "mlp";
+    c.dataset = "fashion-mnist";
+    c.nIn = 784;
+    c.nOut = 10;
+    c.layerSizes = {256, 128};
+    c.activation = "relu";
+    c.finetuneEpochs = kEpochs;
+    c.finetuneLearningRate = 0.05;
+    c.batchSize = 50;
+    c.maxTrainSamples = 6000;
+    c.threads = 2;
+    c.checkpointEveryEpochs = 1;
+    window.confEditor()->setConf(c);
+    QSignalSpy ended(window.session(), &TrainingSession::ended);
+    window.startAction()->trigger();
+
+    auto check = [&](const char* name) {
+      MonitorPanel* monitor = window.monitor();
+      for (SeriesPlot* plot : {monitor->lossPlot(), monitor->accuracyPlot(), monitor->workersPlot()}) {
+        plot->replotNow();
+        const QString collisions = labelCollisions(plot->plot());
+        QVERIFY2(collisions.isEmpty(), qPrintable(QString("%1: %2").arg(name, collisions)));
+      }
+      const QString status = window.runStatus()->text();
+      const QRegularExpressionMatch m = QRegularExpression("epoch (\\d+)/(\\d+)").match(status);
+      QVERIFY2(m.hasMatch(), qPrintable(status));
+      QCOMPARE(m.captured(2).toInt(), kEpochs);
+      const int epochsDone = m.captured(1).toInt();
+      const int percent = window.runStatus()->percent();
+      // The bar follows rounds and the epoch label follows epoch ends: they may be one epoch apart.
+      QVERIFY2(percent >= (epochsDone - 1) * 100 / kEpochs && percent <= (epochsDone + 2) * 100 / kEpochs,
+               qPrintable(QString("%1: '%2' next to a %3% bar").arg(name, status).arg(percent)));
+      QVERIFY(window.grab().save(QDir(artifactsDir()).filePath(QString("main_window_long_run_%1.png").arg(name))));
+      std::printf("LONG RUN %s: %s; %d ticks, %d labels on the loss chart\n", name, qPrintable(status),
+                  monitor->lossPlot()->events()->tickCount(), static_cast<int>(labelRects(monitor->lossPlot()->plot()).size()));
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(window.runStatus()->percent() >= 40 || !ended.isEmpty(), 180000);
+    QVERIFY2(ended.isEmpty(), "the run ended before a mid-run screenshot");
+    check("light");
+    applyTheme("dark");
+    QTRY_VERIFY_WITH_TIMEOUT(window.runStatus()->percent() >= 70 || !ended.isEmpty(), 180000);
+    QVERIFY2(ended.isEmpty(), "the run ended before the dark screenshot");
+    check("dark");
+    QVERIFY(ended.wait(180000));
+    QVERIFY2(window.runStatus()->percent() == 100, qPrintable(window.runStatus()->text()));
+    // Every epoch and every checkpoint is a tick on the loss chart, not a text label.
+    QVERIFY2(window.monitor()->lossPlot()->events()->tickCount() >= 2 * kEpochs,
+             qPrintable(QString::number(window.monitor()->lossPlot()->events()->tickCount())));
+    window.viewTabs()->setCurrentWidget(window.evaluationView());
+    QApplication::processEvents();
+    QVERIFY(window.grab().save(QDir(artifactsDir()).filePath("evaluation_long_run_dark.png")));
+    applyTheme("system");
   }
 
   void exportsAreRawAndComplete() {

@@ -254,6 +254,43 @@ class TrainingTest : public QObject {
     QVERIFY(!window.evaluationView()->hasReport());
   }
 
+  // Issue #14: the form always holds an nIn and nOut (784/10 by default), and a 4-feature,
+  // 3-class CSV was refused until the user typed both. Still at their defaults, they come
+  // from the data: the run trains, the log says so and the form shows what ran (undoable).
+  // A value the user changed stays, and a mismatch is still the error naming the knob.
+  void defaultShapeIsTakenFromTheData() {
+    QTemporaryDir dir;
+    MainWindow window;
+    window.setRunsRoot(dir.filePath("runs"));
+    Conf conf = irisConf();
+    conf.nIn = Conf{}.nIn;
+    conf.nOut = Conf{}.nOut;
+    window.confEditor()->setConf(conf);
+    const int edits = window.undoStack()->count();
+    QSignalSpy ended(window.session(), &TrainingSession::ended);
+    window.startTraining();
+    QVERIFY(ended.wait(30000));
+    QVERIFY2(ended.at(0).at(0).toBool(), qPrintable(ended.at(0).at(1).toString()));
+    QVERIFY2(window.logText().contains("note: nIn=4 from the data's features and nOut=3 from its classes (the form had the "
+                                       "defaults 784/10"),
+             qPrintable(window.logText()));
+    QCOMPARE(window.confEditor()->conf().nIn, 4);
+    QCOMPARE(window.confEditor()->conf().nOut, 3);
+    QCOMPARE(window.undoStack()->count(), edits + 2);
+    window.undoStack()->undo();
+    QCOMPARE(window.confEditor()->conf().nOut, 10);
+
+    conf.nIn = 5;  // typed by the user: kept, and refused with the knob's name
+    window.confEditor()->setConf(conf);
+    ended.clear();
+    window.startTraining();
+    QVERIFY(ended.wait(30000));
+    QCOMPARE(ended.at(0).at(0).toBool(), false);
+    QVERIFY2(ended.at(0).at(1).toString().contains("knob 'nIn' is 5 but the data has 4 features"),
+             qPrintable(ended.at(0).at(1).toString()));
+    QCOMPARE(window.confEditor()->conf().nIn, 5);
+  }
+
   void pauseResumeAndStop() {
     QTemporaryDir dir;
     const QString csv = writeBlobs(dir.filePath("blobs.csv"), 20000, 16, 4, 7);

@@ -189,6 +189,12 @@ MainWindow::MainWindow(QWidget* parent)
     log(tr("data: %1 train, %2 test samples, %3 features, %4 classes").arg(tr_).arg(te).arg(f).arg(c));
   });
   connect(session_, &TrainingSession::ended, this, &MainWindow::onRunEnded);
+  // The form then shows the shape the run uses (an undoable edit, like any other).
+  connect(session_, &TrainingSession::shapeTakenFromData, this, [this](int nIn, int nOut, const QString& note) {
+    log(tr("note: %1").arg(note));
+    editor_->setKnobText("nIn", QString::number(nIn));
+    editor_->setKnobText("nOut", QString::number(nOut));
+  });
   connect(session_, &TrainingSession::dataLoaded, this, &MainWindow::onDataLoaded);
   connect(runs_, &RunsPanel::overlaysChanged, monitor_, &MonitorPanel::setRunOverlays);
   connect(cluster_, &ClusterPanel::message, this, [this](const QString& text) { log(text); });

@@ -14,6 +14,7 @@
 #include "cluster/master_service.h"
 #include "config/conf_io.h"
 #include "data/data_source.h"
+#include "data/shape_from_data.h"
 #include "train/metrics_writer.h"
 #include "train/trainer.h"
 #include "util/error.h"
@@ -102,6 +103,26 @@ void TrainingSession::steerThreads(int workers) {
   });
 }
 
+// The form always holds some nIn and nOut (784 and 10, Fashion-MNIST's, by default), so it
+// cannot tell "left out" from "set" the way a conf file can. A knob still at its default
+// counts as left out and is taken from the data, as the CLI does for a knob the file omits
+// (#14: a 4-feature CSV was refused until the user typed both). A value the user changed
+// stays, and a mismatch is still the error that names the knob. Training thread.
+void TrainingSession::takeShapeFromDataIfDefault(Conf& conf, const TrainTestData& data) {
+  const Conf defaults;
+  const int nIn = conf.nIn, nOut = conf.nOut;
+  if (takeShapeFromData(conf, data, GivenShape{conf.nIn != defaults.nIn, conf.nOut != defaults.nOut}).empty()) return;
+  QStringList parts;
+  if (conf.nIn != nIn) parts << tr("nIn=%1 from the data's features").arg(conf.nIn);
+  if (conf.nOut != nOut) parts << tr("nOut=%1 from its classes").arg(conf.nOut);
+  const QString note = tr("%1 (the form had the defaults %2/%3, which cannot train on this data)")
+                           .arg(parts.join(tr(" and ")))
+                           .arg(nIn)
+                           .arg(nOut);
+  QMetaObject::invokeMethod(
+      this, [this, in = conf.nIn, out = conf.nOut, note] { emit shapeTakenFromData(in, out, note); }, Qt::QueuedConnection);
+}
+
 // Runs on the training thread. Everything it tells the GUI goes through queued calls.
 void TrainingSession::threadMain(Conf conf, SessionOptions options) {
   auto done = [this](bool completed, const QString& error, std::shared_ptr<ModelFile> model,
@@ -117,6 +138,7 @@ void TrainingSession::threadMain(Conf conf, SessionOptions options) {
   try {
     // The data first: a missing or unreadable file ends the run before a run folder exists.
     const TrainTestData data = loadTrainTest(conf);
+    takeShapeFromDataIfDefault(conf, data);
     TrainerOptions trainerOptions;
     std::unique_ptr<MetricsWriter> metrics;
     if (!options.runDirectory.isEmpty()) {

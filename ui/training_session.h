@@ -20,6 +20,7 @@
 
 namespace scaleout {
 class Trainer;
+struct TrainTestData;
 }
 
 namespace scaleout::ui {
@@ -74,12 +75,16 @@ class TrainingSession : public QObject {
  signals:
   void started();
   void dataLoaded(qulonglong trainSamples, qulonglong testSamples, int features, int classes);
+  // nIn and/or nOut were still at their defaults and the data has another shape: the run
+  // uses the data's (see threadMain); `note` says which and why.
+  void shapeTakenFromData(int nIn, int nOut, const QString& note);
   // The run ended: normally, stopped, or with an error (message non-empty). Emitted
   // after the adapter's finished() for a run that got as far as training.
   void ended(bool completed, const QString& error);
 
  private:
   void threadMain(Conf conf, SessionOptions options);
+  void takeShapeFromDataIfDefault(Conf& conf, const TrainTestData& data);
   void onThreadDone(bool completed, const QString& error, std::shared_ptr<ModelFile> model,
                     std::shared_ptr<ModelFile> best);
   template <typename F>
