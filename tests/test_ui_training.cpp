@@ -271,8 +271,8 @@ class TrainingTest : public QObject {
     window.startTraining();
     QVERIFY(ended.wait(30000));
     QVERIFY2(ended.at(0).at(0).toBool(), qPrintable(ended.at(0).at(1).toString()));
-    QVERIFY2(window.logText().contains("note: nIn=4 from the data's features and nOut=3 from its classes (the form had the "
-                                       "defaults 784/10"),
+    QVERIFY2(window.logText().contains("note: nIn=4 from the data's features and nOut=3 from the data's classes (the form had "
+                                       "the defaults 784/10)"),
              qPrintable(window.logText()));
     QCOMPARE(window.confEditor()->conf().nIn, 4);
     QCOMPARE(window.confEditor()->conf().nOut, 3);

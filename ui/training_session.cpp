@@ -114,8 +114,8 @@ void TrainingSession::takeShapeFromDataIfDefault(Conf& conf, const TrainTestData
   if (takeShapeFromData(conf, data, GivenShape{conf.nIn != defaults.nIn, conf.nOut != defaults.nOut}).empty()) return;
   QStringList parts;
   if (conf.nIn != nIn) parts << tr("nIn=%1 from the data's features").arg(conf.nIn);
-  if (conf.nOut != nOut) parts << tr("nOut=%1 from its classes").arg(conf.nOut);
-  const QString note = tr("%1 (the form had the defaults %2/%3, which cannot train on this data)")
+  if (conf.nOut != nOut) parts << tr("nOut=%1 from the data's classes").arg(conf.nOut);
+  const QString note = tr("%1 (the form had the defaults %2/%3)")
                            .arg(parts.join(tr(" and ")))
                            .arg(nIn)
                            .arg(nOut);
