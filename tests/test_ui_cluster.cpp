@@ -556,7 +556,9 @@ class ClusterPanelTest : public QObject {
     c.nIn = 16;
     c.nOut = 4;
     c.layerSizes = {32};
-    c.finetuneEpochs = 200;
+    // Far more epochs than the test waits for: on a fast machine 200 epochs of this small net
+    // ended in 0.8 s, before the stop below, and the stop then had nothing to end.
+    c.finetuneEpochs = 100000;
     c.batchSize = 20;
     c.threads = 1;
     c.averagingFrequency = 5;
@@ -591,6 +593,9 @@ class ClusterPanelTest : public QObject {
     window.viewTabs()->setCurrentWidget(panel);
     QTest::qWait(600);  // one refresh of the table's ages
     QVERIFY(window.grab().save(QDir(artifactsDir()).filePath("cluster_panel_training.png")));
+    // The run must still be going, or the stop below proves nothing.
+    QVERIFY(window.session()->isRunning());
+    QCOMPARE(ended.count(), 0);
     window.stopAction()->trigger();
     QVERIFY(ended.wait(30000));
     QVERIFY2(window.logText().contains("cluster: worker"), qPrintable(window.logText()));
