@@ -489,7 +489,12 @@ std::map<int, std::vector<int>> coverage(TaskLog& log, Recorder& recorder) {
     const auto posted = recorder.rounds.find(e.round);
     auto& counts = seen[posted != recorder.rounds.end() ? posted->second.epoch : averagedIn->epoch];
     counts.resize(kTrainSamples, 0);
-    for (uint32_t i : e.indices) ++counts[i];
+    // Only the rows it trained: a local lane that fills a round may stop inside its reserve
+    // (the rest went back to the queue and is counted where it was trained).
+    size_t trained = 0;
+    for (const auto& w : averagedIn->workers)
+      if (w.worker == e.slot && w.taskRound == e.round) trained = w.samples;
+    for (size_t k = 0; k < std::min(trained, e.indices.size()); ++k) ++counts[e.indices[k]];
   }
   return seen;
 }
@@ -540,6 +545,7 @@ class TestIterativeReduce : public QObject {
   void learningRateScalesWithWorkers();
   void sharesFollowWorkerSpeed_data();
   void sharesFollowWorkerSpeed();
+  void localLaneFillsTheRoundBesideARemoteWorker();
   void overlappingWorkerHoldsTwoTasks_data();
   void overlappingWorkerHoldsTwoTasks();
   void overlappingWorkerCheckpointKeepsCarriedRows();
@@ -1007,6 +1013,10 @@ void TestIterativeReduce::perWorkerPolicyCheckpointsCurrentMomentum() {
     Conf conf = blobConf(1);
     conf.optimizerStatePolicy = policy;
     conf.checkpointEveryEpochs = 1;
+    // One epoch: checkpoints are written in the background and reported later, so with a
+    // second epoch on this tiny set its checkpoint could replace the file before the hook
+    // below copied epoch 1's (seen once under a loaded full-suite run).
+    conf.finetuneEpochs = 1;
     TrainerOptions options;
     options.checkpointPath = dir.filePath(QString::fromStdString(policy + ".bin")).toStdString();
     PolicyRun out;
@@ -1199,6 +1209,58 @@ void TestIterativeReduce::sharesFollowWorkerSpeed() {
   QVERIFY2(problem.empty(), problem.c_str());
 }
 
+// Beside a remote-like worker (balanceShares), a local lane gets a reserve of rows after its
+// share and trains on into it until the remote result the round waits for is in, so it does
+// not idle through the rest of the round; it stops at a minibatch boundary, and the rows it
+// did not reach go back to the queue: every row is still trained once per epoch. Without
+// remote workers (balanceShares has nothing to balance) no task carries a reserve.
+void TestIterativeReduce::localLaneFillsTheRoundBesideARemoteWorker() {
+  TaskLog log;
+  TrainerOptions options;
+  options.workerFactory = [&log](int) { return std::make_unique<RecordingWorker>(&log); };
+  // Slices that take some time (a wider net), and a link delay of a few of them: several
+  // rounds per epoch, each long enough to fill.
+  Conf conf = blobConf(1);
+  conf.layerSizes = {256, 256};
+  conf.finetuneEpochs = 4;
+  Trainer trainer(conf, blobs(), options);
+  trainer.addWorker(std::make_unique<DelayedWorker>(3ms, &log));
+  Recorder recorder;
+  trainer.addObserver(&recorder);
+  const RunSummary summary = trainer.run();
+  QVERIFY2(summary.completed, summary.error.c_str());
+  QCOMPARE(summary.iterations, conf.finetuneEpochs * kIterationsPerEpoch);
+  size_t localTasks = 0, stoppedInReserve = 0;
+  {
+    std::lock_guard lock(log.mutex);
+    for (const auto& e : log.entries) {
+      if (e.slot != 0) continue;
+      auto round = recorder.rounds.find(e.round);
+      if (round == recorder.rounds.end()) continue;
+      for (const auto& w : round->second.workers)
+        if (w.worker == 0 && w.arrived) {
+          ++localTasks;
+          if (w.samples < e.indices.size()) {
+            ++stoppedInReserve;
+            QVERIFY2(w.samples % 20 == 0, qPrintable(QString("stopped after %1 rows, not at a minibatch boundary").arg(w.samples)));
+          }
+        }
+    }
+  }
+  const QString text = QString("%1 of %2 local tasks stopped inside their reserve").arg(stoppedInReserve).arg(localTasks);
+  QVERIFY2(stoppedInReserve > 0, qPrintable(text));
+  const std::string problem = checkOncePerEpoch(coverage(log, recorder), conf.finetuneEpochs);
+  QVERIFY2(problem.empty(), problem.c_str());
+
+  // Local threads alone: whole tasks, one slice each, as before.
+  TaskLog alone;
+  options.workerFactory = [&alone](int) { return std::make_unique<RecordingWorker>(&alone); };
+  Trainer local(blobConf(2), blobs(), options);
+  QVERIFY(local.run().completed);
+  std::lock_guard lock(alone.mutex);
+  for (const auto& e : alone.entries) QVERIFY(e.indices.size() <= size_t{2 * 20});
+}
+
 void TestIterativeReduce::overlappingWorkerHoldsTwoTasks_data() {
   QTest::addColumn<bool>("overlap");
   QTest::newRow("overlapRemoteRounds on") << true;
@@ -1369,7 +1431,7 @@ void TestIterativeReduce::evaluationRunsBesideTheNextEpoch() {
   Conf conf = blobConf(1);
   conf.balanceShares = false;  // one slice each: the cover for the evaluation stands out
   conf.evalEvery = 1;
-  conf.finetuneEpochs = 4;  // the first background evaluation has no measured duration to cover
+  conf.finetuneEpochs = 4;  // three background evaluations: the last epoch's waits for everything
   const int epochs = conf.finetuneEpochs;
   Trainer trainer(conf, blobs(), options);
   trainer.addWorker(std::make_unique<OverlappingWorker>(5ms, &log));
@@ -1398,7 +1460,7 @@ void TestIterativeReduce::evaluationRunsBesideTheNextEpoch() {
   for (const auto& [round, info] : reports.rounds)
     for (const auto& w : info.workers)
       if (w.worker == 1 && w.arrived && static_cast<int>(w.samples) > slice) ++covered;
-  QVERIFY2(covered >= 1 && covered <= epochs - 2, qPrintable(QString("%1 covered rounds").arg(covered)));
+  QVERIFY2(covered >= 1 && covered <= epochs - 1, qPrintable(QString("%1 covered rounds").arg(covered)));
 }
 
 // The checkpoint after an epoch whose last task an overlapping worker still trains keeps

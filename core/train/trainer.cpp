@@ -1,6 +1,7 @@
 #include "train/trainer.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <ctime>
@@ -307,6 +308,11 @@ struct Trainer::Impl {
   std::optional<PendingEval> pendingEval;
   double evalSeconds = 0;       // how long the last evaluation took
   bool coverEvaluation = false;  // this round: remote workers train through a background evaluation
+  // A local lane's compute seconds per row in the last round beside an evaluation. On a
+  // one-core master the two share the core and thrash each other's caches: the lane ran
+  // 0.26 s for a share that takes 0.09 s alone, where the evaluation's CPU time (0.12 s)
+  // accounts for less, and an estimate short by that much left the remote worker idle.
+  double evalLanePerRow = 0;
 
   void evaluateEpoch(const Phase& phase, int epoch, bool background) {
     finishEvaluation(true);  // one at a time, published in order
@@ -467,8 +473,11 @@ struct Trainer::Impl {
         const double sliceSeconds = sliceSamples / s.speed;
         const double ideal = std::max(1.0, (roundSeconds - serialOverhead(s)) / sliceSeconds);
         // Hysteresis: speeds measured over a few rounds jitter; move only on a clear change.
+        // Most of a slice, not a fraction of the share: at the 5-6 slices a one-core lane
+        // gets on the reference MLP, a 30% band left it at 5 where 6.3 was ideal, idle a
+        // fifth of every round while the remote worker trained its 6.
         share = s.share;
-        if (ideal > s.share * 1.3 + 0.2 || ideal < s.share / 1.3 - 0.2)
+        if (std::abs(ideal - s.share) > std::max(0.75, 0.1 * s.share))
           share = std::clamp(static_cast<int>(std::lround(ideal)), 1, kMaxShare);
       }
       if (share != s.share && !s.dead && Clock::now() - s.shareLogged >= std::chrono::seconds(10)) {
@@ -481,6 +490,53 @@ struct Trainer::Impl {
     }
   }
   static constexpr int kMaxShare = 64;
+
+  // Round filling (balanceShares, while a remote worker takes part). Shares sized from
+  // measured speeds still leave a lane idle whenever the estimate is off: a one-core
+  // master's lane ran 16-23k samples/s from round to round (the link's I/O, averaging and
+  // statistics share its core), and each lane sat idle about 15% of the reference MLP's
+  // rounds at 1 Gbit/s. So a local lane is cut three quarters of its share as a minimum
+  // and as many rows again as a reserve, and it trains on into the reserve until the
+  // remote results the round waits for are in (`enough`); what it did not reach goes back
+  // to the queue. The round then lasts as long as the remote workers' results take, and
+  // the lane is busy through all of it. Reserves come after every worker's share, so near
+  // an epoch's end they never take rows a remote worker would have had.
+  void addFillRows(std::vector<std::pair<size_t, RoundTask>>& tasks, std::deque<std::vector<uint32_t>>& queue,
+                   const std::shared_ptr<std::atomic<bool>>& enough) {
+    for (auto& [si, task] : tasks) {
+      if (!slots[si].local) continue;
+      const size_t share = task.indices.size();
+      // At least one minibatch: a lane told `enough` before it starts must still train.
+      const size_t batch = static_cast<size_t>(task.batchSize);
+      task.minSamples = std::max(batch, (share * 3 / 4) / batch * batch);
+      task.enough = enough;
+      size_t reserve = 0;
+      while (reserve < share && !queue.empty()) {
+        reserve += queue.front().size();
+        task.indices.insert(task.indices.end(), queue.front().begin(), queue.front().end());
+        queue.pop_front();
+      }
+    }
+  }
+
+  // How long a round beside a background evaluation lasts: the local lanes' share plus
+  // the evaluation's CPU time, which they share their cores with (counted whole: the
+  // master of a cluster often has one core), or the lanes' share at the pace measured
+  // beside the last evaluation, whichever is longer. Before the first evaluation, a
+  // forward pass over the test set is taken to cost half a training step per row.
+  double evaluationRoundSeconds() const {
+    const double sliceSamples = static_cast<double>(averagingFrequency) * t.conf_.batchSize;
+    double lanes = 0, contended = 0, localSpeed = 0;
+    for (const Slot& s : slots)
+      if (s.local && !s.dead && !s.retiring && s.speed > 0) {
+        lanes = std::max(lanes, s.share * sliceSamples / s.speed);
+        contended = std::max(contended, s.share * sliceSamples * evalLanePerRow);
+        localSpeed = std::max(localSpeed, s.speed);
+      }
+    double eval = evalSeconds;
+    if (eval <= 0 && localSpeed > 0) eval = static_cast<double>(t.data_.test.size()) / (2.0 * localSpeed);
+    return std::max(contended, lanes + eval);
+  }
   // The part of a worker's overhead the round waits for: none for one that overlaps (its
   // link time passes while it computes, as long as it computes longer than that).
   static double serialOverhead(const Slot& s) { return depthNow(s) > 1 ? 0.0 : s.overhead; }
@@ -796,6 +852,10 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
           if (canTake(s)) wanted += static_cast<size_t>(s.share);
         if (wanted > queue.size() && wanted > 0) shareScale = static_cast<double>(queue.size()) / static_cast<double>(wanted);
       }
+      // Beside remote workers, local lanes fill the round (see addFillRows).
+      const bool fill = t.conf_.balanceShares && remoteTakesPart();
+      const auto enough = fill ? std::make_shared<std::atomic<bool>>(false) : nullptr;
+      std::vector<std::pair<size_t, RoundTask>> tasks;  // by slot, posted once all are cut
       for (size_t si = 0; si < slots.size() && !queue.empty(); ++si) {
         Slot& s = slots[si];
         if (!canTake(s)) continue;
@@ -808,9 +868,14 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
         // it got slices for all of it, and the round after waited ~0.3 s for them.)
         if (coverEvaluation && !s.local && s.speed > 0) {
           const double sliceSeconds = static_cast<double>(averagingFrequency) * batchSize / s.speed;
-          const double held = depthNow(s) > 1 ? s.share * sliceSeconds : 0.0;
-          const double uncovered = std::max(0.0, evalSeconds - held);
-          take += static_cast<int>(std::ceil(uncovered / sliceSeconds));
+          // The work it really holds: at an epoch's end the queue often ran dry, and it
+          // holds nothing. (Counting a full share held left it idle ~0.15 s at every
+          // epoch boundary on the reference MLP at 1 Gbit/s.)
+          double held = 0;
+          for (const InFlight& f : s.inflight)
+            if (!f.requeued) held += static_cast<double>(f.slice.size()) / s.speed;
+          const double uncovered = std::max(0.0, evaluationRoundSeconds() - held);
+          take = std::max(take, static_cast<int>(std::ceil(uncovered / sliceSeconds)));
         }
         RoundTask task;
         task.round = round;
@@ -834,6 +899,11 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
         task.spareState = std::move(s.spareState);
         // Its last result still crosses the link: it is not in these parameters yet.
         if (!s.local && t.conf_.staleCompensation && !s.inflight.empty()) task.pendingShare = static_cast<float>(s.staleShare);
+        tasks.push_back({si, std::move(task)});
+      }
+      if (fill) addFillRows(tasks, queue, enough);
+      for (auto& [si, task] : tasks) {
+        Slot& s = slots[si];
         InFlight f;
         f.round = round;
         f.slice = task.indices;
@@ -842,6 +912,7 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
         s.inflight.push_back(std::move(f));
         s.worker->post(std::move(task));
       }
+      const bool coveredEvaluation = coverEvaluation;
       coverEvaluation = false;
       for (size_t si = 0; si < slots.size(); ++si)
         if (const InFlight* f = owed(slots[si])) assigned.push_back({si, f->round, f->slice});
@@ -861,6 +932,10 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
             break;
           }
       }
+      // Remote results this round still waits for: once they are in, local lanes stop filling.
+      size_t remoteOwed = 0;
+      for (const Assigned& a : assigned) remoteOwed += !slots[a.slot].local && !got[a.slot] ? 1 : 0;
+      if (fill && remoteOwed == 0) enough->store(true);
       auto deadline = roundStart + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(deadlineSeconds));
       while (arrived < assigned.size()) {
         // Wait in short steps so time spent paused does not count against the deadline.
@@ -883,7 +958,11 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
           s.inflight.erase(f);
           continue;
         }
-        if (r->samples > 0 && !r->error && r->computeSeconds > 0) {
+        // A local lane's task that ran beside a background evaluation shared its core with
+        // it (about 0.3 s against 0.11 s for the same slices on a one-core master): that is
+        // not the lane's speed, and smoothing it in shrank the lane's share for rounds after.
+        const bool beside = s.local && pendingEval.has_value();
+        if (r->samples > 0 && !r->error && r->computeSeconds > 0 && !beside) {
           const double speed = static_cast<double>(r->samples) / r->computeSeconds;
           // A worker's first task runs cold (page faults, thread start-up): often at half
           // speed. Smoothing from it would size shares wrongly for dozens of rounds, so the
@@ -905,6 +984,7 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
         s.inflight.erase(f);
         got[static_cast<size_t>(r->worker)] = std::move(*r);
         ++arrived;
+        if (fill && !s.local && --remoteOwed == 0) enough->store(true);
       }
       const auto collected = Clock::now();
 
@@ -962,6 +1042,11 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
                        (pre ? "pretrainLearningRate" : "finetuneLearningRate") + " (now " +
                        formatFloat(baseRate(phase)) + "). The last good parameters were kept.";
         }
+        // A lane that stopped filling early: its untrained rows go back as slices again.
+        if (r->samples < a.slice.size() && !r->diverged)
+          for (auto& rest : cutSlices({a.slice.begin() + static_cast<std::ptrdiff_t>(r->samples), a.slice.end()},
+                                      static_cast<size_t>(averagingFrequency) * batchSize))
+            requeue.push_back(std::move(rest));
         wi.samples = r->samples;
         wi.computeSeconds = r->computeSeconds;
         wi.waitSeconds = std::chrono::duration<double>(collected - r->finished).count();
@@ -1052,6 +1137,13 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
       processSamples += static_cast<double>(roundSamples);
       ri.iteration = iteration;
       ri.seconds = secondsSince(roundStart);
+      if (coveredEvaluation) {
+        double perRow = 0;
+        for (const Assigned& a : assigned)
+          if (slots[a.slot].local && got[a.slot] && got[a.slot]->samples > 0)
+            perRow = std::max(perRow, got[a.slot]->computeSeconds / static_cast<double>(got[a.slot]->samples));
+        if (perRow > 0) evalLanePerRow = perRow;
+      }
       ri.averagingSeconds = std::chrono::duration<double>(Clock::now() - collected).count();
       ri.samplesPerSecond = ri.seconds > 0 ? roundSamples / ri.seconds : 0;
       ri.epochFraction = 1.0 - static_cast<double>([&] {
