@@ -489,12 +489,7 @@ std::map<int, std::vector<int>> coverage(TaskLog& log, Recorder& recorder) {
     const auto posted = recorder.rounds.find(e.round);
     auto& counts = seen[posted != recorder.rounds.end() ? posted->second.epoch : averagedIn->epoch];
     counts.resize(kTrainSamples, 0);
-    // Only the rows it trained: a local lane that fills a round may stop inside its reserve
-    // (the rest went back to the queue and is counted where it was trained).
-    size_t trained = 0;
-    for (const auto& w : averagedIn->workers)
-      if (w.worker == e.slot && w.taskRound == e.round) trained = w.samples;
-    for (size_t k = 0; k < std::min(trained, e.indices.size()); ++k) ++counts[e.indices[k]];
+    for (uint32_t i : e.indices) ++counts[i];
   }
   return seen;
 }
@@ -545,7 +540,6 @@ class TestIterativeReduce : public QObject {
   void learningRateScalesWithWorkers();
   void sharesFollowWorkerSpeed_data();
   void sharesFollowWorkerSpeed();
-  void localLaneFillsTheRoundBesideARemoteWorker();
   void overlappingWorkerHoldsTwoTasks_data();
   void overlappingWorkerHoldsTwoTasks();
   void overlappingWorkerCheckpointKeepsCarriedRows();
@@ -1207,58 +1201,6 @@ void TestIterativeReduce::sharesFollowWorkerSpeed() {
   }
   const std::string problem = checkOncePerEpoch(coverage(log, recorder), kEpochs);
   QVERIFY2(problem.empty(), problem.c_str());
-}
-
-// Beside a remote-like worker (balanceShares), a local lane gets a reserve of rows after its
-// share and trains on into it until the remote result the round waits for is in, so it does
-// not idle through the rest of the round; it stops at a minibatch boundary, and the rows it
-// did not reach go back to the queue: every row is still trained once per epoch. Without
-// remote workers (balanceShares has nothing to balance) no task carries a reserve.
-void TestIterativeReduce::localLaneFillsTheRoundBesideARemoteWorker() {
-  TaskLog log;
-  TrainerOptions options;
-  options.workerFactory = [&log](int) { return std::make_unique<RecordingWorker>(&log); };
-  // Slices that take some time (a wider net), and a link delay of a few of them: several
-  // rounds per epoch, each long enough to fill.
-  Conf conf = blobConf(1);
-  conf.layerSizes = {256, 256};
-  conf.finetuneEpochs = 4;
-  Trainer trainer(conf, blobs(), options);
-  trainer.addWorker(std::make_unique<DelayedWorker>(3ms, &log));
-  Recorder recorder;
-  trainer.addObserver(&recorder);
-  const RunSummary summary = trainer.run();
-  QVERIFY2(summary.completed, summary.error.c_str());
-  QCOMPARE(summary.iterations, conf.finetuneEpochs * kIterationsPerEpoch);
-  size_t localTasks = 0, stoppedInReserve = 0;
-  {
-    std::lock_guard lock(log.mutex);
-    for (const auto& e : log.entries) {
-      if (e.slot != 0) continue;
-      auto round = recorder.rounds.find(e.round);
-      if (round == recorder.rounds.end()) continue;
-      for (const auto& w : round->second.workers)
-        if (w.worker == 0 && w.arrived) {
-          ++localTasks;
-          if (w.samples < e.indices.size()) {
-            ++stoppedInReserve;
-            QVERIFY2(w.samples % 20 == 0, qPrintable(QString("stopped after %1 rows, not at a minibatch boundary").arg(w.samples)));
-          }
-        }
-    }
-  }
-  const QString text = QString("%1 of %2 local tasks stopped inside their reserve").arg(stoppedInReserve).arg(localTasks);
-  QVERIFY2(stoppedInReserve > 0, qPrintable(text));
-  const std::string problem = checkOncePerEpoch(coverage(log, recorder), conf.finetuneEpochs);
-  QVERIFY2(problem.empty(), problem.c_str());
-
-  // Local threads alone: whole tasks, one slice each, as before.
-  TaskLog alone;
-  options.workerFactory = [&alone](int) { return std::make_unique<RecordingWorker>(&alone); };
-  Trainer local(blobConf(2), blobs(), options);
-  QVERIFY(local.run().completed);
-  std::lock_guard lock(alone.mutex);
-  for (const auto& e : alone.entries) QVERIFY(e.indices.size() <= size_t{2 * 20});
 }
 
 void TestIterativeReduce::overlappingWorkerHoldsTwoTasks_data() {

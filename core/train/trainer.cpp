@@ -1,7 +1,6 @@
 #include "train/trainer.h"
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <ctime>
@@ -491,34 +490,6 @@ struct Trainer::Impl {
   }
   static constexpr int kMaxShare = 64;
 
-  // Round filling (balanceShares, while a remote worker takes part). Shares sized from
-  // measured speeds still leave a lane idle whenever the estimate is off: a one-core
-  // master's lane ran 16-23k samples/s from round to round (the link's I/O, averaging and
-  // statistics share its core), and each lane sat idle about 15% of the reference MLP's
-  // rounds at 1 Gbit/s. So a local lane is cut three quarters of its share as a minimum
-  // and as many rows again as a reserve, and it trains on into the reserve until the
-  // remote results the round waits for are in (`enough`); what it did not reach goes back
-  // to the queue. The round then lasts as long as the remote workers' results take, and
-  // the lane is busy through all of it. Reserves come after every worker's share, so near
-  // an epoch's end they never take rows a remote worker would have had.
-  void addFillRows(std::vector<std::pair<size_t, RoundTask>>& tasks, std::deque<std::vector<uint32_t>>& queue,
-                   const std::shared_ptr<std::atomic<bool>>& enough) {
-    for (auto& [si, task] : tasks) {
-      if (!slots[si].local) continue;
-      const size_t share = task.indices.size();
-      // At least one minibatch: a lane told `enough` before it starts must still train.
-      const size_t batch = static_cast<size_t>(task.batchSize);
-      task.minSamples = std::max(batch, (share * 3 / 4) / batch * batch);
-      task.enough = enough;
-      size_t reserve = 0;
-      while (reserve < share && !queue.empty()) {
-        reserve += queue.front().size();
-        task.indices.insert(task.indices.end(), queue.front().begin(), queue.front().end());
-        queue.pop_front();
-      }
-    }
-  }
-
   // How long a round beside a background evaluation lasts: the local lanes' share plus
   // the evaluation's CPU time, which they share their cores with (counted whole: the
   // master of a cluster often has one core), or the lanes' share at the pace measured
@@ -852,10 +823,6 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
           if (canTake(s)) wanted += static_cast<size_t>(s.share);
         if (wanted > queue.size() && wanted > 0) shareScale = static_cast<double>(queue.size()) / static_cast<double>(wanted);
       }
-      // Beside remote workers, local lanes fill the round (see addFillRows).
-      const bool fill = t.conf_.balanceShares && remoteTakesPart();
-      const auto enough = fill ? std::make_shared<std::atomic<bool>>(false) : nullptr;
-      std::vector<std::pair<size_t, RoundTask>> tasks;  // by slot, posted once all are cut
       for (size_t si = 0; si < slots.size() && !queue.empty(); ++si) {
         Slot& s = slots[si];
         if (!canTake(s)) continue;
@@ -899,11 +866,6 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
         task.spareState = std::move(s.spareState);
         // Its last result still crosses the link: it is not in these parameters yet.
         if (!s.local && t.conf_.staleCompensation && !s.inflight.empty()) task.pendingShare = static_cast<float>(s.staleShare);
-        tasks.push_back({si, std::move(task)});
-      }
-      if (fill) addFillRows(tasks, queue, enough);
-      for (auto& [si, task] : tasks) {
-        Slot& s = slots[si];
         InFlight f;
         f.round = round;
         f.slice = task.indices;
@@ -932,10 +894,6 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
             break;
           }
       }
-      // Remote results this round still waits for: once they are in, local lanes stop filling.
-      size_t remoteOwed = 0;
-      for (const Assigned& a : assigned) remoteOwed += !slots[a.slot].local && !got[a.slot] ? 1 : 0;
-      if (fill && remoteOwed == 0) enough->store(true);
       auto deadline = roundStart + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(deadlineSeconds));
       while (arrived < assigned.size()) {
         // Wait in short steps so time spent paused does not count against the deadline.
@@ -984,7 +942,6 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
         s.inflight.erase(f);
         got[static_cast<size_t>(r->worker)] = std::move(*r);
         ++arrived;
-        if (fill && !s.local && --remoteOwed == 0) enough->store(true);
       }
       const auto collected = Clock::now();
 
@@ -1042,11 +999,6 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
                        (pre ? "pretrainLearningRate" : "finetuneLearningRate") + " (now " +
                        formatFloat(baseRate(phase)) + "). The last good parameters were kept.";
         }
-        // A lane that stopped filling early: its untrained rows go back as slices again.
-        if (r->samples < a.slice.size() && !r->diverged)
-          for (auto& rest : cutSlices({a.slice.begin() + static_cast<std::ptrdiff_t>(r->samples), a.slice.end()},
-                                      static_cast<size_t>(averagingFrequency) * batchSize))
-            requeue.push_back(std::move(rest));
         wi.samples = r->samples;
         wi.computeSeconds = r->computeSeconds;
         wi.waitSeconds = std::chrono::duration<double>(collected - r->finished).count();

@@ -56,7 +56,6 @@ RoundResult SliceTrainer::run(const RoundTask& task, int workerIndex) {
       result.cancelled = true;
       break;
     }
-    if (task.enough && offset >= task.minSamples && task.enough->load(std::memory_order_relaxed)) break;
     const size_t count = std::min(batchSize, n - offset);
     gatherBatch(*context_.train, task.indices.data() + offset, count, batch);
     const float loss = optimizer_->minibatch(*objective_, params_, result.state, batch, rng);

@@ -2,7 +2,6 @@
 // The Worker interface of iterative reduce. The master posts one RoundTask per worker
 // per round and collects RoundResults from a queue with a deadline; a worker may be
 // local (a thread here) or remote (cluster/), and the master loop does not know which.
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -44,12 +43,6 @@ struct RoundTask {
   // multi-megabyte vector is a new mmap: thousands of page faults). Remote workers ignore them.
   Eigen::VectorXf spareSegment;
   OptimizerState spareState;
-  // A local lane beside remote workers (balanceShares) trains at least `minSamples` rows,
-  // then stops at the next minibatch once the master sets `enough` (the remote results the
-  // round waits for have arrived): it fills the round instead of idling through the rest
-  // of it. The rows it did not train go back to the queue. Null: train every row.
-  std::shared_ptr<const std::atomic<bool>> enough;
-  size_t minSamples = 0;
 };
 
 struct RoundResult {
