@@ -187,7 +187,6 @@ void exchangeBench(int k) {
   ctx.conf = &conf;
   ctx.layout = &layout;
   ctx.train = &data;
-  ctx.phases = &phases;
   ctx.control = &control;
   ctx.results = &results;
   for (int i = 0; i < k; ++i) workers[static_cast<size_t>(i)]->attach(ctx, i);

@@ -576,7 +576,6 @@ struct WorkerNode::Impl {
     ctx.conf = s.conf.get();
     ctx.layout = s.layout.get();
     ctx.train = s.data.get();
-    ctx.phases = nullptr;  // tasks carry their phase
     ctx.control = &s.control;
     ctx.results = nullptr;  // lanes hand results to the outbox instead
     const Codec codec = codecFromKnob(s.conf->exchangeCompression).value_or(Codec::Int8);

@@ -123,7 +123,6 @@ struct Trainer::Impl {
     context.conf = &t.conf_;
     context.layout = &t.layout_;
     context.train = &t.data_.train;
-    context.phases = &t.phases_;
     context.control = &t.control_;
     context.results = &results;
   }

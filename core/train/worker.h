@@ -81,7 +81,6 @@ struct WorkerContext {
   const Conf* conf = nullptr;
   const NetworkLayout* layout = nullptr;
   const DataSet* train = nullptr;
-  const std::vector<Phase>* phases = nullptr;
   RunControl* control = nullptr;
   ResultQueue* results = nullptr;
 };
