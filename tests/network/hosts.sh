@@ -201,9 +201,9 @@ nethosts_exec() {
 }
 
 # _nethosts_nap SECONDS: sleeps without forking. The polling below runs all through a timed
-# run; a `sleep` process five times a second cost the host it landed on about 3% of a core
-# (fork and exec are slow in this VM), which a one-host run, with a core to spare, did not
-# feel, but a worker's host did. `read -t` on a FIFO opened read-write (so it neither
+# run; with a `sleep` process five times a second, the harness's bash, sleep and ps took
+# 3.9% of a worker host's core in a profile of a two-host run (fork and exec are slow in
+# this VM), which a one-host run, with a core to spare, did not feel. `read -t` on a FIFO opened read-write (so it neither
 # delivers data nor reaches end of file) waits in the shell itself.
 _nethosts_nap() {
   if [[ -z ${_NETHOSTS_NAP_FD:-} ]]; then
