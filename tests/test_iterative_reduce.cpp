@@ -1,7 +1,9 @@
 // Iterative reduce: the weighted average, and the Trainer's master loop with local
 // workers: sample coverage per epoch, determinism, failing and stalled workers, cancel,
 // pause/resume, live steering, and accuracy with more than one worker.
+#include <algorithm>
 #include <atomic>
+#include <limits>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
@@ -26,8 +28,10 @@
 #include "io/model_file.h"
 #include "train/averaging.h"
 #include "train/local_worker.h"
+#include "train/worker.h"
 #include "train/trainer.h"
 #include "util/error.h"
+#include "util/range_pool.h"
 #include "util/rng.h"
 
 using namespace scaleout;
@@ -516,6 +520,11 @@ class TestIterativeReduce : public QObject {
   void weightedAverageIgnoresZeroWeightInput();
   void weightedAverageIdenticalInputsAreExact();
   void weightedAverageRejectsBadInput();
+  void rangePoolCoversEveryElementOnce();
+  void rangePoolRethrowsAHelpersError();
+  void pooledAverageAndCopyKeepTheBits();
+  void averageIntoTakesALoneInput();
+  void finiteCheckFindsInfinitiesAndNaNs();
   void everySampleOncePerEpoch_data();
   void everySampleOncePerEpoch();
   void deterministic_data();
@@ -611,6 +620,117 @@ void TestIterativeReduce::weightedAverageIdenticalInputsAreExact() {
     weightedAverage(inputs, weights, out);
     QVERIFY2(bitIdentical(out, x), qPrintable(QString("n=%1").arg(n)));
   }
+}
+
+void TestIterativeReduce::rangePoolCoversEveryElementOnce() {
+  for (int threads : {1, 2, 3, 5}) {
+    RangePool pool(threads);
+    QCOMPARE(pool.threads(), std::max(1, threads));
+    for (std::ptrdiff_t size : {std::ptrdiff_t{1}, std::ptrdiff_t{63}, std::ptrdiff_t{1000}, std::ptrdiff_t{1000003}}) {
+      std::vector<int> hits(static_cast<size_t>(size), 0);
+      std::atomic<int> calls{0};
+      // Ranges do not overlap, so plain increments do not race.
+      pool.run(size, [&](std::ptrdiff_t b, std::ptrdiff_t e) {
+        QVERIFY(b < e);
+        QCOMPARE(b % 64, std::ptrdiff_t{0});
+        for (std::ptrdiff_t i = b; i < e; ++i) ++hits[static_cast<size_t>(i)];
+        ++calls;
+      }, 0);
+      QVERIFY2(std::all_of(hits.begin(), hits.end(), [](int h) { return h == 1; }),
+               qPrintable(QString("threads %1 size %2").arg(threads).arg(size)));
+      QVERIFY(calls.load() <= pool.threads());
+    }
+    // Below the threshold: one inline call over everything.
+    int inlineCalls = 0;
+    pool.run(100, [&](std::ptrdiff_t b, std::ptrdiff_t e) {
+      QCOMPARE(b, std::ptrdiff_t{0});
+      QCOMPARE(e, std::ptrdiff_t{100});
+      ++inlineCalls;
+    });
+    QCOMPARE(inlineCalls, 1);
+  }
+}
+
+void TestIterativeReduce::rangePoolRethrowsAHelpersError() {
+  RangePool pool(3);
+  bool threw = false;
+  try {
+    // Only the first range (a helper's, the caller takes the last) throws.
+    pool.run(3000, [](std::ptrdiff_t b, std::ptrdiff_t) {
+      if (b == 0) throw std::runtime_error("range 0 failed");
+    }, 0);
+  } catch (const std::runtime_error& e) {
+    threw = std::string(e.what()) == "range 0 failed";
+  }
+  QVERIFY(threw);
+  // The pool still works afterwards.
+  std::atomic<std::ptrdiff_t> covered{0};
+  pool.run(3000, [&](std::ptrdiff_t b, std::ptrdiff_t e) { covered += e - b; }, 0);
+  QCOMPARE(covered.load(), std::ptrdiff_t{3000});
+}
+
+void TestIterativeReduce::pooledAverageAndCopyKeepTheBits() {
+  // Larger than RangePool::kMinParallel, so the pool really splits the pass.
+  const Eigen::Index n = RangePool::kMinParallel + 12345;
+  Rng rng(11);
+  std::vector<Eigen::VectorXf> xs(3, Eigen::VectorXf(n));
+  for (auto& x : xs)
+    for (Eigen::Index i = 0; i < n; ++i) x[i] = rng.normal() * std::pow(10.0f, float(i % 7) - 3.0f);
+  const std::vector<const Eigen::VectorXf*> inputs{&xs[0], &xs[1], &xs[2]};
+  const std::vector<double> weights{0.3, 1.7, 0.9};
+  // The serial result, element by element as the master computed it before: x0, then
+  // += share_i (x_i - x0) in input order.
+  Eigen::VectorXf expected = xs[0];
+  for (size_t i = 1; i < 3; ++i) expected += static_cast<float>(weights[i] / 2.9) * (xs[i] - xs[0]);
+  RangePool pool(3);
+  Eigen::VectorXf serial, pooled;
+  weightedAverage(inputs, weights, serial);
+  weightedAverage(inputs, weights, pooled, &pool);
+  QVERIFY(bitIdentical(serial, expected));
+  QVERIFY(bitIdentical(pooled, expected));
+  Eigen::VectorXf copy;
+  copyVector(xs[2], copy, &pool);
+  QVERIFY(bitIdentical(copy, xs[2]));
+}
+
+void TestIterativeReduce::averageIntoTakesALoneInput() {
+  Eigen::VectorXf lone = Eigen::VectorXf::Constant(5, 2.5f), out = Eigen::VectorXf::Constant(5, -1.0f);
+  const float* loneData = lone.data();
+  const float* outData = out.data();
+  averageInto({&lone}, {3.0}, out);
+  // Taken, not copied: the storage moved, and the input holds out's old values.
+  QCOMPARE(out.data(), loneData);
+  QCOMPARE(lone.data(), outData);
+  QVERIFY(bitIdentical(out, Eigen::VectorXf::Constant(5, 2.5f)));
+  QVERIFY(bitIdentical(lone, Eigen::VectorXf::Constant(5, -1.0f)));
+  // Two inputs: the weighted average, inputs untouched.
+  Eigen::VectorXf a = Eigen::VectorXf::Constant(5, 1.0f), b = Eigen::VectorXf::Constant(5, 3.0f);
+  averageInto({&a, &b}, {1.0, 1.0}, out);
+  QVERIFY(bitIdentical(out, Eigen::VectorXf::Constant(5, 2.0f)));
+  QVERIFY(bitIdentical(a, Eigen::VectorXf::Constant(5, 1.0f)));
+  // A lone input of another size is averaged (copied), not swapped into a wrong-sized slot.
+  Eigen::VectorXf small = Eigen::VectorXf::Constant(3, 4.0f);
+  averageInto({&small}, {1.0}, out);
+  QCOMPARE(out.size(), Eigen::Index{3});
+  QVERIFY(bitIdentical(small, Eigen::VectorXf::Constant(3, 4.0f)));
+}
+
+void TestIterativeReduce::finiteCheckFindsInfinitiesAndNaNs() {
+  Eigen::VectorXf v(100001);
+  for (Eigen::Index i = 0; i < v.size(); ++i) v[i] = (i % 2 ? 3.0e38f : -3.0e38f) * (static_cast<float>(i) / 100001.0f);
+  v[7] = std::numeric_limits<float>::max();
+  v[8] = -std::numeric_limits<float>::max();
+  v[9] = std::numeric_limits<float>::denorm_min();
+  QVERIFY(allFiniteValues(v));  // huge but finite values do not overflow the check
+  for (float bad : {std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(),
+                    std::numeric_limits<float>::quiet_NaN()}) {
+    for (Eigen::Index at : {Eigen::Index{0}, Eigen::Index{50000}, v.size() - 1}) {
+      Eigen::VectorXf w = v;
+      w[at] = bad;
+      QVERIFY2(!allFiniteValues(w), qPrintable(QString("%1 at %2").arg(double(bad)).arg(at)));
+    }
+  }
+  QVERIFY(allFiniteValues(Eigen::VectorXf()));
 }
 
 void TestIterativeReduce::weightedAverageRejectsBadInput() {

@@ -16,6 +16,20 @@ float Optimizer::minibatch(Objective& objective, Eigen::VectorXf& params, Optimi
   return sgd(objective, params, state, batch, rng);
 }
 
+namespace {
+// Classical momentum, v = mu v - lr g; p += v, in one pass: the two Eigen statements read
+// v twice and cost 7.5% of a lane on the reference MLP (three 5.6 MB streams in, two
+// out, every minibatch). Same operations per element in the same order: same bits.
+void momentumStep(float* __restrict p, float* __restrict v, const float* __restrict g, Eigen::Index n, float mu,
+                  float rate) {
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const float step = mu * v[i] - rate * g[i];
+    v[i] = step;
+    p[i] += step;
+  }
+}
+}  // namespace
+
 float Optimizer::sgd(Objective& objective, Eigen::VectorXf& params, OptimizerState& state, const Batch& batch, Rng& rng) {
   const float loss = objective.step(params, batch, grad_, &rng);
   if (!std::isfinite(loss)) return loss;
@@ -30,11 +44,10 @@ float Optimizer::sgd(Objective& objective, Eigen::VectorXf& params, OptimizerSta
       auto h = state.adagrad.segment(local, n);
       h.array() += g.array().square();
       v = momentum_ * v - r.rate * (g.array() / (h.array().sqrt() + kAdaGradEpsilon)).matrix();
+      p += v;
     } else {
-      // Classical momentum: v = mu v - lr g; p += v.
-      v = momentum_ * v - r.rate * g;
+      momentumStep(p.data(), v.data(), g.data(), n, momentum_, r.rate);
     }
-    p += v;
   }
   return loss;
 }

@@ -114,6 +114,9 @@ struct Trainer::Impl {
   // left alone; a pool of a few avoids a fresh multi-megabyte allocation every round.
   std::vector<std::shared_ptr<Eigen::VectorXf>> paramsPool;
   std::vector<std::shared_ptr<OptimizerState>> statePool;
+  // Shares the master's passes over those buffers between rounds (the workers wait
+  // meanwhile): up to 4 threads, since the passes are memory-bound.
+  RangePool reducePool{std::min(4, coresAvailable())};
 
   explicit Impl(Trainer& trainer)
       : t(trainer),
@@ -149,6 +152,16 @@ struct Trainer::Impl {
     return std::make_unique<LocalWorker>();
   }
 
+  void copyState(const OptimizerState& from, OptimizerState& to) {
+    static_assert(sizeof(OptimizerState) == 2 * sizeof(Eigen::VectorXf) + alignof(Eigen::VectorXf),
+                  "OptimizerState has a new member: copy it here too");
+    copyVector(from.velocity, to.velocity, &reducePool);
+    to.adagrad = from.adagrad;
+    to.lastStep = from.lastStep;
+  }
+  static std::vector<const Eigen::VectorXf*> constView(const std::vector<Eigen::VectorXf*>& v) {
+    return {v.begin(), v.end()};
+  }
   template <typename T>
   static std::shared_ptr<T>& unheld(std::vector<std::shared_ptr<T>>& pool) {
     for (auto& p : pool)
@@ -801,9 +814,9 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
       ++round;
       // A worker still holding last round's buffers (late, or remote) keeps them.
       std::shared_ptr<Eigen::VectorXf>& sharedParams = unheld(paramsPool);
-      *sharedParams = t.params_;
+      copyVector(t.params_, *sharedParams, &reducePool);
       std::shared_ptr<OptimizerState>& sharedState = unheld(statePool);
-      *sharedState = masterState;
+      copyState(masterState, *sharedState);
       std::shared_ptr<const Eigen::VectorXf> shared = sharedParams;
       // learningRateScaling, times the schedule at this point of the phase.
       const double factor = rateFactor() * scheduleFactor(t.conf_, epoch + 1.0 - rowsLeft(queue) / static_cast<double>(n), phase.epochs);
@@ -945,7 +958,7 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
       const auto collected = Clock::now();
 
       // Average what arrived, in slot order (fixed order: bit-identical runs).
-      std::vector<const Eigen::VectorXf*> segs, vels, adas;
+      std::vector<Eigen::VectorXf*> segs, vels, adas;  // into the results: averageInto may swap them
       std::vector<float> lastSteps;  // per entry of vels: conjugate gradient's last accepted step
       std::vector<long long> staleSlots;  // per entry of segs: the slot of a one-round-late result, or -1
       std::vector<double> weights, stateWeights;
@@ -1041,19 +1054,25 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
                                ((iteration + static_cast<long long>(roundSamples / batchSize + 1)) / t.conf_.statsEvery);
         Eigen::VectorXf before;
         if (stats) before = t.params_.segment(static_cast<Eigen::Index>(phase.begin), static_cast<Eigen::Index>(phase.size()));
-        weightedAverage(segs, weights, t.params_.segment(static_cast<Eigen::Index>(phase.begin), static_cast<Eigen::Index>(phase.size())));
+        if (phase.begin == 0 && phase.size() == static_cast<size_t>(t.params_.size()))
+          averageInto(segs, weights, t.params_, &reducePool);  // one result: taken, not copied
+        else
+          weightedAverage(constView(segs), weights,
+                          t.params_.segment(static_cast<Eigen::Index>(phase.begin), static_cast<Eigen::Index>(phase.size())),
+                          &reducePool);
         recordStaleShares(staleSlots, weights);
         if (t.conf_.optimizerStatePolicy == "perWorker") {
           // The master keeps an average only for checkpoints and new workers. Average before
-          // the states move into their slots: `vels` points into the results.
-          if (!vels.empty()) weightedAverage(vels, stateWeights, masterState.velocity);
+          // the states move into their slots: `vels` points into the results. (Copied, not
+          // taken: each worker keeps its own.)
+          if (!vels.empty()) weightedAverage(constView(vels), stateWeights, masterState.velocity, &reducePool);
           for (const Assigned& a : assigned)
             if (got[a.slot] && !got[a.slot]->error && !got[a.slot]->cancelled &&
                 static_cast<size_t>(got[a.slot]->state.velocity.size()) == phase.size())
               slots[a.slot].ownState = std::move(got[a.slot]->state);
         } else {
-          if (!vels.empty()) weightedAverage(vels, stateWeights, masterState.velocity);
-          if (adas.size() == vels.size() && !adas.empty()) weightedAverage(adas, stateWeights, masterState.adagrad);
+          if (!vels.empty()) averageInto(vels, stateWeights, masterState.velocity, &reducePool);
+          if (adas.size() == vels.size() && !adas.empty()) averageInto(adas, stateWeights, masterState.adagrad, &reducePool);
           // Conjugate gradient's line search starts from twice its last accepted step; the
           // workers' steps are averaged like the velocity, so that memory outlives the round.
           masterState.lastStep = weightedMean(lastSteps, stateWeights, masterState.lastStep);

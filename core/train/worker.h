@@ -100,6 +100,9 @@ class Worker {
   virtual bool canOverlap() const { return false; }
 };
 
+// True when no value is an infinity or a NaN (the check on every trained result).
+bool allFiniteValues(const Eigen::VectorXf& v);
+
 // Trains `task` on `params` in place: one worker's loop, the unit iterative reduce runs N
 // times in parallel. `params` must hold the full vector; the result has the phase range.
 class SliceTrainer {
