@@ -6,17 +6,14 @@
 #include <QCommandLineParser>
 
 #include "cli_conf.h"
-#include "cluster/master_service.h"
 #include "commands.h"
 #include "config/conf_io.h"
-#include "data/data_source.h"
 #include "io/model_file.h"
 #include "nn/network_shape.h"
 #include "progress_printer.h"
 #include "signal_stop.h"
-#include "train/metrics_writer.h"
 #include "train/resume_check.h"
-#include "train/trainer.h"
+#include "run/training_run.h"
 #include "util/error.h"
 
 using namespace scaleout;
@@ -102,8 +99,11 @@ int runTrainCommand(const QStringList& args) {
   }
   const std::filesystem::path out = parser.value("out").toStdString();
   try {
+    RunOptions options;
+    options.directory = out.string();
+    options.given = given;
+    options.resume = std::move(checkpoint);
     // Without --zk or --bind nothing about the cluster (or ZooKeeper) is touched.
-    std::optional<cluster::MasterServiceOptions> clusterOptions;
     if (parser.isSet("zk") || parser.isSet("bind")) {
       cluster::MasterServiceOptions co;
       if (parser.isSet("bind")) co.bind = parser.value("bind").toStdString();
@@ -117,68 +117,38 @@ int runTrainCommand(const QStringList& args) {
         return 2;
       }
       if (parser.isSet("zk-auth")) co.zkAuth = cluster::readZkAuthArgument(parser.value("zk-auth").toStdString());
-      co.zkSessionTimeoutMs = static_cast<int>(conf->zooKeeperSessionTimeoutSeconds * 1000);
       co.log = [](const std::string& line) {
         std::printf("cluster: %s\n", line.c_str());
         std::fflush(stdout);
       };
-      clusterOptions = std::move(co);
+      options.cluster = std::move(co);
     }
-    // A network whose shape the conf fixes is known before the data: the master listens and
-    // registers first, so workers join and load their own copy while it loads (on the
-    // reference MLP on one-core hosts, ~0.8 s of the master training alone). A shape taken
-    // from the data has to wait for it.
-    std::unique_ptr<cluster::MasterService> clusterService;
-    if (clusterOptions && given.nIn && given.nOut) clusterService = std::make_unique<cluster::MasterService>(*conf, *clusterOptions);
-    std::cout << "loading data...\n";
-    TrainTestData data = loadTrainTest(*conf);
-    // After the data: a missing or unreadable file leaves no run folder behind.
-    std::filesystem::create_directories(out);
+    TrainingRun run(*conf, std::move(options));
+    std::cout << "loading data..." << std::endl;
+    const std::vector<std::string> notes = run.prepare();
+    const TrainTestData& data = run.data();
     std::cout << "data: " << data.train.source << " (" << data.train.size() << " train, " << data.test.size()
               << " test, " << data.train.dims() << " features, " << data.train.numClasses << " classes)\n";
-    for (const std::string& note : data.notes) std::cout << "note: " << note << "\n";
-    for (const std::string& note : takeShapeFromData(*conf, data, given)) std::cout << "note: " << note << "\n";
-    // Saved after the shape is known, so the run's conf.json trains the same network again.
-    saveConfFile(*conf, (out / "conf.json").string());
-    const auto shape = networkShape(*conf);
-    std::cout << "network: " << describeShape(*conf, shape) << ", " << parameterCount(shape) << " parameters, "
-              << resolveThreads(conf->threads) << " worker thread(s), averaging every " << conf->averagingFrequency
-              << " minibatches\n";
-    TrainerOptions options;
-    options.checkpointPath = (out / "checkpoint.bin").string();
-    Trainer trainer(*conf, data, options);
-    if (checkpoint) trainer.resumeFrom(*checkpoint);
+    for (const std::string& note : notes) std::cout << "note: " << note << "\n";
+    const auto shape = networkShape(run.conf());
+    std::cout << "network: " << describeShape(run.conf(), shape) << ", " << parameterCount(shape) << " parameters, "
+              << resolveThreads(run.conf().threads) << " worker thread(s), averaging every "
+              << run.conf().averagingFrequency << " minibatches\n";
+    Trainer& trainer = run.trainer();
     ProgressPrinter printer(parser.value("interval").toDouble(), parser.isSet("workers"));
-    MetricsWriter metrics((out / "metrics.csv").string());
     trainer.addObserver(&printer);
-    trainer.addObserver(&metrics);
-    if (clusterOptions && !clusterService)
-      clusterService = std::make_unique<cluster::MasterService>(*conf, data.train, trainer, *clusterOptions);
-    else if (clusterService)
-      clusterService->attach(data.train, trainer);
-    // The service holds the rows and the trainer: it stops before they go, also when an
-    // exception unwinds this block (it was declared before them).
-    struct StopCluster {
-      std::unique_ptr<cluster::MasterService>& service;
-      ~StopCluster() { service.reset(); }
-    } stopCluster{clusterService};
     RunSummary summary;
     {
       SignalStop stopOnSignal(trainer.control());
-      summary = trainer.run();
+      summary = run.run();
     }
-    clusterService.reset();  // workers go back to waiting
-    const std::string modelPath = (out / "model.bin").string();
-    writeModelFile(modelPath, trainer.model());
+    run.saveModels();
     std::cout << "\nfinal evaluation on " << summary.finalEvaluation.samples << " test samples:\n"
               << summary.finalEvaluation.format();
-    std::cout << "model: " << modelPath << "\nmetrics: " << (out / "metrics.csv").string() << "\n";
-    if (auto best = trainer.bestModel()) {
-      const std::string bestPath = (out / "best-model.bin").string();
-      writeModelFile(bestPath, *best);
-      std::printf("best model: %s (test accuracy %.4f after finetune epoch %d)\n", bestPath.c_str(), summary.bestAccuracy,
-                  summary.bestEpoch);
-    }
+    std::cout << "model: " << run.pathOf("model.bin") << "\nmetrics: " << run.pathOf("metrics.csv") << "\n";
+    if (trainer.bestModel())
+      std::printf("best model: %s (test accuracy %.4f after finetune epoch %d)\n", run.pathOf("best-model.bin").c_str(),
+                  summary.bestAccuracy, summary.bestEpoch);
     std::printf("trained %lld iterations in %.1f s (model statistics every %d iterations took %.2f s, %.2f%%)\n",
                 summary.iterations, summary.seconds, conf->statsEvery, printer.statsSeconds(),
                 summary.seconds > 0 ? 100.0 * printer.statsSeconds() / summary.seconds : 0.0);

@@ -1,6 +1,5 @@
 #include "training_session.h"
 
-#include <filesystem>
 
 #if defined(__linux__)
 #include <sys/resource.h>
@@ -11,12 +10,7 @@
 #include <QDir>
 #include <QMetaObject>
 
-#include "cluster/master_service.h"
-#include "config/conf_io.h"
-#include "data/data_source.h"
-#include "data/shape_from_data.h"
-#include "train/metrics_writer.h"
-#include "train/trainer.h"
+#include "run/training_run.h"
 #include "util/error.h"
 
 namespace scaleout::ui {
@@ -107,20 +101,19 @@ void TrainingSession::steerThreads(int workers) {
 // cannot tell "left out" from "set" the way a conf file can. A knob still at its default
 // counts as left out and is taken from the data, as the CLI does for a knob the file omits
 // (#14: a 4-feature CSV was refused until the user typed both). A value the user changed
-// stays, and a mismatch is still the error that names the knob. Training thread.
-void TrainingSession::takeShapeFromDataIfDefault(Conf& conf, const TrainTestData& data) {
-  const Conf defaults;
-  const int nIn = conf.nIn, nOut = conf.nOut;
-  if (takeShapeFromData(conf, data, GivenShape{conf.nIn != defaults.nIn, conf.nOut != defaults.nOut}).empty()) return;
+// stays, and a mismatch is still the error that names the knob. This tells the form what
+// the run took. Training thread.
+void TrainingSession::reportShapeTakenFromData(const Conf& form, const Conf& run) {
+  if (form.nIn == run.nIn && form.nOut == run.nOut) return;
   QStringList parts;
-  if (conf.nIn != nIn) parts << tr("nIn=%1 from the data's features").arg(conf.nIn);
-  if (conf.nOut != nOut) parts << tr("nOut=%1 from the data's classes").arg(conf.nOut);
+  if (run.nIn != form.nIn) parts << tr("nIn=%1 from the data's features").arg(run.nIn);
+  if (run.nOut != form.nOut) parts << tr("nOut=%1 from the data's classes").arg(run.nOut);
   const QString note = tr("%1 (the form had the defaults %2/%3)")
                            .arg(parts.join(tr(" and ")))
-                           .arg(nIn)
-                           .arg(nOut);
+                           .arg(form.nIn)
+                           .arg(form.nOut);
   QMetaObject::invokeMethod(
-      this, [this, in = conf.nIn, out = conf.nOut, note] { emit shapeTakenFromData(in, out, note); }, Qt::QueuedConnection);
+      this, [this, in = run.nIn, out = run.nOut, note] { emit shapeTakenFromData(in, out, note); }, Qt::QueuedConnection);
 }
 
 // Runs on the training thread. Everything it tells the GUI goes through queued calls.
@@ -136,18 +129,28 @@ void TrainingSession::threadMain(Conf conf, SessionOptions options) {
   if (options.lowerPriority) setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 10);
 #endif
   try {
-    // The data first: a missing or unreadable file ends the run before a run folder exists.
-    const TrainTestData data = loadTrainTest(conf);
-    takeShapeFromDataIfDefault(conf, data);
-    TrainerOptions trainerOptions;
-    std::unique_ptr<MetricsWriter> metrics;
-    if (!options.runDirectory.isEmpty()) {
-      const std::filesystem::path dir = options.runDirectory.toStdString();
-      std::filesystem::create_directories(dir);
-      saveConfFile(conf, (dir / "conf.json").string());
-      metrics = std::make_unique<MetricsWriter>((dir / "metrics.csv").string());
-      trainerOptions.checkpointPath = (dir / "checkpoint.bin").string();
+    RunOptions runOptions;
+    runOptions.directory = options.runDirectory.toStdString();
+    // The form always holds an nIn and nOut: one still at its default counts as left out
+    // (see reportShapeTakenFromData).
+    const Conf defaults;
+    runOptions.given = GivenShape{conf.nIn != defaults.nIn, conf.nOut != defaults.nOut};
+    if (!options.resumeCheckpoint.isEmpty()) runOptions.resume = readModelFile(options.resumeCheckpoint.toStdString());
+    if (!options.clusterZk.isEmpty()) {
+      cluster::MasterServiceOptions co;
+      co.bind = options.clusterBind.toStdString();
+      co.zkHosts = options.clusterZk.toStdString();
+      co.cluster = options.clusterName.toStdString();
+      co.security.insecure = !options.clusterSecurity;
+      // Workers joining and leaving reach the run log and the charts' annotations.
+      co.log = [adapter = adapter_](const std::string& line) { adapter->onMessage("cluster: " + line); };
+      runOptions.cluster = std::move(co);
     }
+    // The data first (a missing or unreadable file ends the run before a run folder exists).
+    TrainingRun run(conf, std::move(runOptions));
+    run.prepare();
+    reportShapeTakenFromData(conf, run.conf());
+    const TrainTestData& data = run.data();
     auto test = std::make_shared<const DataSet>(data.test);
     QMetaObject::invokeMethod(
         this,
@@ -157,23 +160,10 @@ void TrainingSession::threadMain(Conf conf, SessionOptions options) {
           emit dataLoaded(tr, te, f, c);
         },
         Qt::QueuedConnection);
-    Trainer trainer(conf, data, trainerOptions);
-    if (!options.resumeCheckpoint.isEmpty()) trainer.resumeFrom(readModelFile(options.resumeCheckpoint.toStdString()));
+    Trainer& trainer = run.trainer();
     trainer.addObserver(adapter_);
-    if (metrics) trainer.addObserver(metrics.get());
-    std::unique_ptr<cluster::MasterService> master;  // destroyed before the trainer
-    if (!options.clusterZk.isEmpty()) {
-      cluster::MasterServiceOptions co;
-      co.bind = options.clusterBind.toStdString();
-      co.zkHosts = options.clusterZk.toStdString();
-      co.cluster = options.clusterName.toStdString();
-      co.security.insecure = !options.clusterSecurity;
-      co.zkSessionTimeoutMs = static_cast<int>(conf.zooKeeperSessionTimeoutSeconds * 1000);
-      // Workers joining and leaving reach the run log and the charts' annotations.
-      co.log = [adapter = adapter_](const std::string& line) { adapter->onMessage("cluster: " + line); };
-      master = std::make_unique<cluster::MasterService>(conf, data.train, trainer, co);
-      adapter_->onMessage("cluster: master of " + co.cluster + " at " + master->endpoint());
-    }
+    if (run.cluster())
+      adapter_->onMessage("cluster: master of " + options.clusterName.toStdString() + " at " + run.cluster()->endpoint());
     {
       std::lock_guard lock(trainerMutex_);
       if (pendingCancel_) {
@@ -186,23 +176,18 @@ void TrainingSession::threadMain(Conf conf, SessionOptions options) {
       if (pendingThreads_) trainer.steering().setThreads(*pendingThreads_);
       trainer_ = &trainer;
     }
-    RunSummary summary = trainer.run();
-    master.reset();  // remote workers go back to waiting
+    RunSummary summary = run.run();
     {
       std::lock_guard lock(trainerMutex_);
       trainer_ = nullptr;
     }
-    auto model = std::make_shared<ModelFile>(trainer.model());
-    if (!options.runDirectory.isEmpty()) {
-      try {
-        writeModelFile((std::filesystem::path(options.runDirectory.toStdString()) / "model.bin").string(), *model);
-        // Stop keeps both: the last model above and the best one seen at an evaluation.
-        if (auto kept = trainer.bestModel())
-          writeModelFile((std::filesystem::path(options.runDirectory.toStdString()) / "best-model.bin").string(), *kept);
-      } catch (const ScaleoutError&) {
-        // The model is still offered through lastModel(); saving it elsewhere can work.
-      }
+    try {
+      run.saveModels();
+    } catch (const ScaleoutError&) {
+      // The models are still offered through lastModel() and bestModel(); saving them
+      // elsewhere can work.
     }
+    auto model = std::make_shared<ModelFile>(trainer.model());
     std::shared_ptr<ModelFile> best;
     if (auto kept = trainer.bestModel()) best = std::make_shared<ModelFile>(std::move(*kept));
     done(summary.completed, QString::fromStdString(summary.error), model, best);

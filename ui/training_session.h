@@ -76,7 +76,7 @@ class TrainingSession : public QObject {
   void started();
   void dataLoaded(qulonglong trainSamples, qulonglong testSamples, int features, int classes);
   // nIn and/or nOut were still at their defaults and the data has another shape: the run
-  // uses the data's (see threadMain); `note` says which and why.
+  // uses the data's (see reportShapeTakenFromData); `note` says which and why.
   void shapeTakenFromData(int nIn, int nOut, const QString& note);
   // The run ended: normally, stopped, or with an error (message non-empty). Emitted
   // after the adapter's finished() for a run that got as far as training.
@@ -84,7 +84,7 @@ class TrainingSession : public QObject {
 
  private:
   void threadMain(Conf conf, SessionOptions options);
-  void takeShapeFromDataIfDefault(Conf& conf, const TrainTestData& data);
+  void reportShapeTakenFromData(const Conf& form, const Conf& run);
   void onThreadDone(bool completed, const QString& error, std::shared_ptr<ModelFile> model,
                     std::shared_ptr<ModelFile> best);
   template <typename F>
