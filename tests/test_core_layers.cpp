@@ -16,7 +16,8 @@ namespace {
 // Folder -> the other core folders its files may include (its own is always allowed).
 // Lowest first: util is the ground floor; nn defines what it consumes (nn/batch.h), so
 // data may include nn but not the reverse; io writes what train and the data describe
-// (io/training_state.h) without including train; cluster plugs into train.
+// (io/training_state.h) without including train; cluster plugs into train; run (one
+// training run as the front ends start it) sits on top and may use them all.
 const std::map<QString, QStringList>& allowedEdges() {
   static const std::map<QString, QStringList> table = {
       {"util", {}},
@@ -26,6 +27,7 @@ const std::map<QString, QStringList>& allowedEdges() {
       {"io", {"config", "data", "nn", "util"}},
       {"train", {"config", "data", "io", "nn", "util"}},
       {"cluster", {"config", "data", "io", "nn", "train", "util"}},
+      {"run", {"cluster", "config", "data", "io", "nn", "train", "util"}},
   };
   return table;
 }

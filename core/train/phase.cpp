@@ -43,10 +43,18 @@ std::vector<Phase> planPhases(const Conf& conf, const NetworkLayout& layout) {
   return phases;
 }
 
-float baseRate(const Phase& phase) { return phase.rates.empty() ? 0.0f : phase.rates.front().rate; }
+// The first trained layer's rate: a layer frozen with learningRateByLayer = 0 is not the
+// base (with layer 0 frozen, the base was 0 and rescaling set every layer's rate to the new
+// base: a schedule or rate scaling then froze the whole net, and steering unfroze layer 0).
+float baseRate(const Phase& phase) {
+  for (const RateRange& r : phase.rates)
+    if (r.rate > 0.0f) return r.rate;
+  return 0.0f;
+}
 
 void rescaleRates(Phase& phase, float newBase) {
   const float old = baseRate(phase);
+  // Frozen layers stay frozen; a phase with every layer frozen takes the new rate throughout.
   for (auto& r : phase.rates) r.rate = old > 0.0f ? r.rate * (newBase / old) : newBase;
 }
 

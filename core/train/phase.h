@@ -30,7 +30,8 @@ struct Phase {
 // then finetuning for stacks (all layers, or only the output with useBackProp=false).
 std::vector<Phase> planPhases(const Conf& conf, const NetworkLayout& layout);
 
-// Multiply every rate of `phase` so the base (first) rate becomes `newBase` (steering).
+// Multiply every rate of `phase` so the base rate (the first trained layer's: frozen layers
+// at 0 stay frozen) becomes `newBase` (steering, schedules, rate scaling).
 void rescaleRates(Phase& phase, float newBase);
 float baseRate(const Phase& phase);
 
