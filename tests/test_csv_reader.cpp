@@ -4,6 +4,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "fixtures/error_of.h"
 #include "data/readers.h"
 #include "fixtures/data_files.h"
 #include "util/error.h"
@@ -13,15 +14,7 @@ using namespace scaleout::fixtures;
 
 namespace {
 
-template <typename Fn>
-std::string errorOf(Fn fn) {
-  try {
-    fn();
-  } catch (const ScaleoutError& e) {
-    return e.what();
-  }
-  return {};
-}
+using scaleout::fixtures::errorOf;
 
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;

@@ -7,6 +7,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "fixtures/error_of.h"
 #include "config/conf.h"
 #include "data/data_source.h"
 #include "fixtures/data_files.h"
@@ -17,15 +18,7 @@ using namespace scaleout::fixtures;
 
 namespace {
 
-template <typename Fn>
-std::string errorOf(Fn fn) {
-  try {
-    fn();
-  } catch (const ScaleoutError& e) {
-    return e.what();
-  }
-  return {};
-}
+using scaleout::fixtures::errorOf;
 
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;

@@ -5,6 +5,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "fixtures/error_of.h"
 #include "data/data_source.h"
 #include "data/readers.h"
 #include "fixtures/data_files.h"
@@ -16,15 +17,7 @@ using namespace scaleout::fixtures;
 namespace {
 
 // The message of the ScaleoutError that `fn` throws, or "" if it does not throw.
-template <typename Fn>
-std::string errorOf(Fn fn) {
-  try {
-    fn();
-  } catch (const ScaleoutError& e) {
-    return e.what();
-  }
-  return {};
-}
+using scaleout::fixtures::errorOf;
 
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;

@@ -5,6 +5,7 @@
 
 #include <QtTest>
 
+#include "fixtures/error_of.h"
 #include "data/normalizer.h"
 #include "util/error.h"
 
@@ -43,15 +44,7 @@ void checkNear(const RowMatrix& actual, const RowMatrix& expected) {
   }
 }
 
-template <typename Fn>
-std::string errorOf(Fn fn) {
-  try {
-    fn();
-  } catch (const ScaleoutError& e) {
-    return e.what();
-  }
-  return {};
-}
+using scaleout::fixtures::errorOf;
 
 }  // namespace
 
