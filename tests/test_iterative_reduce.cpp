@@ -628,14 +628,15 @@ void TestIterativeReduce::rangePoolCoversEveryElementOnce() {
     QCOMPARE(pool.threads(), std::max(1, threads));
     for (std::ptrdiff_t size : {std::ptrdiff_t{1}, std::ptrdiff_t{63}, std::ptrdiff_t{1000}, std::ptrdiff_t{1000003}}) {
       std::vector<int> hits(static_cast<size_t>(size), 0);
-      std::atomic<int> calls{0};
-      // Ranges do not overlap, so plain increments do not race.
+      std::atomic<int> calls{0}, badRanges{0};
+      // Ranges do not overlap, so plain increments do not race. (Counted, not QVERIFYed:
+      // the helpers' ranges run on other threads.)
       pool.run(size, [&](std::ptrdiff_t b, std::ptrdiff_t e) {
-        QVERIFY(b < e);
-        QCOMPARE(b % 64, std::ptrdiff_t{0});
+        if (!(b < e) || b % 64 != 0) ++badRanges;
         for (std::ptrdiff_t i = b; i < e; ++i) ++hits[static_cast<size_t>(i)];
         ++calls;
       }, 0);
+      QCOMPARE(badRanges.load(), 0);
       QVERIFY2(std::all_of(hits.begin(), hits.end(), [](int h) { return h == 1; }),
                qPrintable(QString("threads %1 size %2").arg(threads).arg(size)));
       QVERIFY(calls.load() <= pool.threads());
