@@ -24,7 +24,7 @@ int runTrainCommand(const QStringList& args) {
   parser.setApplicationDescription("Train a network by iterative reduce on this machine.");
   parser.addHelpOption();
   addConfOptions(parser);
-  parser.addOption({{"o", "out"}, "Output directory for model.bin, checkpoint.bin, metrics.csv, conf.json.", "DIR", "scaleout-run"});
+  parser.addOption({{"o", "out"}, "Output directory for model.bin, best-model.bin, checkpoint.bin, metrics.csv, rounds.csv, conf.json.", "DIR", "scaleout-run"});
   parser.addOption({{"t", "threads"}, "Local worker threads (same as --set threads=N; 0 = hardware).", "N"});
   parser.addOption({"resume", "Continue from a checkpoint written by an earlier run.", "CHECKPOINT"});
   parser.addOption({"workers", "Print per-worker lines with each progress line."});

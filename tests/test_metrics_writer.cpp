@@ -1,5 +1,6 @@
 // MetricsWriter: the CSV a run leaves behind, row by row per event, its quoting, and that
 // evaluation, epoch and steering rows reach the disk while the run still holds the file.
+// RoundsWriter: one row per worker per round, flushed at each epoch's end.
 #include <string>
 
 #include <QFile>
@@ -8,6 +9,7 @@
 #include <QtTest>
 
 #include "train/metrics_writer.h"
+#include "train/rounds_writer.h"
 #include "util/error.h"
 
 using namespace scaleout;
@@ -140,6 +142,40 @@ class TestMetricsWriter : public QObject {
     } catch (const ScaleoutError& e) {
       QVERIFY2(std::string(e.what()).find(bad) != std::string::npos, e.what());
     }
+  }
+
+  // A row per worker of the round, the round's columns repeated; a worker that missed the
+  // deadline says arrived 0; a remote id with a comma is quoted. On disk at the epoch's end.
+  void roundsRowsPerWorkerFlushedPerEpoch() {
+    const QString rounds = dir_.filePath("rounds.csv");
+    RoundsWriter w(rounds.toStdString());
+    RoundInfo r;
+    r.phase = "finetune";
+    r.epoch = 2;
+    r.round = 7;
+    r.iteration = 70;
+    r.seconds = 0.25;
+    r.averagingSeconds = 0.0125;
+    WorkerRoundInfo local;
+    local.worker = 0;
+    local.id = "local-0";
+    local.taskRound = 7;
+    local.samples = 500;
+    local.computeSeconds = 0.2;
+    local.waitSeconds = 0.01;
+    WorkerRoundInfo remote;
+    remote.worker = 1;
+    remote.id = "host,b:42";
+    remote.taskRound = 6;
+    remote.arrived = false;
+    r.workers = {local, remote};
+    w.onRound(r);
+    w.onEpochFinished(EpochInfo{"finetune", 0, 2, 70, 0.5f, 1.0});
+    QCOMPARE(linesOnDisk(rounds),
+             QStringList({"round,phase,epoch,iteration,round_seconds,averaging_seconds,worker,id,task_round,arrived,samples,"
+                          "compute_seconds,wait_seconds",
+                          "7,finetune,2,70,0.2500,0.0125,0,local-0,7,1,500,0.2000,0.0100",
+                          "7,finetune,2,70,0.2500,0.0125,1,\"host,b:42\",6,0,0,0.0000,0.0000"}));
   }
 
  private:

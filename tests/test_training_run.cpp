@@ -60,6 +60,15 @@ void TestTrainingRun::writesTheRunFolder() {
   const QString text = QString::fromUtf8(metrics.readAll());
   QVERIFY(text.count('\n') > static_cast<int>(summary.iterations));
   QVERIFY(text.contains("evaluation"));
+  // rounds.csv: every trained sample is in one worker's row of one round.
+  QFile rounds(QString::fromStdString((dir / "rounds.csv").string()));
+  QVERIFY(rounds.open(QIODevice::ReadOnly));
+  const QStringList rows = QString::fromUtf8(rounds.readAll()).split('\n', Qt::SkipEmptyParts);
+  QVERIFY(rows.size() > 1);
+  QVERIFY(rows.first().startsWith("round,phase,epoch,iteration,round_seconds"));
+  long long samples = 0;
+  for (qsizetype i = 1; i < rows.size(); ++i) samples += rows[i].split(',').value(10).toLongLong();
+  QCOMPARE(samples, static_cast<long long>(run.data().train.size()) * 3);  // 3 epochs
 }
 
 void TestTrainingRun::missingDataLeavesNoFolder() {

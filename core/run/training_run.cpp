@@ -48,6 +48,8 @@ std::vector<std::string> TrainingRun::prepare() {
   if (!options_.directory.empty()) {
     metrics_ = std::make_unique<MetricsWriter>(pathOf("metrics.csv"));
     trainer_->addObserver(metrics_.get());
+    rounds_ = std::make_unique<RoundsWriter>(pathOf("rounds.csv"));
+    trainer_->addObserver(rounds_.get());
   }
   if (service_)
     service_->attach(data_.train, *trainer_);

@@ -4,7 +4,7 @@
 // service only after loading, and saved models under other rules).
 //
 // It owns, for the run's lifetime: the data, the Trainer, the run folder's files
-// (conf.json, metrics.csv, checkpoint.bin, model.bin, best-model.bin) and the optional
+// (conf.json, metrics.csv, rounds.csv, checkpoint.bin, model.bin, best-model.bin) and the optional
 // cluster master. Front ends add their observers (progress lines, Qt signals) and steer
 // through trainer(); everything else is here.
 //
@@ -23,12 +23,13 @@
 #include "data/shape_from_data.h"
 #include "io/model_file.h"
 #include "train/metrics_writer.h"
+#include "train/rounds_writer.h"
 #include "train/trainer.h"
 
 namespace scaleout {
 
 struct RunOptions {
-  // conf.json, metrics.csv, checkpoint.bin, model.bin and best-model.bin go here; empty: the
+  // conf.json, metrics.csv, rounds.csv, checkpoint.bin, model.bin and best-model.bin go here; empty: the
   // run writes no file (a GUI run without a run folder).
   std::string directory;
   // Which of nIn and nOut the user gave; the others come from the data.
@@ -76,6 +77,7 @@ class TrainingRun {
   TrainTestData data_;
   std::unique_ptr<Trainer> trainer_;
   std::unique_ptr<MetricsWriter> metrics_;
+  std::unique_ptr<RoundsWriter> rounds_;
   // Declared last: destroyed first, before the trainer and rows it holds.
   std::unique_ptr<cluster::MasterService> service_;
 };
