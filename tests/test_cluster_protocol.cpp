@@ -418,8 +418,9 @@ class TestClusterProtocol : public QObject {
     QVERIFY2(QString::fromStdString(error).contains("scale"), error.c_str());
   }
 
-  // A node that follows every round's change holds bit for bit the master's base; one that
-  // missed a round gets the whole base; outside the phase nothing is ever approximated.
+  // A node holds bit for bit the master's copy for it; a node that spent rounds on its
+  // last task still gets one change, not the whole parameters; outside the phase nothing
+  // is ever approximated; a second lane in the same round reuses the update.
   void broadcastKeepsNodesInStep() {
     std::mt19937 rng(11);
     std::normal_distribution<float> normal(0.0f, 0.01f);
@@ -428,38 +429,55 @@ class TestClusterProtocol : public QObject {
     phase.begin = 1000;
     phase.end = 3000;
     ParameterBroadcast b;
-    uint64_t follower = 0, skipper = 0;
-    Eigen::VectorXf node(3000);
+    NodeParams follower, skipper;
+    Eigen::VectorXf node(3000), skipped(3000);
     std::string error;
+    // Applies an update as a worker node does (worker_node.cpp applyParams), checking its version rule.
+    auto apply = [&](const ParamsUpdate& u, Eigen::VectorXf& held, uint64_t& heldVersion) {
+      if (u.kind == ParamsKind::Same) {
+        QCOMPARE(u.version, heldVersion);
+      } else if (u.kind == ParamsKind::Full) {
+        QVERIFY(decodeVector(Codec::Float32, u.bytes.span(), 3000, held.data(), error));
+      } else {
+        QCOMPARE(u.version, heldVersion + 1);
+        QCOMPARE(u.bytes.size, encodedBytes(Codec::Int8, 2000));
+        QVERIFY(addDecoded(u.codec, u.bytes.span(), 2000, held.data() + 1000, error));
+      }
+      heldVersion = u.version;
+    };
+    uint64_t nodeVersion = 0, skippedVersion = 0;
     for (long long round = 1; round <= 30; ++round) {
       for (Eigen::Index i = 1000; i < 3000; ++i) params[i] += normal(rng);
-      const uint64_t before = follower;
       ParamsUpdate u = b.updateFor(params, phase, round, Codec::Int8, follower);
-      QCOMPARE(follower, b.version());
-      if (round == 1) {
-        QCOMPARE(u.kind, ParamsKind::Full);
-        QVERIFY(decodeVector(Codec::Float32, u.bytes.span(), 3000, node.data(), error));
-      } else {
-        QCOMPARE(u.kind, ParamsKind::Delta);
-        QCOMPARE(u.version, before + 1);
-        QCOMPARE(u.bytes.size, encodedBytes(Codec::Int8, 2000));
-        QVERIFY(addDecoded(u.codec, u.bytes.span(), 2000, node.data() + 1000, error));
-      }
-      QVERIFY(node == b.base());
+      QCOMPARE(u.kind, round == 1 ? ParamsKind::Full : ParamsKind::Delta);
+      QCOMPARE(b.crcs(u) != nullptr, round == 1);  // whole parameters: CRC once per round, for all nodes
+      apply(u, node, nodeVersion);
+      QVERIFY(node == follower.copy);
       QVERIFY(node.head(1000) == params.head(1000));
-      // Error feedback on the master's side: the base stays within one rounding of the parameters.
+      // Error feedback on the master's side: the copy stays within one rounding of the parameters.
       QVERIFY((node - params).cwiseAbs().maxCoeff() < 0.01f);
       if (round % 10 == 0) {
         QCOMPARE(b.updateFor(params, phase, round, Codec::Int8, follower).kind, ParamsKind::Same);  // a second lane
-        QCOMPARE(b.updateFor(params, phase, round, Codec::Int8, skipper).kind, ParamsKind::Full);    // missed rounds
-        QCOMPARE(skipper, b.version());
+        // A node that trained through 9 rounds: one change, onto the version it holds.
+        ParamsUpdate s = b.updateFor(params, phase, round, Codec::Int8, skipper);
+        QCOMPARE(s.kind, round == 10 ? ParamsKind::Full : ParamsKind::Delta);
+        apply(s, skipped, skippedVersion);
+        QVERIFY(skipped == skipper.copy);
+        QVERIFY((skipped - params).cwiseAbs().maxCoeff() < 0.01f);
+        QVERIFY(skipped.head(1000) == params.head(1000));
       }
     }
+    // A change outside the phase (a new phase, a resume) sends the parameters whole.
+    params[0] += 1.0f;
+    ParamsUpdate moved = b.updateFor(params, phase, 31, Codec::Int8, follower);
+    QCOMPARE(moved.kind, ParamsKind::Full);
+    apply(moved, node, nodeVersion);
+    QVERIFY(node == params);
     // Exact mode sends the parameters themselves.
-    uint64_t exact = b.version();
-    ParamsUpdate u = b.updateFor(params, phase, 31, Codec::Float32, exact);
+    for (Eigen::Index i = 1000; i < 3000; ++i) params[i] += normal(rng);
+    ParamsUpdate u = b.updateFor(params, phase, 32, Codec::Float32, follower);
     QCOMPARE(u.kind, ParamsKind::Full);
-    QVERIFY(b.base() == params);
+    QVERIFY(follower.copy == params);
   }
 
   // ---- damage, one kind per test

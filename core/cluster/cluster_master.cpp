@@ -65,7 +65,7 @@ struct ClusterMaster::Impl {
     bool ready = false;
     Clock::time_point lastSeen;
     std::vector<std::shared_ptr<RemoteLane>> laneStates;
-    uint64_t baseVersion = 0;  // the broadcast base this node holds (0: none yet)
+    NodeParams params;  // the parameters this node holds (ParameterBroadcast)
     Clock::time_point shardStarted;
     // Bytes of its tasks and results, for "bytes per round per worker".
     uint64_t taskBytes = 0, resultBytes = 0, results = 0;
@@ -421,7 +421,7 @@ struct ClusterMaster::Impl {
       const long long round = t.task.round;
       TaskMsg m;
       m.lane = t.lane;
-      m.params = broadcast.updateFor(*t.task.params, t.task.phase, round, codec, p.baseVersion);
+      m.params = broadcast.updateFor(*t.task.params, t.task.phase, round, codec, p.params);
       m.task = std::move(t.task);
       m.task.params.reset();
       m.task.state.reset();
