@@ -50,10 +50,18 @@ RoundResult SliceTrainer::run(const RoundTask& task, int workerIndex) {
     phaseIndex_ = task.phaseIndex;
   }
   optimizer_->setPhase(task.phase);  // steered learning rates arrive with each task
-  params_ = *task.params;            // reuses this worker's buffer: no allocation per round
-  result.state = std::move(spareState_);  // assigning into same-sized buffers does not allocate
-  result.state = *task.state;
+  // A phase that trains every parameter (an MLP, finetuning) trains in the result's own
+  // buffer, the last result's handed back with the task: between tasks that buffer is
+  // with the master, so a worker holds one parameter-sized vector where it held two (a
+  // working copy and the result). A layer's phase trains in a full working copy and
+  // returns its range. Assigning into same-sized buffers does not allocate.
+  const bool whole = task.phase.begin == 0 && static_cast<Eigen::Index>(task.phase.size()) == task.params->size();
   result.segment = std::move(spareSegment_);
+  if (whole) params_.resize(0);  // a pretraining phase's working copy is not needed any more
+  Eigen::VectorXf& params = whole ? result.segment : params_;
+  params = *task.params;
+  result.state = std::move(spareState_);
+  result.state = *task.state;
   Rng rng(task.seed);
   Batch& batch = batch_;
   const size_t n = task.indices.size();
@@ -65,7 +73,7 @@ RoundResult SliceTrainer::run(const RoundTask& task, int workerIndex) {
     }
     const size_t count = std::min(batchSize, n - offset);
     gatherBatch(*context_.train, task.indices.data() + offset, count, batch);
-    const float loss = optimizer_->minibatch(*objective_, params_, result.state, batch, rng);
+    const float loss = optimizer_->minibatch(*objective_, params, result.state, batch, rng);
     result.losses.push_back(loss);
     if (!std::isfinite(loss)) {
       result.diverged = true;
@@ -74,14 +82,8 @@ RoundResult SliceTrainer::run(const RoundTask& task, int workerIndex) {
     }
     result.samples += count;
   }
-  if (task.phase.begin == 0 && static_cast<Eigen::Index>(task.phase.size()) == params_.size()) {
-    // The phase trains every parameter (an MLP, finetuning): hand over the trained buffer
-    // instead of copying it (5.6 MB per task on the reference MLP); the next task's
-    // parameters are copied into the spare one either way.
-    result.segment.swap(params_);
-  } else {
+  if (!whole)
     result.segment = params_.segment(static_cast<Eigen::Index>(task.phase.begin), static_cast<Eigen::Index>(task.phase.size()));
-  }
   // A finite loss does not prove finite parameters (an update can overflow some of them);
   // one scan per round keeps a poisoned copy out of the average.
   if (!result.diverged && !allFiniteValues(result.segment)) {

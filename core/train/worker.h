@@ -118,7 +118,7 @@ class SliceTrainer {
   size_t phaseIndex_ = static_cast<size_t>(-1);
   std::unique_ptr<class Objective> objective_;
   std::unique_ptr<class Optimizer> optimizer_;
-  Eigen::VectorXf params_;
+  Eigen::VectorXf params_;  // the working copy of a phase that trains part of the parameters
   Eigen::VectorXf spareSegment_;
   OptimizerState spareState_;
   Batch batch_;  // refilled every minibatch: same size, no allocation
