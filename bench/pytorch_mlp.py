@@ -6,6 +6,11 @@ CrossEntropyLoss on logits), Glorot-uniform weights and zero biases, SGD with mo
 0.9 and lr 0.01, batch 100, rows drawn from a fresh shuffle each epoch. Prints the best
 samples/s over --reps timed epochs and `result <key> <value>` lines for vs_pytorch.sh.
 
+With --whole EPOCHS it runs as a user's training run does instead, for the whole-process
+comparison (bench/experiments/whole_process_vs_pytorch.sh, timed from outside): all 60,000
+training rows and the 10,000 test rows, EPOCHS epochs with a test-set evaluation after each,
+the model saved at the end, no warm-up.
+
 Thread counts must be fixed before torch (and its BLAS) load, so this script sets
 OMP_NUM_THREADS, OPENBLAS_NUM_THREADS and MKL_NUM_THREADS from --threads itself.
 """
@@ -27,6 +32,9 @@ def parse_args():
     p.add_argument("--reps", type=int, default=3, help="timed epochs; the best is reported")
     p.add_argument("--synthetic", action="store_true", help="random data of Fashion-MNIST's shape")
     p.add_argument("--batch", type=int, default=100)
+    p.add_argument("--whole", type=int, default=0, metavar="EPOCHS",
+                   help="train EPOCHS epochs on all rows, evaluate the test set after each, save the model")
+    p.add_argument("--save", default=os.devnull, help="with --whole: where torch.save writes the model")
     return p.parse_args()
 
 
@@ -39,15 +47,16 @@ def read_idx(path):
     return data[4 + 4 * dims :], shape
 
 
-def load(args, torch):
+def load(args, torch, split="train"):
     n = args.samples
     if args.synthetic:
         g = torch.Generator().manual_seed(1)
         return torch.rand(n, 784, generator=g), torch.randint(0, 10, (n,), generator=g)
     import numpy as np
 
-    images, shape = read_idx(os.path.join(FASHION_DIR, "train-images-idx3-ubyte.gz"))
-    labels, _ = read_idx(os.path.join(FASHION_DIR, "train-labels-idx1-ubyte.gz"))
+    prefix = "train" if split == "train" else "t10k"
+    images, shape = read_idx(os.path.join(FASHION_DIR, prefix + "-images-idx3-ubyte.gz"))
+    labels, _ = read_idx(os.path.join(FASHION_DIR, prefix + "-labels-idx1-ubyte.gz"))
     n = min(n, shape[0])
     x = np.frombuffer(images, dtype=np.uint8, count=n * 784).reshape(n, 784).astype(np.float32) / 255.0
     y = np.frombuffer(labels, dtype=np.uint8, count=n).astype(np.int64)
@@ -56,6 +65,8 @@ def load(args, torch):
 
 def main():
     args = parse_args()
+    if args.whole:
+        args.samples = 10**9  # every row of each split
     blas = args.blas_threads or args.threads
     os.environ["OMP_NUM_THREADS"] = str(args.threads)
     os.environ["OPENBLAS_NUM_THREADS"] = str(blas)
@@ -98,6 +109,9 @@ def main():
                 break
         return done, last
 
+    if args.whole:
+        return whole_run(args, torch, model, epoch, n)
+
     epoch(limit=20 * args.batch)  # warm-up: allocator, BLAS buffers, thread pool
     best_wall, best_cpu, last = 0.0, 0.0, 0.0
     for _ in range(args.reps):
@@ -114,6 +128,22 @@ def main():
     )
     print(f"result pytorch_samples_per_s {best_wall:.6g}")
     print(f"result pytorch_cpu_samples_per_s {best_cpu:.6g}")
+    return 0
+
+
+def whole_run(args, torch, model, epoch, n):
+    """A user's run: every epoch, then the test set's accuracy; the model saved at the end."""
+    tx, ty = load(args, torch, "test")
+    accuracy = 0.0
+    for e in range(args.whole):
+        epoch()
+        with torch.no_grad():
+            correct = sum(int((model(tx[i : i + 2000]).argmax(1) == ty[i : i + 2000]).sum()) for i in range(0, tx.shape[0], 2000))
+        accuracy = correct / tx.shape[0]
+        print(f"epoch {e + 1} test accuracy {accuracy:.4f}", flush=True)
+    torch.save(model.state_dict(), args.save)
+    print(f"pytorch {torch.__version__}, {args.threads} thread(s), {n} rows x {args.whole} epoch(s); test accuracy {accuracy:.4f}")
+    print(f"result pytorch_whole_accuracy {accuracy:.6g}")
     return 0
 
 

@@ -92,24 +92,26 @@ class TestMetricsWriter : public QObject {
                                               "21,2,finetune,,,,worker joined", "25,2,finetune,,,,checkpoint /runs/a.ckpt"}));
   }
 
-  // RFC 4180: a comma or quote puts the field in quotes, quotes double; a newline would
-  // split the row, so it becomes a space.
+  // RFC 4180: a comma or quote puts the field in quotes, quotes double; a line break (LF
+  // or a bare CR, which some readers also take as one) would split the row: a space.
   void quotesPhasesAndEvents() {
     {
       MetricsWriter w(path_.toStdString());
       w.onIteration(iteration(1, 1, "pretrain, layer 0", 0.5f, 0));
       w.onMessage("say \"hi\"");
       w.onMessage("two\nlines");
+      w.onMessage("carriage\rreturn");
       w.onCheckpoint("/runs/a,b.ckpt", 3);
     }
     QCOMPARE(linesOnDisk(path_),
              QStringList({kHeader, "1,1,\"pretrain, layer 0\",0,0.5,,", "1,1,\"pretrain, layer 0\",,,,\"say \"\"hi\"\"\"",
-                          "1,1,\"pretrain, layer 0\",,,,\"two lines\"", "3,1,\"pretrain, layer 0\",,,,\"checkpoint /runs/a,b.ckpt\""}));
+                          "1,1,\"pretrain, layer 0\",,,,\"two lines\"", "1,1,\"pretrain, layer 0\",,,,\"carriage return\"",
+                          "3,1,\"pretrain, layer 0\",,,,\"checkpoint /runs/a,b.ckpt\""}));
   }
 
   // The writer stays open: what the file shows now is what a crash would keep. A few short
   // rows sit in the stream's buffer until a flush, so each check needs the writer's flush.
-  void evaluationEpochAndSteeringRowsAreFlushed() {
+  void everyRowButAMinibatchsIsFlushed() {
     MetricsWriter w(path_.toStdString());
     w.onIteration(iteration(5, 1, "finetune", 0.5f, 0));
     EvalReport r;
@@ -125,6 +127,10 @@ class TestMetricsWriter : public QObject {
     QCOMPARE(linesOnDisk(path_).last(), QString("6,1,finetune,,0.25,,epoch end"));
     w.onSteering({7, "threads", "2", "1"});
     QCOMPARE(linesOnDisk(path_).last(), QString("7,1,finetune,,,,steer threads 2 -> 1"));
+    w.onMessage("worker local-1 joined");
+    QCOMPARE(linesOnDisk(path_).last(), QString("5,1,finetune,,,,worker local-1 joined"));
+    w.onCheckpoint("/runs/c.ckpt", 8);
+    QCOMPARE(linesOnDisk(path_).last(), QString("8,1,finetune,,,,checkpoint /runs/c.ckpt"));
   }
 
   // An existing file is replaced, not appended to; an unwritable path names itself.

@@ -10,7 +10,7 @@
 namespace scaleout::ui {
 
 struct NetworkSummary {
-  QString shape;              // describeShape(), e.g. "mlp 4-16(dense)-3(softmax)"
+  QString shape;              // describeShape(), e.g. "mlp 4-16(relu)-3(softmax)"
   size_t parameters = 0;
   int workers = 1;            // resolved local worker threads
   int buffersPerCopy = 1;     // parameters + momentum buffer + AdaGrad buffer

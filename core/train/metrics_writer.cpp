@@ -8,9 +8,9 @@ namespace scaleout {
 
 namespace {
 std::string csvQuote(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
   std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c == '\n' ? ' ' : c);
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c == '\n' || c == '\r' ? ' ' : c);
   return out + "\"";
 }
 std::string number(double v) {
@@ -63,11 +63,13 @@ void MetricsWriter::onSteering(const SteeringChange& c) {
 void MetricsWriter::onMessage(const std::string& text) {
   std::lock_guard lock(mutex_);
   row(iteration_, epoch_, phase_, "", "", "", text);
+  out_.flush();  // rare (a worker joined or was lost, a share changed): what explains a crash
 }
 
 void MetricsWriter::onCheckpoint(const std::string& path, long long iteration) {
   std::lock_guard lock(mutex_);
   row(iteration, epoch_, phase_, "", "", "", "checkpoint " + path);
+  out_.flush();  // the rows up to a checkpoint are on disk with it
 }
 
 }  // namespace scaleout

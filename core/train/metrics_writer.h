@@ -1,6 +1,7 @@
 #pragma once
-// Writes a run's metrics as CSV while it trains (flushed per epoch, so a crash keeps
-// what was measured): one row per minibatch, evaluation and steering change.
+// Writes a run's metrics as CSV while it trains: one row per minibatch, evaluation,
+// epoch end, steering change, checkpoint and message. Every row but a minibatch's is
+// flushed as it is written, so a crash keeps what was measured up to the last event.
 //   iteration,epoch,phase,worker,loss,test_accuracy,event
 // A TrainingObserver, so it sits beside the observer here, not in io/ (io/ includes
 // nothing from train/).
