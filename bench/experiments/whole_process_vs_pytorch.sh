@@ -10,6 +10,7 @@
 # first scaleout run; PyTorch decodes the gzip files every run (as its script would).
 #
 #   bench/experiments/whole_process_vs_pytorch.sh [RUNS=3] [EPOCHS=2]
+#   PYTHON   interpreter to try first (else python3, then /usr/bin/python3)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${SCALEOUT:-$root/build/app/scaleout}
@@ -17,7 +18,11 @@ runs=${1:-3}
 epochs=${2:-2}
 unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
 [[ -x $bin ]] || { echo "no scaleout at $bin (build it, or set SCALEOUT)" >&2; exit 2; }
-python3 -c "import torch" 2>/dev/null || { echo "SKIPPED: python3 cannot import torch (Debian: apt-get install python3-torch)"; exit 77; }
+py=""
+for candidate in ${PYTHON:-} python3 /usr/bin/python3; do  # a pyenv python3 may shadow Debian's
+  if "$candidate" -c "import torch" 2>/dev/null; then py=$candidate; break; fi
+done
+[[ -n $py ]] || { echo "SKIPPED: no python3 can import torch (Debian: apt-get install python3-torch; or set PYTHON)"; exit 77; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export XDG_CACHE_HOME=$work/cache
@@ -31,13 +36,13 @@ timed() {  # KEY COMMAND...: runs it, appends its wall time to walls[KEY], print
   end=$(date +%s.%N)
   wall=$(echo "$end - $start" | bc)
   walls[$key]+="$wall "
-  printf '%-10s wall %6.2f s  %s\n' "$key" "$wall" "$(grep -m1 -E '^accuracy|test accuracy [0-9.]+$' "$work/log" | tail -1 | cut -c1-40)"
+  printf '%-10s wall %6.2f s  %s\n' "$key" "$wall" "$(grep -E '^accuracy|test accuracy [0-9.]+$' "$work/log" | tail -1 | cut -c1-40)"
 }
 for ((i = 1; i <= runs; i++)); do
   for t in 1 2; do
     rm -rf "$work/run"
     timed "scaleout-$t" "$bin" train "$root/resources/confs/reference-mlp.json" --threads "$t" --set finetuneEpochs="$epochs" --out "$work/run"
-    timed "pytorch-$t" python3 "$root/bench/pytorch_mlp.py" --whole "$epochs" --threads 1 --blas-threads "$t" --save "$work/model.pt"
+    timed "pytorch-$t" "$py" "$root/bench/pytorch_mlp.py" --whole "$epochs" --threads 1 --blas-threads "$t" --save "$work/model.pt"
   done
 done
 median() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
