@@ -115,6 +115,7 @@ class TestTrainer : public QObject {
   void sameSeedIsBitIdentical();
   void differentSeedDiffers();
   void mlpLearnsSeparableData();
+  void phaseReportsTheRateItTrainsAt();
   void networkRunsEndToEnd_data();
   void networkRunsEndToEnd();
   void resumeEqualsUninterrupted_data();
@@ -185,6 +186,19 @@ void TestTrainer::mlpLearnsSeparableData() {
   QCOMPARE(recorder.finished, 1);
 }
 
+// With learningRateByLayer the phase's rate is its first trained layer's, not the knob's:
+// a frozen first layer (rate 0) leaves the second's. (Steering scales that rate.)
+void TestTrainer::phaseReportsTheRateItTrainsAt() {
+  Conf conf = trainerConf("mlp");
+  conf.finetuneEpochs = 1;
+  conf.learningRateByLayer = {0.0, 0.03};
+  Recorder recorder;
+  const Run r = runOnce(conf, clusterData(), &recorder);
+  QVERIFY2(r.summary.completed, qPrintable(describeRun(r.summary)));
+  QCOMPARE(recorder.phases.size(), size_t(1));
+  QCOMPARE(recorder.phases[0].learningRate, 0.03f);
+}
+
 void TestTrainer::networkRunsEndToEnd_data() {
   QTest::addColumn<QString>("networkClass");
   QTest::addColumn<QStringList>("phases");
@@ -221,6 +235,7 @@ void TestTrainer::networkRunsEndToEnd() {
     const bool pretraining = phases[i].startsWith("pretrain");
     QCOMPARE(p.pretraining, pretraining);
     QCOMPARE(p.epochs, pretraining ? conf.pretrainEpochs : conf.finetuneEpochs);
+    QCOMPARE(p.learningRate, static_cast<float>(pretraining ? conf.pretrainLearningRate : conf.finetuneLearningRate));
     if (pretraining) QCOMPARE(p.layer, static_cast<size_t>(i));
     expectedEvents.push_back("phase " + p.label);
     for (int e = 1; e <= p.epochs; ++e) expectedEvents.push_back("epoch " + p.label + " " + std::to_string(e));

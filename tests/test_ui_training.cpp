@@ -359,6 +359,27 @@ class TrainingTest : public QObject {
     QVERIFY(run.exists("model.bin"));
   }
 
+  // The steering panel offers the rate the run trains at: with learningRateByLayer and a
+  // frozen first layer that is the second layer's rate, whatever the finetune knob says
+  // (applying the knob's value would have scaled every layer by 0.02 / 0.05).
+  void steeringOffersTheRunsRate() {
+    QTemporaryDir dir;
+    const QString csv = writeBlobs(dir.filePath("blobs.csv"), 2000, 16, 4, 5);
+    MainWindow window;
+    window.setRunsRoot(QString());
+    Conf conf = blobsConf(csv, 16, 4, 5);
+    conf.learningRateByLayer = {0.0, 0.05};
+    window.confEditor()->setConf(conf);
+    QSignalSpy phases(window.session()->adapter(), &ObserverAdapter::phaseStarted);
+    QSignalSpy ended(window.session(), &TrainingSession::ended);
+    window.startAction()->trigger();
+    QTRY_VERIFY_WITH_TIMEOUT(phases.count() >= 1, 30000);
+    // 0.05 as the trainer's float, shown to the box's decimals: equal to 1e-6, not bit for bit.
+    QTRY_VERIFY_WITH_TIMEOUT(std::abs(window.steeringPanel()->learningRateBox()->value() - 0.05) < 1e-6, 5000);
+    window.stopAction()->trigger();  // the run may have ended already: it is short
+    QTRY_COMPARE_WITH_TIMEOUT(ended.count(), 1, 20000);
+  }
+
   void eventLoopNeverStallsDuringTraining() {
     QTemporaryDir dir;
     const QString csv = writeBlobs(dir.filePath("blobs.csv"), 30000, 32, 4, 3);

@@ -832,8 +832,9 @@ void MainWindow::stopTraining() {
 
 void MainWindow::onPhaseStarted(const PhaseInfo& info) {
   status_->phaseStarted(info);
-  const Conf& conf = editor_->conf();
-  steering_->setCurrentLearningRate(info.pretraining ? conf.pretrainLearningRate : conf.finetuneLearningRate);
+  // The run's rate, not the editor's: the form may have changed since the start, and with
+  // learningRateByLayer the rate steering scales is the first trained layer's.
+  steering_->setCurrentLearningRate(info.learningRate);
   log(tr("phase %1 (%2 epochs)").arg(QString::fromStdString(info.label)).arg(info.epochs));
 }
 

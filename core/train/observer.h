@@ -15,6 +15,10 @@ struct PhaseInfo {
   bool pretraining = false;
   size_t layer = 0;
   int epochs = 0;
+  // The phase's base learning rate as the run holds it: its first trained layer's rate
+  // (learningRateByLayer included; before learningRateScaling and the schedule). The rate
+  // steering sets, so a front end offers this, not the knob in its editor.
+  float learningRate = 0.0f;
 };
 
 struct IterationInfo {

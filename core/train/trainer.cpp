@@ -756,7 +756,8 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
   }
   for (auto& s : slots) s.ownState = masterState;
 
-  PhaseInfo info{phaseIndex, t.phases_.size(), phase.label(), phase.kind == PhaseKind::Pretrain, phase.layer, phase.epochs};
+  PhaseInfo info{phaseIndex, t.phases_.size(), phase.label(), phase.kind == PhaseKind::Pretrain, phase.layer, phase.epochs,
+                 baseRate(phase)};
   notify([&](TrainingObserver& o) { o.onPhaseStarted(info); });
 
   const size_t n = t.data_.train.size();
