@@ -573,6 +573,38 @@ struct Trainer::Impl {
   RunSummary run();
   // Returns "" or the reason training stopped.
   std::string trainPhase(size_t phaseIndex, RunSummary& summary);
+  // One round of trainPhase, step by step: dispatch, collect, average, report.
+  // What one epoch's rounds share: trainPhase's locals, by reference.
+  struct EpochLoop {
+    Phase& phase;
+    size_t phaseIndex;
+    int epoch;
+    OptimizerState& masterState;
+    std::deque<std::vector<uint32_t>>& queue;
+    double& lossSum;
+    long long& lossCount;
+    int& idleRounds;
+    double deadlineSeconds;
+  };
+  struct Assigned {  // a task whose result this round averages
+    size_t slot;
+    long long round;
+    std::vector<uint32_t> slice;
+  };
+  struct RoundPlan {
+    Clock::time_point start;
+    std::shared_ptr<const Eigen::VectorXf> shared;  // the parameters this round's tasks start from
+    double factor = 1.0;                            // learningRateScaling times the schedule
+    std::vector<Assigned> assigned;
+    bool coveredEvaluation = false;  // remote workers trained through a background evaluation
+    Clock::time_point collected;     // when collecting ended: the averaging starts
+  };
+  RoundPlan dispatchRound(EpochLoop& e);
+  std::vector<std::optional<RoundResult>> collectRound(RoundPlan& plan, double deadlineSeconds);
+  std::string averageRound(EpochLoop& e, RoundPlan& plan, std::vector<std::optional<RoundResult>>& got, RoundInfo& ri,
+                           size_t& roundSamples);
+  void reportRound(EpochLoop& e, const RoundPlan& plan, const std::vector<std::optional<RoundResult>>& got, RoundInfo& ri,
+                   size_t roundSamples);
 };
 
 Trainer::Trainer(const Conf& conf, const TrainTestData& data, TrainerOptions options)
@@ -773,6 +805,7 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
     double lossSum = 0;
     long long lossCount = 0;
     int idleRounds = 0;
+    EpochLoop loop{phase, phaseIndex, epoch, masterState, queue, lossSum, lossCount, idleRounds, deadlineSeconds};
 
     // An epoch ends when its rows are trained and averaged, except that a worker which
     // overlaps rounds keeps training its last task while the master evaluates and starts
@@ -811,328 +844,12 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
         continue;
       }
 
-      const auto roundStart = Clock::now();
-      ++round;
-      // A worker still holding last round's buffers (late, or remote) keeps them.
-      std::shared_ptr<Eigen::VectorXf>& sharedParams = unheld(paramsPool);
-      copyVector(t.params_, *sharedParams, &reducePool);
-      std::shared_ptr<OptimizerState>& sharedState = unheld(statePool);
-      copyState(masterState, *sharedState);
-      std::shared_ptr<const Eigen::VectorXf> shared = sharedParams;
-      // learningRateScaling, times the schedule at this point of the phase.
-      const double factor = rateFactor() * scheduleFactor(t.conf_, epoch + 1.0 - rowsLeft(queue) / static_cast<double>(n), phase.epochs);
-      struct Assigned {  // a task whose result this round averages
-        size_t slot;
-        long long round;
-        std::vector<uint32_t> slice;
-      };
-      std::vector<Assigned> assigned;
-      // Near the end of an epoch the queue may hold fewer slices than the shares ask for:
-      // scale every share down alike, so one worker does not take the rest alone.
-      double shareScale = 1.0;
-      {
-        size_t wanted = 0;
-        for (const Slot& s : slots)
-          if (canTake(s)) wanted += static_cast<size_t>(s.share);
-        if (wanted > queue.size() && wanted > 0) shareScale = static_cast<double>(queue.size()) / static_cast<double>(wanted);
-      }
-      for (size_t si = 0; si < slots.size() && !queue.empty(); ++si) {
-        Slot& s = slots[si];
-        if (!canTake(s)) continue;
-        int take = std::max(1, static_cast<int>(s.share * shareScale));
-        // The master's evaluation now shares the local lanes' cores and lengthens this
-        // round: a remote worker gets the slices it trains in that time too, so it does
-        // not sit idle until the round ends.
-        // One that overlaps already holds its next task, which keeps it busy through that
-        // much of the evaluation: it gets extra slices only for the rest. (Before this,
-        // it got slices for all of it, and the round after waited ~0.3 s for them.)
-        if (coverEvaluation && !s.local && s.speed > 0) {
-          const double sliceSeconds = static_cast<double>(averagingFrequency) * batchSize / s.speed;
-          // The work it really holds: at an epoch's end the queue often ran dry, and it
-          // holds nothing. (Counting a full share held left it idle ~0.15 s at every
-          // epoch boundary on the reference MLP at 1 Gbit/s.)
-          double held = 0;
-          for (const InFlight& f : s.inflight)
-            if (!f.requeued) held += static_cast<double>(f.slice.size()) / s.speed;
-          const double uncovered = std::max(0.0, evaluationRoundSeconds() - held);
-          take = std::max(take, static_cast<int>(std::ceil(uncovered / sliceSeconds)));
-        }
-        RoundTask task;
-        task.round = round;
-        task.phaseIndex = phaseIndex;
-        task.phase = phase;
-        if (factor != 1.0) rescaleRates(task.phase, static_cast<float>(baseRate(phase) * factor));
-        task.params = shared;
-        // A worker added by steering mid-phase has no state of its own yet: it starts from the master's.
-        if (t.conf_.optimizerStatePolicy == "perWorker" && s.ownState.velocity.size() != static_cast<Eigen::Index>(phase.size()))
-          s.ownState = masterState;
-        task.state = t.conf_.optimizerStatePolicy == "perWorker" ? std::make_shared<const OptimizerState>(s.ownState) : sharedState;
-        task.indices = std::move(queue.front());
-        queue.pop_front();
-        for (int extra = 1; extra < take && !queue.empty(); ++extra) {
-          task.indices.insert(task.indices.end(), queue.front().begin(), queue.front().end());
-          queue.pop_front();
-        }
-        task.batchSize = batchSize;
-        task.seed = rng.nextU64();
-        task.spareSegment = std::move(s.spareSegment);
-        task.spareState = std::move(s.spareState);
-        // Its last result still crosses the link: it is not in these parameters yet.
-        if (!s.local && t.conf_.staleCompensation && !s.inflight.empty()) task.pendingShare = static_cast<float>(s.staleShare);
-        InFlight f;
-        f.round = round;
-        f.slice = task.indices;
-        f.posted = Clock::now();
-        f.alone = s.inflight.empty();
-        s.inflight.push_back(std::move(f));
-        s.worker->post(std::move(task));
-      }
-      const bool coveredEvaluation = coverEvaluation;
-      coverEvaluation = false;
-      for (size_t si = 0; si < slots.size(); ++si)
-        if (const InFlight* f = owed(slots[si])) assigned.push_back({si, f->round, f->slice});
-
-      // Collect this round's results until all arrived or the deadline passed.
-      std::vector<std::optional<RoundResult>> got(slots.size());
-      std::vector<long long> wanted(slots.size(), -1);  // the round of the result owed by each worker
-      size_t arrived = 0;
-      for (const Assigned& a : assigned) {
-        wanted[a.slot] = a.round;
-        auto& fl = slots[a.slot].inflight;
-        for (auto it = fl.begin(); it != fl.end(); ++it)
-          if (it->round == a.round && it->early) {
-            got[a.slot] = std::move(*it->early);
-            fl.erase(it);
-            ++arrived;
-            break;
-          }
-      }
-      auto deadline = roundStart + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(deadlineSeconds));
-      while (arrived < assigned.size()) {
-        // Wait in short steps so time spent paused does not count against the deadline.
-        const auto stepStart = Clock::now();
-        auto r = results.popUntil(std::min(deadline, stepStart + std::chrono::milliseconds(100)));
-        if (t.control_.paused()) {
-          const auto waited = Clock::now() - stepStart;
-          deadline += waited;
-          pausedTime += waited;
-        }
-        if (!r) {
-          if (Clock::now() >= deadline) break;
-          continue;
-        }
-        if (r->worker < 0 || static_cast<size_t>(r->worker) >= slots.size()) continue;
-        Slot& s = slots[static_cast<size_t>(r->worker)];
-        auto f = std::find_if(s.inflight.begin(), s.inflight.end(), [&](const InFlight& x) { return x.round == r->round; });
-        if (f == s.inflight.end()) continue;
-        if (f->requeued) {  // a late result: its slice was re-queued
-          s.inflight.erase(f);
-          continue;
-        }
-        // A local lane's task that ran beside a background evaluation shared its core with
-        // it (about 0.3 s against 0.11 s for the same slices on a one-core master): that is
-        // not the lane's speed, and smoothing it in shrank the lane's share for rounds after.
-        const bool beside = s.local && pendingEval.has_value();
-        if (r->samples > 0 && !r->error && r->computeSeconds > 0 && !beside) {
-          const double speed = static_cast<double>(r->samples) / r->computeSeconds;
-          // A worker's first task runs cold (page faults, thread start-up): often at half
-          // speed. Smoothing from it would size shares wrongly for dozens of rounds, so the
-          // second measurement replaces it.
-          s.speed = s.measured++ < 2 ? speed : 0.8 * s.speed + 0.2 * speed;
-          // Only a task that did not wait behind another on the worker measures the link.
-          // The first one also carries the full parameters and a cold connection (about
-          // 0.4-0.7 s against 60-80 ms later at 1 Gbit/s): the second replaces it.
-          if (f->alone) {
-            const double wall = std::chrono::duration<double>(r->finished - f->posted).count();
-            const double overhead = std::max(0.0, wall - r->computeSeconds);
-            s.overhead = s.overheadMeasured++ < 2 ? overhead : 0.8 * s.overhead + 0.2 * overhead;
-          }
-        }
-        if (wanted[static_cast<size_t>(r->worker)] != r->round) {
-          f->early = std::move(*r);  // averaged next round
-          continue;
-        }
-        s.inflight.erase(f);
-        got[static_cast<size_t>(r->worker)] = std::move(*r);
-        ++arrived;
-      }
-      const auto collected = Clock::now();
-
-      // Average what arrived, in slot order (fixed order: bit-identical runs).
-      std::vector<Eigen::VectorXf*> segs, vels, adas;  // into the results: averageInto may swap them
-      std::vector<float> lastSteps;  // per entry of vels: conjugate gradient's last accepted step
-      std::vector<long long> staleSlots;  // per entry of segs: the slot of a one-round-late result, or -1
-      std::vector<double> weights, stateWeights;
+      RoundPlan plan = dispatchRound(loop);
+      std::vector<std::optional<RoundResult>> got = collectRound(plan, deadlineSeconds);
       RoundInfo ri;
-      ri.phase = phase.label();
-      ri.epoch = epoch + 1;
-      ri.round = round;
-      std::string divergence;
-      std::vector<std::vector<uint32_t>> requeue;
       size_t roundSamples = 0;
-      for (const Assigned& a : assigned) {
-        Slot& s = slots[a.slot];
-        WorkerRoundInfo wi;
-        wi.worker = static_cast<int>(a.slot);
-        wi.id = s.worker->id();
-        wi.taskRound = a.round;
-        std::optional<RoundResult>& r = got[a.slot];
-        if (!r || r->cancelled || r->error) {
-          wi.arrived = false;
-          requeue.push_back(a.slice);
-          for (InFlight& f : s.inflight)
-            if (f.round == a.round) f.requeued = true;  // missed the deadline: its result will be dropped
-          if (r && r->error) {
-            std::string what = "unknown error";
-            try {
-              std::rethrow_exception(r->error);
-            } catch (const std::exception& e) {
-              what = e.what();
-            } catch (...) {
-            }
-            s.dead = true;
-            // Its other tasks will not come back either.
-            for (InFlight& f : s.inflight)
-              if (!f.requeued) requeue.push_back(std::move(f.slice));
-            s.inflight.clear();
-            message("worker " + wi.id + " failed and was dropped: " + what);
-          } else if (!r && !t.control_.cancelled()) {
-            message("worker " + wi.id + " missed the round deadline (" + formatFloat(deadlineSeconds) +
-                    " s); its slice was re-queued");
-          }
-          ri.workers.push_back(wi);
-          continue;
-        }
-        if (r->diverged && divergence.empty()) {
-          const long long at = iteration + static_cast<long long>(r->divergedBatch) + 1;
-          const bool pre = phase.kind == PhaseKind::Pretrain;
-          divergence = "training diverged: the loss became " + std::string(std::isnan(r->losses.back()) ? "NaN" : "infinite") +
-                       " in " + phase.label() + ", epoch " + std::to_string(epoch + 1) + ", iteration " +
-                       std::to_string(at) + "; the most likely cause is the learning rate: lower " +
-                       (pre ? "pretrainLearningRate" : "finetuneLearningRate") + " (now " +
-                       formatFloat(baseRate(phase)) + "). The last good parameters were kept.";
-        }
-        wi.samples = r->samples;
-        wi.computeSeconds = r->computeSeconds;
-        wi.waitSeconds = std::chrono::duration<double>(collected - r->finished).count();
-        wi.samplesPerSecond = r->computeSeconds > 0 ? r->samples / r->computeSeconds : 0;
-        double sum = 0;
-        for (float l : r->losses) sum += l;
-        wi.meanLoss = r->losses.empty() ? 0.0f : static_cast<float>(sum / r->losses.size());
-        ri.workers.push_back(wi);
-        if (r->samples == 0) continue;
-        // Trained from an earlier round's parameters (an overlapping worker): its change
-        // goes onto this round's, so the average does not pull back to the old ones.
-        // It counts for less (staleResultWeight): its change was computed where the
-        // parameters no longer are.
-        double weight = static_cast<double>(r->samples);
-        const bool wasStale = r->startedFrom && r->startedFrom != shared && r->startedFrom->size() == t.params_.size();
-        if (wasStale) {
-          r->segment += t.params_.segment(static_cast<Eigen::Index>(phase.begin), static_cast<Eigen::Index>(phase.size())) -
-                        r->startedFrom->segment(static_cast<Eigen::Index>(phase.begin), static_cast<Eigen::Index>(phase.size()));
-          weight *= t.conf_.staleResultWeight;
-        }
-        r->startedFrom.reset();
-        staleSlots.push_back(wasStale ? static_cast<long long>(a.slot) : -1);
-        segs.push_back(&r->segment);
-        weights.push_back(weight);
-        // Remote workers keep their optimizer state (it never crosses the link): only
-        // results that carry one take part in the state's average.
-        if (static_cast<size_t>(r->state.velocity.size()) == phase.size()) {
-          vels.push_back(&r->state.velocity);
-          lastSteps.push_back(r->state.lastStep);
-          stateWeights.push_back(static_cast<double>(r->samples));
-          if (r->state.adagrad.size()) adas.push_back(&r->state.adagrad);
-        }
-        roundSamples += r->samples;
-      }
-      if (!divergence.empty()) return divergence;  // params_ still hold the last good average
-      for (auto it = requeue.rbegin(); it != requeue.rend(); ++it) queue.push_front(std::move(*it));
-
-      if (!segs.empty()) {
-        const bool stats = t.conf_.statsEvery > 0 &&
-                           (iteration / t.conf_.statsEvery) !=
-                               ((iteration + static_cast<long long>(roundSamples / batchSize + 1)) / t.conf_.statsEvery);
-        Eigen::VectorXf before;
-        if (stats) before = t.params_.segment(static_cast<Eigen::Index>(phase.begin), static_cast<Eigen::Index>(phase.size()));
-        if (phase.begin == 0 && phase.size() == static_cast<size_t>(t.params_.size()))
-          averageInto(segs, weights, t.params_, &reducePool);  // one result: taken, not copied
-        else
-          weightedAverage(constView(segs), weights,
-                          t.params_.segment(static_cast<Eigen::Index>(phase.begin), static_cast<Eigen::Index>(phase.size())),
-                          &reducePool);
-        recordStaleShares(staleSlots, weights);
-        if (t.conf_.optimizerStatePolicy == "perWorker") {
-          // The master keeps an average only for checkpoints and new workers. Average before
-          // the states move into their slots: `vels` points into the results. (Copied, not
-          // taken: each worker keeps its own.)
-          if (!vels.empty()) weightedAverage(constView(vels), stateWeights, masterState.velocity, &reducePool);
-          for (const Assigned& a : assigned)
-            if (got[a.slot] && !got[a.slot]->error && !got[a.slot]->cancelled &&
-                static_cast<size_t>(got[a.slot]->state.velocity.size()) == phase.size())
-              slots[a.slot].ownState = std::move(got[a.slot]->state);
-        } else {
-          if (!vels.empty()) averageInto(vels, stateWeights, masterState.velocity, &reducePool);
-          if (adas.size() == vels.size() && !adas.empty()) averageInto(adas, stateWeights, masterState.adagrad, &reducePool);
-          // Conjugate gradient's line search starts from twice its last accepted step; the
-          // workers' steps are averaged like the velocity, so that memory outlives the round.
-          masterState.lastStep = weightedMean(lastSteps, stateWeights, masterState.lastStep);
-          for (const Assigned& a : assigned)
-            if (got[a.slot]) slots[a.slot].spareState = std::move(got[a.slot]->state);
-        }
-        for (const Assigned& a : assigned)
-          if (got[a.slot]) slots[a.slot].spareSegment = std::move(got[a.slot]->segment);
-        // Per-minibatch losses, numbered in worker order.
-        for (const Assigned& a : assigned) {
-          const auto& r = got[a.slot];
-          if (!r || r->error || r->cancelled) continue;
-          for (float l : r->losses) {
-            ++iteration;
-            lossSum += l;
-            ++lossCount;
-            IterationInfo it{phase.label(), phase.layer, epoch + 1, iteration, l, static_cast<int>(a.slot)};
-            notify([&](TrainingObserver& o) { o.onIteration(it); });
-          }
-        }
-        if (stats) {
-          ModelStats ms = computeModelStats(t.conf_, t.layout_, t.params_, before, phase, t.data_.train);
-          ms.learningRate = static_cast<float>(baseRate(phase) * factor);  // the rate each worker trained at
-          ms.iteration = iteration;
-          notify([&](TrainingObserver& o) { o.onModelStats(ms); });
-        }
-        idleRounds = 0;
-      } else if (++idleRounds > 3 && !t.control_.cancelled()) {
-        return "no worker returned a result in 3 consecutive rounds (deadline " + formatFloat(deadlineSeconds) + " s each)";
-      }
-      doneSamples += static_cast<double>(roundSamples);
-      processSamples += static_cast<double>(roundSamples);
-      ri.iteration = iteration;
-      ri.seconds = secondsSince(roundStart);
-      if (coveredEvaluation) {
-        double perRow = 0;
-        for (const Assigned& a : assigned)
-          if (slots[a.slot].local && got[a.slot] && got[a.slot]->samples > 0)
-            perRow = std::max(perRow, got[a.slot]->computeSeconds / static_cast<double>(got[a.slot]->samples));
-        if (perRow > 0) evalLanePerRow = perRow;
-      }
-      ri.averagingSeconds = std::chrono::duration<double>(Clock::now() - collected).count();
-      ri.samplesPerSecond = ri.seconds > 0 ? roundSamples / ri.seconds : 0;
-      ri.epochFraction = 1.0 - static_cast<double>([&] {
-        size_t left = 0;
-        for (auto& s : queue) left += s.size();
-        return left;
-      }()) / static_cast<double>(n);
-      const double elapsed = secondsSince(runStart) - std::chrono::duration<double>(pausedTime).count();
-      ri.runFraction = plannedSamples > 0 ? std::min(1.0, doneSamples / plannedSamples) : 0;
-      ri.etaSeconds = processSamples > 0 ? elapsed * std::max(0.0, plannedSamples - doneSamples) / processSamples : 0;
-      notify([&](TrainingObserver& o) { o.onRound(ri); });
-      reportCheckpoint(checkpoints.poll());
-      finishEvaluation(false);
-
-      if (t.conf_.checkpointEveryMinutes > 0 && !queue.empty() &&
-          secondsSince(lastCheckpoint) > t.conf_.checkpointEveryMinutes * 60.0) {
-        writeCheckpoint(phaseIndex, epoch, true, phase, masterState, untrained(queue));
-      }
+      if (std::string stop = averageRound(loop, plan, got, ri, roundSamples); !stop.empty()) return stop;
+      reportRound(loop, plan, got, ri, roundSamples);
     }
     if (t.control_.cancelled()) {
       checkpointAtStop(phaseIndex, epoch, phase, masterState, queue, summary);
@@ -1157,6 +874,372 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
       writeEpochEndCheckpoint(phaseIndex, epoch, phase, masterState);
   }
   return "";
+}
+
+// Plans and posts one round: the parameters' snapshot, each worker's slices (its share,
+// scaled down near an epoch's end, more to cover a background evaluation), the task.
+Trainer::Impl::RoundPlan Trainer::Impl::dispatchRound(EpochLoop& e) {
+  Phase& phase = e.phase;
+  const size_t phaseIndex = e.phaseIndex;
+  const int epoch = e.epoch;
+  const OptimizerState& masterState = e.masterState;
+  std::deque<std::vector<uint32_t>>& queue = e.queue;
+  const size_t n = t.data_.train.size();
+  const int batchSize = t.conf_.batchSize;
+  RoundPlan plan;
+  plan.start = Clock::now();
+  ++round;
+  // A worker still holding last round's buffers (late, or remote) keeps them.
+  std::shared_ptr<Eigen::VectorXf>& sharedParams = unheld(paramsPool);
+  copyVector(t.params_, *sharedParams, &reducePool);
+  std::shared_ptr<OptimizerState>& sharedState = unheld(statePool);
+  copyState(masterState, *sharedState);
+  plan.shared = sharedParams;
+  const std::shared_ptr<const Eigen::VectorXf>& shared = plan.shared;
+  // learningRateScaling, times the schedule at this point of the phase.
+  const double factor = plan.factor = rateFactor() * scheduleFactor(t.conf_, epoch + 1.0 - rowsLeft(queue) / static_cast<double>(n), phase.epochs);
+  std::vector<Assigned>& assigned = plan.assigned;
+  // Near the end of an epoch the queue may hold fewer slices than the shares ask for:
+  // scale every share down alike, so one worker does not take the rest alone.
+  double shareScale = 1.0;
+  {
+    size_t wanted = 0;
+    for (const Slot& s : slots)
+      if (canTake(s)) wanted += static_cast<size_t>(s.share);
+    if (wanted > queue.size() && wanted > 0) shareScale = static_cast<double>(queue.size()) / static_cast<double>(wanted);
+  }
+  for (size_t si = 0; si < slots.size() && !queue.empty(); ++si) {
+    Slot& s = slots[si];
+    if (!canTake(s)) continue;
+    int take = std::max(1, static_cast<int>(s.share * shareScale));
+    // The master's evaluation now shares the local lanes' cores and lengthens this
+    // round: a remote worker gets the slices it trains in that time too, so it does
+    // not sit idle until the round ends.
+    // One that overlaps already holds its next task, which keeps it busy through that
+    // much of the evaluation: it gets extra slices only for the rest. (Before this,
+    // it got slices for all of it, and the round after waited ~0.3 s for them.)
+    if (coverEvaluation && !s.local && s.speed > 0) {
+      const double sliceSeconds = static_cast<double>(averagingFrequency) * batchSize / s.speed;
+      // The work it really holds: at an epoch's end the queue often ran dry, and it
+      // holds nothing. (Counting a full share held left it idle ~0.15 s at every
+      // epoch boundary on the reference MLP at 1 Gbit/s.)
+      double held = 0;
+      for (const InFlight& f : s.inflight)
+        if (!f.requeued) held += static_cast<double>(f.slice.size()) / s.speed;
+      const double uncovered = std::max(0.0, evaluationRoundSeconds() - held);
+      take = std::max(take, static_cast<int>(std::ceil(uncovered / sliceSeconds)));
+    }
+    RoundTask task;
+    task.round = round;
+    task.phaseIndex = phaseIndex;
+    task.phase = phase;
+    if (factor != 1.0) rescaleRates(task.phase, static_cast<float>(baseRate(phase) * factor));
+    task.params = shared;
+    // A worker added by steering mid-phase has no state of its own yet: it starts from the master's.
+    if (t.conf_.optimizerStatePolicy == "perWorker" && s.ownState.velocity.size() != static_cast<Eigen::Index>(phase.size()))
+      s.ownState = masterState;
+    task.state = t.conf_.optimizerStatePolicy == "perWorker" ? std::make_shared<const OptimizerState>(s.ownState) : sharedState;
+    task.indices = std::move(queue.front());
+    queue.pop_front();
+    for (int extra = 1; extra < take && !queue.empty(); ++extra) {
+      task.indices.insert(task.indices.end(), queue.front().begin(), queue.front().end());
+      queue.pop_front();
+    }
+    task.batchSize = batchSize;
+    task.seed = rng.nextU64();
+    task.spareSegment = std::move(s.spareSegment);
+    task.spareState = std::move(s.spareState);
+    // Its last result still crosses the link: it is not in these parameters yet.
+    if (!s.local && t.conf_.staleCompensation && !s.inflight.empty()) task.pendingShare = static_cast<float>(s.staleShare);
+    InFlight f;
+    f.round = round;
+    f.slice = task.indices;
+    f.posted = Clock::now();
+    f.alone = s.inflight.empty();
+    s.inflight.push_back(std::move(f));
+    s.worker->post(std::move(task));
+  }
+  plan.coveredEvaluation = coverEvaluation;
+  coverEvaluation = false;
+  for (size_t si = 0; si < slots.size(); ++si)
+    if (const InFlight* f = owed(slots[si])) assigned.push_back({si, f->round, f->slice});
+
+  return plan;
+}
+
+// Collects this round's results until all arrived or the deadline passed (time spent
+// paused does not count). A result for a later round is kept for that round.
+std::vector<std::optional<RoundResult>> Trainer::Impl::collectRound(RoundPlan& plan, double deadlineSeconds) {
+  const std::vector<Assigned>& assigned = plan.assigned;
+  std::vector<std::optional<RoundResult>> got(slots.size());
+  std::vector<long long> wanted(slots.size(), -1);  // the round of the result owed by each worker
+  size_t arrived = 0;
+  for (const Assigned& a : assigned) {
+    wanted[a.slot] = a.round;
+    auto& fl = slots[a.slot].inflight;
+    for (auto it = fl.begin(); it != fl.end(); ++it)
+      if (it->round == a.round && it->early) {
+        got[a.slot] = std::move(*it->early);
+        fl.erase(it);
+        ++arrived;
+        break;
+      }
+  }
+  auto deadline = plan.start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(deadlineSeconds));
+  while (arrived < assigned.size()) {
+    // Wait in short steps so time spent paused does not count against the deadline.
+    const auto stepStart = Clock::now();
+    auto r = results.popUntil(std::min(deadline, stepStart + std::chrono::milliseconds(100)));
+    if (t.control_.paused()) {
+      const auto waited = Clock::now() - stepStart;
+      deadline += waited;
+      pausedTime += waited;
+    }
+    if (!r) {
+      if (Clock::now() >= deadline) break;
+      continue;
+    }
+    if (r->worker < 0 || static_cast<size_t>(r->worker) >= slots.size()) continue;
+    Slot& s = slots[static_cast<size_t>(r->worker)];
+    auto f = std::find_if(s.inflight.begin(), s.inflight.end(), [&](const InFlight& x) { return x.round == r->round; });
+    if (f == s.inflight.end()) continue;
+    if (f->requeued) {  // a late result: its slice was re-queued
+      s.inflight.erase(f);
+      continue;
+    }
+    // A local lane's task that ran beside a background evaluation shared its core with
+    // it (about 0.3 s against 0.11 s for the same slices on a one-core master): that is
+    // not the lane's speed, and smoothing it in shrank the lane's share for rounds after.
+    const bool beside = s.local && pendingEval.has_value();
+    if (r->samples > 0 && !r->error && r->computeSeconds > 0 && !beside) {
+      const double speed = static_cast<double>(r->samples) / r->computeSeconds;
+      // A worker's first task runs cold (page faults, thread start-up): often at half
+      // speed. Smoothing from it would size shares wrongly for dozens of rounds, so the
+      // second measurement replaces it.
+      s.speed = s.measured++ < 2 ? speed : 0.8 * s.speed + 0.2 * speed;
+      // Only a task that did not wait behind another on the worker measures the link.
+      // The first one also carries the full parameters and a cold connection (about
+      // 0.4-0.7 s against 60-80 ms later at 1 Gbit/s): the second replaces it.
+      if (f->alone) {
+        const double wall = std::chrono::duration<double>(r->finished - f->posted).count();
+        const double overhead = std::max(0.0, wall - r->computeSeconds);
+        s.overhead = s.overheadMeasured++ < 2 ? overhead : 0.8 * s.overhead + 0.2 * overhead;
+      }
+    }
+    if (wanted[static_cast<size_t>(r->worker)] != r->round) {
+      f->early = std::move(*r);  // averaged next round
+      continue;
+    }
+    s.inflight.erase(f);
+    got[static_cast<size_t>(r->worker)] = std::move(*r);
+    ++arrived;
+  }
+  plan.collected = Clock::now();
+  return got;
+}
+
+// Averages what arrived, in slot order (fixed order: bit-identical runs): a failed or late
+// worker's slices go back to the queue, stale results are rebased, the optimizer state is
+// averaged or kept per worker, the minibatches' losses are reported and, every statsEvery
+// iterations, the model statistics. Returns why training must stop, or "".
+std::string Trainer::Impl::averageRound(EpochLoop& e, RoundPlan& plan, std::vector<std::optional<RoundResult>>& got,
+                                        RoundInfo& ri, size_t& roundSamples) {
+  Phase& phase = e.phase;
+  const int epoch = e.epoch;
+  OptimizerState& masterState = e.masterState;
+  std::deque<std::vector<uint32_t>>& queue = e.queue;
+  const double deadlineSeconds = e.deadlineSeconds;
+  const int batchSize = t.conf_.batchSize;
+  const std::vector<Assigned>& assigned = plan.assigned;
+  const std::shared_ptr<const Eigen::VectorXf>& shared = plan.shared;
+  const double factor = plan.factor;
+  // Average what arrived, in slot order (fixed order: bit-identical runs).
+  std::vector<Eigen::VectorXf*> segs, vels, adas;  // into the results: averageInto may swap them
+  std::vector<float> lastSteps;  // per entry of vels: conjugate gradient's last accepted step
+  std::vector<long long> staleSlots;  // per entry of segs: the slot of a one-round-late result, or -1
+  std::vector<double> weights, stateWeights;
+  ri.phase = phase.label();
+  ri.epoch = epoch + 1;
+  ri.round = round;
+  std::string divergence;
+  std::vector<std::vector<uint32_t>> requeue;
+  roundSamples = 0;
+  for (const Assigned& a : assigned) {
+    Slot& s = slots[a.slot];
+    WorkerRoundInfo wi;
+    wi.worker = static_cast<int>(a.slot);
+    wi.id = s.worker->id();
+    wi.taskRound = a.round;
+    std::optional<RoundResult>& r = got[a.slot];
+    if (!r || r->cancelled || r->error) {
+      wi.arrived = false;
+      requeue.push_back(a.slice);
+      for (InFlight& f : s.inflight)
+        if (f.round == a.round) f.requeued = true;  // missed the deadline: its result will be dropped
+      if (r && r->error) {
+        std::string what = "unknown error";
+        try {
+          std::rethrow_exception(r->error);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        s.dead = true;
+        // Its other tasks will not come back either.
+        for (InFlight& f : s.inflight)
+          if (!f.requeued) requeue.push_back(std::move(f.slice));
+        s.inflight.clear();
+        message("worker " + wi.id + " failed and was dropped: " + what);
+      } else if (!r && !t.control_.cancelled()) {
+        message("worker " + wi.id + " missed the round deadline (" + formatFloat(deadlineSeconds) +
+                " s); its slice was re-queued");
+      }
+      ri.workers.push_back(wi);
+      continue;
+    }
+    if (r->diverged && divergence.empty()) {
+      const long long at = iteration + static_cast<long long>(r->divergedBatch) + 1;
+      const bool pre = phase.kind == PhaseKind::Pretrain;
+      divergence = "training diverged: the loss became " + std::string(std::isnan(r->losses.back()) ? "NaN" : "infinite") +
+                   " in " + phase.label() + ", epoch " + std::to_string(epoch + 1) + ", iteration " +
+                   std::to_string(at) + "; the most likely cause is the learning rate: lower " +
+                   (pre ? "pretrainLearningRate" : "finetuneLearningRate") + " (now " +
+                   formatFloat(baseRate(phase)) + "). The last good parameters were kept.";
+    }
+    wi.samples = r->samples;
+    wi.computeSeconds = r->computeSeconds;
+    wi.waitSeconds = std::chrono::duration<double>(plan.collected - r->finished).count();
+    wi.samplesPerSecond = r->computeSeconds > 0 ? r->samples / r->computeSeconds : 0;
+    double sum = 0;
+    for (float l : r->losses) sum += l;
+    wi.meanLoss = r->losses.empty() ? 0.0f : static_cast<float>(sum / r->losses.size());
+    ri.workers.push_back(wi);
+    if (r->samples == 0) continue;
+    // Trained from an earlier round's parameters (an overlapping worker): its change
+    // goes onto this round's, so the average does not pull back to the old ones.
+    // It counts for less (staleResultWeight): its change was computed where the
+    // parameters no longer are.
+    double weight = static_cast<double>(r->samples);
+    const bool wasStale = r->startedFrom && r->startedFrom != shared && r->startedFrom->size() == t.params_.size();
+    if (wasStale) {
+      r->segment += t.params_.segment(static_cast<Eigen::Index>(phase.begin), static_cast<Eigen::Index>(phase.size())) -
+                    r->startedFrom->segment(static_cast<Eigen::Index>(phase.begin), static_cast<Eigen::Index>(phase.size()));
+      weight *= t.conf_.staleResultWeight;
+    }
+    r->startedFrom.reset();
+    staleSlots.push_back(wasStale ? static_cast<long long>(a.slot) : -1);
+    segs.push_back(&r->segment);
+    weights.push_back(weight);
+    // Remote workers keep their optimizer state (it never crosses the link): only
+    // results that carry one take part in the state's average.
+    if (static_cast<size_t>(r->state.velocity.size()) == phase.size()) {
+      vels.push_back(&r->state.velocity);
+      lastSteps.push_back(r->state.lastStep);
+      stateWeights.push_back(static_cast<double>(r->samples));
+      if (r->state.adagrad.size()) adas.push_back(&r->state.adagrad);
+    }
+    roundSamples += r->samples;
+  }
+  if (!divergence.empty()) return divergence;  // params_ still hold the last good average
+  for (auto it = requeue.rbegin(); it != requeue.rend(); ++it) queue.push_front(std::move(*it));
+
+  if (!segs.empty()) {
+    const bool stats = t.conf_.statsEvery > 0 &&
+                       (iteration / t.conf_.statsEvery) !=
+                           ((iteration + static_cast<long long>(roundSamples / batchSize + 1)) / t.conf_.statsEvery);
+    Eigen::VectorXf before;
+    if (stats) before = t.params_.segment(static_cast<Eigen::Index>(phase.begin), static_cast<Eigen::Index>(phase.size()));
+    if (phase.begin == 0 && phase.size() == static_cast<size_t>(t.params_.size()))
+      averageInto(segs, weights, t.params_, &reducePool);  // one result: taken, not copied
+    else
+      weightedAverage(constView(segs), weights,
+                      t.params_.segment(static_cast<Eigen::Index>(phase.begin), static_cast<Eigen::Index>(phase.size())),
+                      &reducePool);
+    recordStaleShares(staleSlots, weights);
+    if (t.conf_.optimizerStatePolicy == "perWorker") {
+      // The master keeps an average only for checkpoints and new workers. Average before
+      // the states move into their slots: `vels` points into the results. (Copied, not
+      // taken: each worker keeps its own.)
+      if (!vels.empty()) weightedAverage(constView(vels), stateWeights, masterState.velocity, &reducePool);
+      for (const Assigned& a : assigned)
+        if (got[a.slot] && !got[a.slot]->error && !got[a.slot]->cancelled &&
+            static_cast<size_t>(got[a.slot]->state.velocity.size()) == phase.size())
+          slots[a.slot].ownState = std::move(got[a.slot]->state);
+    } else {
+      if (!vels.empty()) averageInto(vels, stateWeights, masterState.velocity, &reducePool);
+      if (adas.size() == vels.size() && !adas.empty()) averageInto(adas, stateWeights, masterState.adagrad, &reducePool);
+      // Conjugate gradient's line search starts from twice its last accepted step; the
+      // workers' steps are averaged like the velocity, so that memory outlives the round.
+      masterState.lastStep = weightedMean(lastSteps, stateWeights, masterState.lastStep);
+      for (const Assigned& a : assigned)
+        if (got[a.slot]) slots[a.slot].spareState = std::move(got[a.slot]->state);
+    }
+    for (const Assigned& a : assigned)
+      if (got[a.slot]) slots[a.slot].spareSegment = std::move(got[a.slot]->segment);
+    // Per-minibatch losses, numbered in worker order.
+    for (const Assigned& a : assigned) {
+      const auto& r = got[a.slot];
+      if (!r || r->error || r->cancelled) continue;
+      for (float l : r->losses) {
+        ++iteration;
+        e.lossSum += l;
+        ++e.lossCount;
+        IterationInfo it{phase.label(), phase.layer, epoch + 1, iteration, l, static_cast<int>(a.slot)};
+        notify([&](TrainingObserver& o) { o.onIteration(it); });
+      }
+    }
+    if (stats) {
+      ModelStats ms = computeModelStats(t.conf_, t.layout_, t.params_, before, phase, t.data_.train);
+      ms.learningRate = static_cast<float>(baseRate(phase) * factor);  // the rate each worker trained at
+      ms.iteration = iteration;
+      notify([&](TrainingObserver& o) { o.onModelStats(ms); });
+    }
+    e.idleRounds = 0;
+  } else if (++e.idleRounds > 3 && !t.control_.cancelled()) {
+    return "no worker returned a result in 3 consecutive rounds (deadline " + formatFloat(deadlineSeconds) + " s each)";
+  }
+  return "";
+}
+
+// Counts the round's samples, reports it (RoundInfo: timing, progress, ETA), publishes a
+// finished checkpoint or background evaluation, and writes a timed checkpoint when due.
+void Trainer::Impl::reportRound(EpochLoop& e, const RoundPlan& plan, const std::vector<std::optional<RoundResult>>& got,
+                                RoundInfo& ri, size_t roundSamples) {
+  Phase& phase = e.phase;
+  const size_t phaseIndex = e.phaseIndex;
+  const int epoch = e.epoch;
+  const OptimizerState& masterState = e.masterState;
+  const std::deque<std::vector<uint32_t>>& queue = e.queue;
+  const size_t n = t.data_.train.size();
+  doneSamples += static_cast<double>(roundSamples);
+  processSamples += static_cast<double>(roundSamples);
+  ri.iteration = iteration;
+  ri.seconds = secondsSince(plan.start);
+  if (plan.coveredEvaluation) {
+    double perRow = 0;
+    for (const Assigned& a : plan.assigned)
+      if (slots[a.slot].local && got[a.slot] && got[a.slot]->samples > 0)
+        perRow = std::max(perRow, got[a.slot]->computeSeconds / static_cast<double>(got[a.slot]->samples));
+    if (perRow > 0) evalLanePerRow = perRow;
+  }
+  ri.averagingSeconds = std::chrono::duration<double>(Clock::now() - plan.collected).count();
+  ri.samplesPerSecond = ri.seconds > 0 ? roundSamples / ri.seconds : 0;
+  ri.epochFraction = 1.0 - static_cast<double>([&] {
+    size_t left = 0;
+    for (auto& s : queue) left += s.size();
+    return left;
+  }()) / static_cast<double>(n);
+  const double elapsed = secondsSince(runStart) - std::chrono::duration<double>(pausedTime).count();
+  ri.runFraction = plannedSamples > 0 ? std::min(1.0, doneSamples / plannedSamples) : 0;
+  ri.etaSeconds = processSamples > 0 ? elapsed * std::max(0.0, plannedSamples - doneSamples) / processSamples : 0;
+  notify([&](TrainingObserver& o) { o.onRound(ri); });
+  reportCheckpoint(checkpoints.poll());
+  finishEvaluation(false);
+
+  if (t.conf_.checkpointEveryMinutes > 0 && !queue.empty() &&
+      secondsSince(lastCheckpoint) > t.conf_.checkpointEveryMinutes * 60.0) {
+    writeCheckpoint(phaseIndex, epoch, true, phase, masterState, untrained(queue));
+  }
 }
 
 }  // namespace scaleout
