@@ -2,17 +2,12 @@
 
 #include <cstdio>
 
+#include "util/csv_field.h"
 #include "util/error.h"
 
 namespace scaleout {
 
 namespace {
-std::string csvQuote(const std::string& s) {
-  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c == '\n' || c == '\r' ? ' ' : c);
-  return out + "\"";
-}
 std::string number(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.6g", v);
@@ -27,8 +22,8 @@ MetricsWriter::MetricsWriter(const std::string& path) : out_(path, std::ios::tru
 
 void MetricsWriter::row(long long iteration, int epoch, const std::string& phase, const std::string& worker,
                         const std::string& loss, const std::string& accuracy, const std::string& event) {
-  out_ << iteration << ',' << epoch << ',' << csvQuote(phase) << ',' << worker << ',' << loss << ',' << accuracy << ','
-       << csvQuote(event) << '\n';
+  out_ << iteration << ',' << epoch << ',' << csvField(phase) << ',' << worker << ',' << loss << ',' << accuracy << ','
+       << csvField(event) << '\n';
 }
 
 void MetricsWriter::onIteration(const IterationInfo& it) {

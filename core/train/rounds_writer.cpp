@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "util/csv_field.h"
 #include "util/error.h"
 
 namespace scaleout {
@@ -12,14 +13,6 @@ std::string seconds(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.4f", v);
   return buf;
-}
-// Worker ids are host:pid or local-N, and phases "finetune" or "pretrain layer N": no
-// commas or quotes, but an id comes from a remote peer, so it is checked, not trusted.
-std::string field(const std::string& s) {
-  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c == '\n' || c == '\r' ? ' ' : c);
-  return out + "\"";
 }
 }  // namespace
 
@@ -32,8 +25,8 @@ RoundsWriter::RoundsWriter(const std::string& path) : out_(path, std::ios::trunc
 void RoundsWriter::onRound(const RoundInfo& r) {
   std::lock_guard lock(mutex_);
   for (const WorkerRoundInfo& w : r.workers)
-    out_ << r.round << ',' << field(r.phase) << ',' << r.epoch << ',' << r.iteration << ',' << seconds(r.seconds) << ','
-         << seconds(r.averagingSeconds) << ',' << w.worker << ',' << field(w.id) << ',' << w.taskRound << ','
+    out_ << r.round << ',' << csvField(r.phase) << ',' << r.epoch << ',' << r.iteration << ',' << seconds(r.seconds) << ','
+         << seconds(r.averagingSeconds) << ',' << w.worker << ',' << csvField(w.id) << ',' << w.taskRound << ','
          << (w.arrived ? 1 : 0) << ',' << w.samples << ',' << seconds(w.computeSeconds) << ',' << seconds(w.waitSeconds)
          << '\n';
 }
