@@ -1,5 +1,7 @@
 #include "train/model_stats.h"
 
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 
@@ -16,10 +18,22 @@ Histogram histogramOf(const float* values, size_t count) {
   h.max = v.maxCoeff();
   const float width = (h.max - h.min) / kHistogramBins;
   const float perWidth = width > 0 ? 1.0f / width : 0.0f;  // a multiply per value, not a divide
-  for (size_t i = 0; i < count; ++i) {
-    int bin = static_cast<int>((values[i] - h.min) * perWidth);
-    h.counts[static_cast<size_t>(std::clamp(bin, 0, kHistogramBins - 1))]++;
+  auto bin = [&](float x) {
+    return static_cast<size_t>(std::clamp(static_cast<int>((x - h.min) * perWidth), 0, kHistogramBins - 1));
+  };
+  // Four sets of counts, one per position in a group of four values: neighbouring weights
+  // often fall into the same bin, and with one set each increment waits for the one before
+  // (twice as slow on the reference MLP's 1.4M parameters). The sums are the same counts.
+  std::array<std::array<int, kHistogramBins>, 4> c{};
+  size_t i = 0;
+  for (; i + 4 <= count; i += 4) {
+    c[0][bin(values[i])]++;
+    c[1][bin(values[i + 1])]++;
+    c[2][bin(values[i + 2])]++;
+    c[3][bin(values[i + 3])]++;
   }
+  for (; i < count; ++i) c[0][bin(values[i])]++;
+  for (size_t b = 0; b < static_cast<size_t>(kHistogramBins); ++b) h.counts[b] = c[0][b] + c[1][b] + c[2][b] + c[3][b];
   return h;
 }
 
@@ -49,7 +63,9 @@ ModelStats computeModelStats(const Conf& conf, const NetworkLayout& layout, cons
     Eigen::MatrixXf out;
     net->predict(params, x, out);
   }
-  Eigen::VectorXf update;
+  // The master computes these every statsEvery iterations: its buffer for a layer's update
+  // is kept, not allocated (a fresh multi-megabyte vector is a fresh mapping: page faults).
+  static thread_local Eigen::VectorXf update;
   for (size_t i = 0; i < layout.layers().size(); ++i) {
     const auto& l = layout.layers()[i];
     if (l.end <= phase.begin || l.begin >= phase.end) continue;  // layer not trained in this phase

@@ -117,6 +117,9 @@ struct Trainer::Impl {
   // Shares the master's passes over those buffers between rounds (the workers wait
   // meanwhile): up to 4 threads, since the passes are memory-bound.
   RangePool reducePool{std::min(4, coresAvailable())};
+  // The parameters before a round that computes model statistics (their update is shown):
+  // kept from one such round to the next instead of allocated each time.
+  Eigen::VectorXf statsBefore;
 
   explicit Impl(Trainer& trainer)
       : t(trainer),
@@ -1147,7 +1150,7 @@ std::string Trainer::Impl::averageRound(EpochLoop& e, RoundPlan& plan, std::vect
     const bool stats = t.conf_.statsEvery > 0 &&
                        (iteration / t.conf_.statsEvery) !=
                            ((iteration + static_cast<long long>(roundSamples / batchSize + 1)) / t.conf_.statsEvery);
-    Eigen::VectorXf before;
+    Eigen::VectorXf& before = statsBefore;
     if (stats) before = t.params_.segment(static_cast<Eigen::Index>(phase.begin), static_cast<Eigen::Index>(phase.size()));
     if (phase.begin == 0 && phase.size() == static_cast<size_t>(t.params_.size()))
       averageInto(segs, weights, t.params_, &reducePool);  // one result: taken, not copied
