@@ -24,6 +24,8 @@
 #include <QtTest>
 
 #include "config/conf.h"
+#include "config/knob.h"
+#include "config/knob_registry.h"
 #include "data/data_source.h"
 #include "io/model_file.h"
 #include "train/averaging.h"
@@ -538,6 +540,7 @@ class TestIterativeReduce : public QObject {
   void pauseLongerThanDeadlineDropsNobody();
   void liveSteering();
   void steeringRefusesAnInvalidLearningRate();
+  void everySteerableKnobIsAppliedAndReported();
   void steeringMoreThreadsUsesWorkerFactory_data();
   void steeringMoreThreadsUsesWorkerFactory();
   void perWorkerPolicyCheckpointsCurrentMomentum();
@@ -1026,9 +1029,9 @@ void TestIterativeReduce::liveSteering() {
   Recorder recorder;
   recorder.hook = [&](const IterationInfo& it) {
     if (it.iteration == 20) {
-      trainer.steering().setLearningRate(0.02f);
-      trainer.steering().setAveragingFrequency(4);
-      trainer.steering().setThreads(1);
+      QCOMPARE(trainer.steering().request("finetuneLearningRate", "0.02"), std::string());
+      QCOMPARE(trainer.steering().request("averagingFrequency", "4"), std::string());
+      QCOMPARE(trainer.steering().request("threads", "1"), std::string());
     }
   };
   trainer.addObserver(&recorder);
@@ -1039,13 +1042,14 @@ void TestIterativeReduce::liveSteering() {
   QCOMPARE(recorder.steering.size(), size_t{3});
   std::map<std::string, SteeringChange> byKnob;
   for (const auto& c : recorder.steering) byKnob[c.knob] = c;
-  QCOMPARE(byKnob["learningRate"].from, std::string("0.05"));
-  QCOMPARE(byKnob["learningRate"].to, std::string("0.02"));
+  QCOMPARE(byKnob["finetuneLearningRate"].from, std::string("0.05"));
+  QCOMPARE(byKnob["finetuneLearningRate"].to, std::string("0.02"));
   QCOMPARE(byKnob["averagingFrequency"].from, std::string("2"));
   QCOMPARE(byKnob["averagingFrequency"].to, std::string("4"));
   QCOMPARE(byKnob["threads"].from, std::string("2"));
   QCOMPARE(byKnob["threads"].to, std::string("1"));
   for (const auto& c : recorder.steering) QCOMPARE(c.iteration, 20LL);  // applied at the next round
+  QCOMPARE(trainer.conf().finetuneLearningRate, 0.02);  // the run's conf holds what it trains with
   // After the change: one worker per round, slices of 4 minibatches (except a short tail).
   int roundsAfter = 0;
   for (const auto& [round, info] : recorder.rounds) {
@@ -1058,21 +1062,63 @@ void TestIterativeReduce::liveSteering() {
   QVERIFY(allFinite(trainer.parameters()));
 }
 
-// A rate of -1 or 0 sent by the steering panel was applied (or dropped) silently; now it
-// is refused with a message (the log and metrics.csv show it) and the rate stays.
+// Steering checks a value as --set does, before it is queued: a rate out of the knob's
+// range, text that is not a number, a knob set only at start and an unknown name are
+// refused with a reason that names the knob, and the run goes on unchanged.
 void TestIterativeReduce::steeringRefusesAnInvalidLearningRate() {
-  for (float bad : {-1.0f, 0.0f, 11.0f}) {
-    Conf conf = blobConf(1);
+  Conf conf = blobConf(1);
+  Trainer trainer(conf, blobs());
+  Recorder recorder;
+  trainer.addObserver(&recorder);
+  for (const char* bad : {"-1", "11", "fast"}) {
+    const std::string problem = trainer.steering().request("finetuneLearningRate", bad);
+    QVERIFY2(problem.find("finetuneLearningRate") != std::string::npos, problem.c_str());
+  }
+  const std::string fixed = trainer.steering().request("batchSize", "10");
+  QVERIFY2(fixed.find("cannot be steered") != std::string::npos, fixed.c_str());
+  QVERIFY(!trainer.steering().request("learningRate", "0.1").empty());  // not a knob: the rate is per phase
+  QVERIFY(trainer.steering().take().empty());
+  const RunSummary summary = trainer.run();
+  QVERIFY2(summary.completed, summary.error.c_str());
+  QVERIFY(recorder.steering.empty());  // nothing was applied
+  QVERIFY(summary.finalEvaluation.accuracy > 0.8);
+}
+
+// Every knob knobs.def marks steerable, with nothing listed here: a running trainer takes
+// a new value at its next round, reports it (knob, old and new text), and its conf holds it.
+// A knob made steerable tomorrow is covered by this test as it stands.
+void TestIterativeReduce::everySteerableKnobIsAppliedAndReported() {
+  int steerable = 0;
+  for (const KnobSpec& spec : knobRegistry()) {
+    if (!spec.steerable) continue;
+    ++steerable;
+    Conf conf = blobConf(2);
+    const nlohmann::json now = spec.get(conf);
+    nlohmann::json next;
+    if (spec.kind == KnobKind::Real)
+      next = now.get<double>() > 0 ? now.get<double>() / 2 : spec.constraint.max.value_or(1.0) / 4;
+    else if (spec.kind == KnobKind::Int)
+      next = now.get<int>() + 1 <= spec.constraint.max.value_or(1e9) ? now.get<int>() + 1 : now.get<int>() - 1;
+    else if (spec.kind == KnobKind::Bool)
+      next = !now.get<bool>();
+    else
+      QFAIL(("steerable knob " + spec.name + " is of a kind this test cannot pick a value for: add one").c_str());
+    QVERIFY2(checkKnobValue(spec, next).empty(), spec.name.c_str());
     Trainer trainer(conf, blobs());
     Recorder recorder;
+    recorder.hook = [&](const IterationInfo& it) {
+      if (it.iteration == 10) QCOMPARE(trainer.steering().request(spec.name, knobValueText(next)), std::string());
+    };
     trainer.addObserver(&recorder);
-    trainer.steering().setLearningRate(bad);
     const RunSummary summary = trainer.run();
-    QVERIFY2(summary.completed, summary.error.c_str());
-    QVERIFY2(recorder.allMessages().find("steering refused: learning rate") != std::string::npos, recorder.allMessages().c_str());
-    QVERIFY(recorder.steering.empty());  // nothing was applied
-    QVERIFY(summary.finalEvaluation.accuracy > 0.8);
+    QVERIFY2(summary.completed, (spec.name + ": " + summary.error).c_str());
+    QCOMPARE(recorder.steering.size(), size_t{1});
+    QCOMPARE(recorder.steering[0].knob, spec.name);
+    QCOMPARE(recorder.steering[0].from, knobValueText(now));
+    QCOMPARE(recorder.steering[0].to, knobValueText(next));
+    QCOMPARE(spec.get(trainer.conf()), next);
   }
+  QVERIFY(steerable >= 4);  // the rates, the averaging frequency and the threads today
 }
 
 void TestIterativeReduce::steeringMoreThreadsUsesWorkerFactory_data() {
@@ -1095,7 +1141,7 @@ void TestIterativeReduce::steeringMoreThreadsUsesWorkerFactory() {
   Trainer trainer(conf, blobs(), options);
   Recorder recorder;
   recorder.hook = [&](const IterationInfo& it) {
-    if (it.iteration == 10) trainer.steering().setThreads(2);
+    if (it.iteration == 10) QCOMPARE(trainer.steering().request("threads", "2"), std::string());
   };
   trainer.addObserver(&recorder);
   const RunSummary summary = trainer.run();

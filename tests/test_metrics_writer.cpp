@@ -83,12 +83,12 @@ class TestMetricsWriter : public QObject {
       MetricsWriter w(path_.toStdString());
       w.onEpochFinished({"finetune", 2, 1, 20, 0.5f, 1.5});
       w.onIteration(iteration(21, 2, "finetune", 0.75f, 0));
-      w.onSteering({22, "learningRate", "0.1", "0.05"});
+      w.onSteering({22, "finetuneLearningRate", "0.1", "0.05"});
       w.onMessage("worker joined");
       w.onCheckpoint("/runs/a.ckpt", 25);
     }
     QCOMPARE(linesOnDisk(path_), QStringList({kHeader, "20,1,finetune,,0.5,,epoch end", "21,2,finetune,0,0.75,,",
-                                              "22,2,finetune,,,,steer learningRate 0.1 -> 0.05",
+                                              "22,2,finetune,,,,steer finetuneLearningRate 0.1 -> 0.05",
                                               "21,2,finetune,,,,worker joined", "25,2,finetune,,,,checkpoint /runs/a.ckpt"}));
   }
 

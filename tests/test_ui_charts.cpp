@@ -216,7 +216,7 @@ class ChartsTest : public QObject {
     p1.index = 1;
     p1.count = 2;
     panel.onPhaseStarted(p1);
-    SteeringChange change{2, "learningRate", "0.01", "0.005"};
+    SteeringChange change{2, "finetuneLearningRate", "0.01", "0.005"};
     panel.onSteering(change);
     panel.onMessage("worker w3 missed the round deadline");
     panel.onCheckpoint("/tmp/c.bin", 2);
@@ -226,7 +226,8 @@ class ChartsTest : public QObject {
     for (int i = 0; i < panel.lossPlot()->plot()->itemCount(); ++i)
       if (auto* t = qobject_cast<QCPItemText*>(panel.lossPlot()->plot()->item(i))) texts << t->text();
     QVERIFY2(texts.contains("finetune"), qPrintable(texts.join("|")));
-    QVERIFY2(texts.contains(QString("lr 0.01→0.005")), qPrintable(texts.join("|")));
+    // A steering marker says what changed in the form's words: the knob's label.
+    QVERIFY2(texts.contains(QString("Learning rate (finetune) 0.01→0.005")), qPrintable(texts.join("|")));
     // A checkpoint is a tick without text (as the epoch end is): 2 ticks, no "ckpt" label.
     QVERIFY2(!texts.contains("ckpt"), qPrintable(texts.join("|")));
     QCOMPARE(panel.lossPlot()->events()->tickCount(), 2);
@@ -264,7 +265,7 @@ class ChartsTest : public QObject {
         info.meanLoss = 1.0f;
         panel.onEpochFinished(info);
         panel.onCheckpoint(QString("/runs/x/checkpoint-%1.bin").arg(it), it);
-        if (e % 17 == 0) panel.onSteering(SteeringChange{it, "learningRate", "0.01", "0.005"});
+        if (e % 17 == 0) panel.onSteering(SteeringChange{it, "finetuneLearningRate", "0.01", "0.005"});
         if (e % 23 == 0 || e % 23 == 1) panel.onMessage(QString("worker w%1 joined the cluster").arg(e));
       }
     }

@@ -37,6 +37,8 @@
 #include "series_plot.h"
 #include "steering_panel.h"
 #include "training_session.h"
+#include "config/knob.h"
+#include "config/knob_registry.h"
 #include "data/data_source.h"
 #include "fixtures/iris_conf.h"
 #include "train/trainer.h"
@@ -339,13 +341,13 @@ class TrainingTest : public QObject {
     QTRY_VERIFY_WITH_TIMEOUT(window.monitor()->lossPlot()->pointCount(0) > 50, 30000);
     const int markersBefore = window.monitor()->lossPlot()->markerCount();
     SteeringPanel* panel = window.steeringPanel();
-    panel->learningRateBox()->setValue(0.005);
-    panel->averagingBox()->setValue(3);
+    panel->setFieldText("finetuneLearningRate", "0.005");
+    panel->setFieldText("averagingFrequency", "3");
     panel->applyButton()->click();
     QTRY_VERIFY_WITH_TIMEOUT(steering.count() >= 2, 20000);
     QStringList knobs;
     for (const auto& args : steering) knobs << QString::fromStdString(args.at(0).value<SteeringChange>().knob);
-    QVERIFY(knobs.contains("learningRate"));
+    QVERIFY(knobs.contains("finetuneLearningRate"));
     QVERIFY(knobs.contains("averagingFrequency"));
     QVERIFY(window.monitor()->lossPlot()->markerCount() >= markersBefore + 2);
     window.stopAction()->trigger();
@@ -359,25 +361,50 @@ class TrainingTest : public QObject {
     QVERIFY(run.exists("model.bin"));
   }
 
-  // The steering panel offers the rate the run trains at: with learningRateByLayer and a
-  // frozen first layer that is the second layer's rate, whatever the finetune knob says
-  // (applying the knob's value would have scaled every layer by 0.02 / 0.05).
-  void steeringOffersTheRunsRate() {
+  // The steering panel shows the run's values, not the form's: editing the form while the
+  // run trains changes the next run, and Apply sends only what was changed in the panel.
+  void steeringShowsTheRunsValues() {
     QTemporaryDir dir;
     const QString csv = writeBlobs(dir.filePath("blobs.csv"), 2000, 16, 4, 5);
     MainWindow window;
     window.setRunsRoot(QString());
-    Conf conf = blobsConf(csv, 16, 4, 5);
-    conf.learningRateByLayer = {0.0, 0.05};
+    Conf conf = blobsConf(csv, 16, 4, 200);
+    conf.finetuneLearningRate = 0.03;
     window.confEditor()->setConf(conf);
-    QSignalSpy phases(window.session()->adapter(), &ObserverAdapter::phaseStarted);
     QSignalSpy ended(window.session(), &TrainingSession::ended);
+    QSignalSpy requested(window.steeringPanel(), &SteeringPanel::knobRequested);
     window.startAction()->trigger();
-    QTRY_VERIFY_WITH_TIMEOUT(phases.count() >= 1, 30000);
-    // 0.05 as the trainer's float, shown to the box's decimals: equal to 1e-6, not bit for bit.
-    QTRY_VERIFY_WITH_TIMEOUT(std::abs(window.steeringPanel()->learningRateBox()->value() - 0.05) < 1e-6, 5000);
+    window.confEditor()->setKnobText("finetuneLearningRate", "0.5");
+    SteeringPanel* panel = window.steeringPanel();
+    QCOMPARE(panel->fieldText("finetuneLearningRate"), QString("0.03"));
+    QCOMPARE(panel->fieldText("averagingFrequency"), QString("5"));
+    panel->applyButton()->click();
+    QCOMPARE(requested.count(), 0);  // nothing changed in the panel
+    panel->setFieldText("finetuneLearningRate", "0.015");
+    panel->applyButton()->click();
+    QCOMPARE(requested.count(), 1);
+    QCOMPARE(requested.at(0).at(0).toString(), QString("finetuneLearningRate"));
+    QCOMPARE(requested.at(0).at(1).toString(), QString("0.015"));
     window.stopAction()->trigger();  // the run may have ended already: it is short
     QTRY_COMPARE_WITH_TIMEOUT(ended.count(), 1, 20000);
+  }
+
+  // One field per knob knobs.def marks steerable, and no other: the panel is the registry's.
+  void steeringPanelListsTheSteerableKnobs() {
+    SteeringPanel panel;
+    QStringList steerable;
+    for (const KnobSpec& spec : knobRegistry())
+      if (spec.steerable) steerable << QString::fromStdString(spec.name);
+    QVERIFY(steerable.size() >= 4);
+    QCOMPARE(panel.knobs(), steerable);
+    for (const QString& knob : steerable) {
+      QWidget* field = panel.field(knob);
+      QVERIFY2(field, qPrintable(knob));
+      QCOMPARE(field->objectName(), "steer_" + knob);
+      QVERIFY(field->toolTip().contains(knob));
+      QCOMPARE(panel.fieldText(knob), QString::fromStdString(knobValueText(findKnob(knob.toStdString())->defaultValue)));
+    }
+    QVERIFY(!panel.field("batchSize"));
   }
 
   void eventLoopNeverStallsDuringTraining() {

@@ -199,17 +199,12 @@ MainWindow::MainWindow(QWidget* parent)
   connect(runs_, &RunsPanel::overlaysChanged, monitor_, &MonitorPanel::setRunOverlays);
   connect(cluster_, &ClusterPanel::message, this, [this](const QString& text) { log(text); });
   connect(monitor_, &MonitorPanel::alarmRaised, this, [this](const QString& text) { log(tr("HEALTH: %1").arg(text)); });
-  connect(steering_, &SteeringPanel::learningRateRequested, this, [this](float r) {
-    session_->steerLearningRate(r);
-    log(tr("requested learning rate %1 (applied at the next round)").arg(r));
-  });
-  connect(steering_, &SteeringPanel::averagingFrequencyRequested, this, [this](int f) {
-    session_->steerAveragingFrequency(f);
-    log(tr("requested averaging frequency %1").arg(f));
-  });
-  connect(steering_, &SteeringPanel::threadsRequested, this, [this](int t) {
-    session_->steerThreads(t);
-    log(tr("requested %1 worker threads").arg(t));
+  connect(steering_, &SteeringPanel::knobRequested, this, [this](const QString& knob, const QString& text) {
+    const QString problem = session_->steer(knob, text);
+    if (problem.isEmpty())
+      log(tr("requested %1 = %2 (applied at the next round)").arg(knob, text));
+    else
+      log(tr("steering refused: %1").arg(problem));
   });
 
   // First start: the empty chart says how to begin (#16).
@@ -800,7 +795,7 @@ void MainWindow::startRun(const QString& resumeCheckpoint, long long resumeItera
   filters_->clear();
   cluster_->onRunStarted();
   status_->runStarting();
-  steering_->setCurrent(conf.finetuneLearningRate, conf.averagingFrequency, resolveThreads(conf.threads));
+  steering_->setCurrent(conf);  // the run's conf: the form may change while it trains
   if (cluster_->applyToRun(options))
     log(tr("this run is the master of cluster %1 (ZooKeeper %2, %3); its workers join at the next round")
             .arg(options.clusterName, options.clusterZk, options.clusterSecurity ? tr("secure") : tr("INSECURE")));
@@ -832,9 +827,6 @@ void MainWindow::stopTraining() {
 
 void MainWindow::onPhaseStarted(const PhaseInfo& info) {
   status_->phaseStarted(info);
-  // The run's rate, not the editor's: the form may have changed since the start, and with
-  // learningRateByLayer the rate steering scales is the first trained layer's.
-  steering_->setCurrentLearningRate(info.learningRate);
   log(tr("phase %1 (%2 epochs)").arg(QString::fromStdString(info.label)).arg(info.epochs));
 }
 
@@ -857,6 +849,7 @@ void MainWindow::onEvaluation(const EvalReport& report) {
 }
 
 void MainWindow::onSteering(const SteeringChange& change) {
+  steering_->setCurrentValue(QString::fromStdString(change.knob), QString::fromStdString(change.to));
   log(tr("iteration %1: %2 %3 -> %4")
           .arg(change.iteration)
           .arg(QString::fromStdString(change.knob), QString::fromStdString(change.from), QString::fromStdString(change.to)));

@@ -16,6 +16,8 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 
+#include "config/knob.h"
+#include "config/knob_registry.h"
 #include "histogram_view.h"
 #include "observer_adapter.h"
 #include "process_stats.h"
@@ -348,10 +350,12 @@ void MonitorPanel::onModelStats(const ModelStats& stats) {
 }
 
 void MonitorPanel::onSteering(const SteeringChange& change) {
-  static const QMap<QString, QString> shortNames{{"learningRate", "lr"}, {"averagingFrequency", "avg"}, {"threads", "workers"}};
+  // The marker says what changed in the form's words (the knob's label); the tooltip names the knob.
   const QString knob = QString::fromStdString(change.knob);
+  const KnobSpec* spec = findKnob(change.knob);
   const QString text = QStringLiteral("%1 %2→%3")
-                           .arg(shortNames.value(knob, knob), QString::fromStdString(change.from), QString::fromStdString(change.to));
+                           .arg(spec ? QString::fromStdString(spec->label) : knob, QString::fromStdString(change.from),
+                                QString::fromStdString(change.to));
   markAll(static_cast<double>(change.iteration), text, kSteerColor, Qt::DashDotLine,
           tr("iteration %1: %2 %3 → %4")
               .arg(change.iteration)

@@ -11,6 +11,7 @@
 #include <QMetaObject>
 
 #include "run/training_run.h"
+#include "train/steering.h"
 #include "util/error.h"
 
 namespace scaleout::ui {
@@ -29,9 +30,7 @@ bool TrainingSession::start(const Conf& conf, const SessionOptions& options) {
   {
     std::lock_guard lock(trainerMutex_);
     pendingPause_ = pendingCancel_ = false;
-    pendingRate_.reset();
-    pendingFrequency_.reset();
-    pendingThreads_.reset();
+    pendingSteering_.clear();
   }
   running_ = true;
   paused_ = false;
@@ -76,25 +75,14 @@ void TrainingSession::stop() {
   });
 }
 
-void TrainingSession::steerLearningRate(float rate) {
+QString TrainingSession::steer(const QString& knob, const QString& text) {
+  const std::string name = knob.toStdString(), value = text.toStdString();
+  if (std::string problem = steeringProblem(name, value); !problem.empty()) return QString::fromStdString(problem);
   withTrainer([&](Trainer* t) {
-    if (t) t->steering().setLearningRate(rate);
-    else pendingRate_ = rate;
+    if (t) t->steering().request(name, value);
+    else pendingSteering_.emplace_back(name, value);
   });
-}
-
-void TrainingSession::steerAveragingFrequency(int minibatches) {
-  withTrainer([&](Trainer* t) {
-    if (t) t->steering().setAveragingFrequency(minibatches);
-    else pendingFrequency_ = minibatches;
-  });
-}
-
-void TrainingSession::steerThreads(int workers) {
-  withTrainer([&](Trainer* t) {
-    if (t) t->steering().setThreads(workers);
-    else pendingThreads_ = workers;
-  });
+  return QString();
 }
 
 // The form always holds some nIn and nOut (784 and 10, Fashion-MNIST's, by default), so it
@@ -171,9 +159,7 @@ void TrainingSession::threadMain(Conf conf, SessionOptions options) {
         return;
       }
       if (pendingPause_) trainer.control().pause();
-      if (pendingRate_) trainer.steering().setLearningRate(*pendingRate_);
-      if (pendingFrequency_) trainer.steering().setAveragingFrequency(*pendingFrequency_);
-      if (pendingThreads_) trainer.steering().setThreads(*pendingThreads_);
+      for (const auto& [knob, text] : pendingSteering_) trainer.steering().request(knob, text);
       trainer_ = &trainer;
     }
     RunSummary summary = run.run();

@@ -8,7 +8,10 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include <QObject>
 #include <QString>
@@ -58,10 +61,10 @@ class TrainingSession : public QObject {
   void pause();
   void resume();
   void stop();
-  // Applied by the master at the next round, reported back as adapter()->steering().
-  void steerLearningRate(float rate);
-  void steerAveragingFrequency(int minibatches);
-  void steerThreads(int workers);
+  // Steers a steerable knob (knobs.def) of the running job, `text` as --set reads it:
+  // applied by the master at the next round, reported back as adapter()->steering().
+  // Returns "" when queued, else why not (the knob is fixed, the value out of range).
+  QString steer(const QString& knob, const QString& text);
 
   // The model of the last finished run (conf, normalizer, parameters).
   const std::optional<ModelFile>& lastModel() const { return lastModel_; }
@@ -97,8 +100,7 @@ class TrainingSession : public QObject {
   // Requests made before the trainer exists.
   bool pendingPause_ = false;
   bool pendingCancel_ = false;
-  std::optional<float> pendingRate_;
-  std::optional<int> pendingFrequency_, pendingThreads_;
+  std::vector<std::pair<std::string, std::string>> pendingSteering_;  // asked for before the trainer existed
   bool running_ = false;
   bool paused_ = false;
   std::optional<ModelFile> lastModel_;

@@ -19,7 +19,7 @@ using CHOICELIST = std::vector<std::string>;
 }  // namespace knob_types
 
 struct Conf {
-#define SCALEOUT_KNOB(kind, name, label, def, group, phase, constraint, help) knob_types::kind name = def;
+#define SCALEOUT_KNOB(kind, name, label, def, group, phase, constraint, help, steer) knob_types::kind name = def;
 #include "config/knobs.def"
 #undef SCALEOUT_KNOB
 

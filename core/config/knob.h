@@ -14,6 +14,7 @@ namespace scaleout {
 
 enum class KnobKind { Int, Real, Bool, Text, Path, Choice, IntList, RealList, ChoiceList };
 enum class KnobPhase { Pretrain, Finetune, Both, Run, Data };
+enum class KnobSteer { Fixed, Steerable };  // knobs.def's last column: a typo does not compile
 
 struct KnobConstraint {
   std::optional<double> min, max;    // numbers and list elements
@@ -28,6 +29,7 @@ struct KnobSpec {
   KnobPhase phase;
   KnobConstraint constraint;
   std::string help;
+  bool steerable = false;  // a running trainer takes a new value at its next round (knobs.def)
   nlohmann::json defaultValue;
   std::function<nlohmann::json(const Conf&)> get;
   // Stores an already type-checked value (see checkKnobValue).

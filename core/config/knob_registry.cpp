@@ -28,7 +28,7 @@ constexpr KnobKind kindOf(std::string_view token) {
 
 template <typename T>
 KnobSpec makeKnob(const char* name, const char* label, KnobKind kind, T Conf::*member, const char* group,
-                  KnobPhase phase, KnobConstraint constraint, const char* help) {
+                  KnobPhase phase, KnobConstraint constraint, const char* help, bool steerable) {
   KnobSpec spec;
   spec.name = name;
   spec.label = label;
@@ -37,6 +37,7 @@ KnobSpec makeKnob(const char* name, const char* label, KnobKind kind, T Conf::*m
   spec.phase = phase;
   spec.constraint = std::move(constraint);
   spec.help = help;
+  spec.steerable = steerable;
   spec.get = [member](const Conf& conf) { return json(conf.*member); };
   spec.set = [member](Conf& conf, const json& value) { conf.*member = value.get<T>(); };
   spec.defaultValue = spec.get(Conf{});
@@ -45,8 +46,8 @@ KnobSpec makeKnob(const char* name, const char* label, KnobKind kind, T Conf::*m
 
 std::vector<KnobSpec> buildRegistry() {
   return {
-#define SCALEOUT_KNOB(kind, name, label, def, group, phase, constraint, help) \
-  makeKnob(#name, label, kindOf(#kind), &Conf::name, group, KnobPhase::phase, constraint, help),
+#define SCALEOUT_KNOB(kind, name, label, def, group, phase, constraint, help, steer) \
+  makeKnob(#name, label, kindOf(#kind), &Conf::name, group, KnobPhase::phase, constraint, help, KnobSteer::steer == KnobSteer::Steerable),
 #include "config/knobs.def"
 #undef SCALEOUT_KNOB
   };

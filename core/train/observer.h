@@ -101,7 +101,7 @@ struct FilterSnapshot {  // first layer's weights, for the GUI's filter view
 
 struct SteeringChange {
   long long iteration = 0;
-  std::string knob;  // "learningRate", "averagingFrequency", "threads"
+  std::string knob;  // a steerable knob's name (knobs.def), e.g. "finetuneLearningRate"
   std::string from, to;
 };
 

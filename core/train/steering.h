@@ -1,37 +1,34 @@
 #pragma once
-// Live steering: changes requested from another thread (GUI, CLI) while a run goes on.
-// The master applies them at the next round boundary and reports each as a
-// SteeringChange, so the change is marked in the run's metrics.
+// Live steering: knob changes requested from another thread (the GUI) while a run goes
+// on. Which knobs can be steered is the registry's `steerable` column (knobs.def); a
+// request is checked as --set checks it (the knob's type and range) before it is queued.
+// The trainer applies the queue at its next round boundary and reports each change as a
+// SteeringChange, so the change is marked on the charts and in metrics.csv.
 #include <mutex>
-#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace scaleout {
 
+// Why `knob` = `text` cannot be steered ("" when it can): an unknown or fixed knob, or a
+// value of the wrong type or out of range. What Steering::request checks first.
+std::string steeringProblem(const std::string& knob, const std::string& text);
+
 class Steering {
  public:
-  void setLearningRate(float rate) { std::lock_guard l(m_); learningRate_ = rate; }
-  void setAveragingFrequency(int minibatches) { std::lock_guard l(m_); averagingFrequency_ = minibatches; }
-  void setThreads(int workers) { std::lock_guard l(m_); threads_ = workers; }
-
-  struct Pending {
-    std::optional<float> learningRate;
-    std::optional<int> averagingFrequency;
-    std::optional<int> threads;
-  };
-  Pending take() {
-    std::lock_guard l(m_);
-    Pending p{learningRate_, averagingFrequency_, threads_};
-    learningRate_.reset();
-    averagingFrequency_.reset();
-    threads_.reset();
-    return p;
-  }
+  // Queues `knob` = `text` (as --set reads it). Returns "" when queued, else what is wrong
+  // (an unknown or fixed knob, a value of the wrong type or out of range). A second
+  // request for the same knob before the next round replaces the first.
+  std::string request(const std::string& knob, const std::string& text);
+  // The requests in the order their knobs were first asked for; the queue is then empty.
+  std::vector<std::pair<std::string, nlohmann::json>> take();
 
  private:
   std::mutex m_;
-  std::optional<float> learningRate_;
-  std::optional<int> averagingFrequency_;
-  std::optional<int> threads_;
+  std::vector<std::pair<std::string, nlohmann::json>> pending_;
 };
 
 }  // namespace scaleout

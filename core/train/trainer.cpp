@@ -12,6 +12,8 @@
 #include "data/batches.h"
 #include "config/conf_io.h"
 #include "config/conf_warnings.h"
+#include "config/knob.h"
+#include "config/knob_registry.h"
 #include "train/averaging.h"
 #include "train/checkpoint_writer.h"
 #include "train/evaluation.h"
@@ -246,53 +248,62 @@ struct Trainer::Impl {
   }
 
   // Local worker slots are the first `localThreads`; extras (remote) follow them.
-  void applySteering(Phase& phase) {
-    Steering::Pending p = t.steering_.take();
-    // Steering bypasses the conf's validation: refuse what the knobs would refuse, visibly.
-    if (p.learningRate && !(std::isfinite(*p.learningRate) && *p.learningRate > 0.0f && *p.learningRate <= 10.0f)) {
-      message("steering refused: learning rate " + formatFloat(*p.learningRate) +
-              " is not allowed (a rate above 0 and at most 10); the run keeps " + formatFloat(baseRate(phase)));
-      p.learningRate.reset();
-    }
-    if (p.learningRate && *p.learningRate != baseRate(phase)) {
-      const float old = baseRate(phase);
-      rescaleRates(phase, *p.learningRate);
-      notify([&](TrainingObserver& o) {
-        o.onSteering({iteration, "learningRate", formatFloat(old), formatFloat(*p.learningRate)});
-      });
-    }
-    if (p.averagingFrequency && *p.averagingFrequency != averagingFrequency && *p.averagingFrequency > 0) {
-      notify([&](TrainingObserver& o) {
-        o.onSteering({iteration, "averagingFrequency", std::to_string(averagingFrequency), std::to_string(*p.averagingFrequency)});
-      });
-      averagingFrequency = *p.averagingFrequency;
-    }
-    if (p.threads && *p.threads > 0) {
-      int active = 0;
-      for (auto& s : slots)
-        if (!s.retiring && !s.dead && s.local) ++active;
-      const int want = *p.threads;
-      if (want != active) {
-        notify([&](TrainingObserver& o) { o.onSteering({iteration, "threads", std::to_string(active), std::to_string(want)}); });
-        if (want > active) {
-          // Reactivate retired local slots first, then add new ones.
-          for (auto& s : slots)
-            if (active < want && s.retiring && !s.dead && s.local) {
-              s.retiring = false;
-              ++active;
-            }
-          while (active < want) {
-            addSlot(makeLocal(static_cast<int>(slots.size())), true);
-            ++active;
-          }
-        } else {
-          for (auto it = slots.rbegin(); it != slots.rend() && active > want; ++it)
-            if (!it->retiring && !it->dead && it->local) {
-              it->retiring = true;
-              --active;
-            }
-        }
+  // Steering (steerable knobs, knobs.def), applied at a round boundary. A rate knob scales
+  // the rates of its phases by new/old, so per-layer rates keep their ratios and frozen
+  // layers stay frozen; the averaging frequency re-cuts the epoch's slices; threads adds or
+  // retires local lanes. Any other steerable knob is read from the conf as the run goes.
+  // The steered fields are numbers no worker thread reads during a task: the lanes take
+  // rates from their task, and the background evaluation reads none of them.
+  void applySteering(size_t phaseIndex, Phase& phase) {
+    for (auto& [name, value] : t.steering_.take()) {
+      const KnobSpec* spec = findKnob(name);
+      if (!spec) continue;  // Steering::request only queues registered knobs
+      const nlohmann::json old = spec->get(t.conf_);
+      if (old == value) continue;
+      spec->set(t.conf_, value);
+      notify([&](TrainingObserver& o) { o.onSteering({iteration, name, knobValueText(old), knobValueText(value)}); });
+      if (name == "finetuneLearningRate" || name == "pretrainLearningRate") {
+        const PhaseKind kind = name == "finetuneLearningRate" ? PhaseKind::Finetune : PhaseKind::Pretrain;
+        const double from = old.get<double>(), to = value.get<double>();
+        auto steer = [&](Phase& p) {
+          if (p.kind != kind) return;
+          if (from > 0)
+            for (auto& r : p.rates) r.rate = static_cast<float>(r.rate * (to / from));
+          else
+            rescaleRates(p, static_cast<float>(to));  // every layer was at 0: all take the new rate
+        };
+        steer(phase);
+        for (size_t i = phaseIndex + 1; i < t.phases_.size(); ++i) steer(t.phases_[i]);  // the phases still to come
+      } else if (name == "averagingFrequency") {
+        averagingFrequency = t.conf_.averagingFrequency;
+      } else if (name == "threads") {
+        setLocalThreads(resolveThreads(t.conf_.threads));
       }
+    }
+  }
+
+  // Adds or retires local lanes until `want` are active (steering `threads`).
+  void setLocalThreads(int want) {
+    int active = 0;
+    for (auto& s : slots)
+      if (!s.retiring && !s.dead && s.local) ++active;
+    if (want > active) {
+      // Reactivate retired local slots first, then add new ones.
+      for (auto& s : slots)
+        if (active < want && s.retiring && !s.dead && s.local) {
+          s.retiring = false;
+          ++active;
+        }
+      while (active < want) {
+        addSlot(makeLocal(static_cast<int>(slots.size())), true);
+        ++active;
+      }
+    } else {
+      for (auto it = slots.rbegin(); it != slots.rend() && active > want; ++it)
+        if (!it->retiring && !it->dead && it->local) {
+          it->retiring = true;
+          --active;
+        }
     }
   }
 
@@ -825,7 +836,7 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
       adoptPendingWorkers(&masterState);
       updateShares();
       reportRateScaling(phase);
-      applySteering(phase);
+      applySteering(phaseIndex, phase);
       if (averagingFrequency != cutFrequency) {
         // Re-cut what is left of the epoch at the new frequency.
         std::vector<uint32_t> rest;
