@@ -20,7 +20,7 @@ int runKnobsCommand(const QStringList& args) {
     for (const auto& spec : knobRegistry()) {
       out.push_back({{"name", spec.name}, {"label", spec.label}, {"type", knobKindName(spec.kind)}, {"default", spec.defaultValue},
                      {"allowed", describeAllowed(spec)}, {"group", spec.group},
-                     {"phase", knobPhaseName(spec.phase)}, {"help", spec.help}});
+                     {"phase", knobPhaseName(spec.phase)}, {"steerable", spec.steerable}, {"help", spec.help}});
     }
     std::cout << out.dump(2) << "\n";
     return 0;
@@ -32,7 +32,7 @@ int runKnobsCommand(const QStringList& args) {
       std::cout << "\n[" << group << "]\n";
     }
     std::cout << "  " << spec.name << " (" << knobKindName(spec.kind) << ", " << knobPhaseName(spec.phase)
-              << ")\n      label: " << spec.label << "\n      default: " << knobValueText(spec.defaultValue) << "\n      allowed: "
+              << (spec.steerable ? ", steerable" : "") << ")\n      label: " << spec.label << "\n      default: " << knobValueText(spec.defaultValue) << "\n      allowed: "
               << describeAllowed(spec) << "\n      " << spec.help << "\n";
   }
   return 0;

@@ -185,9 +185,9 @@ void TestCli::knobsListsEveryKnobWithDefault() {
   const std::string out = r.out.toStdString();
   size_t last = 0;
   for (const auto& spec : knobRegistry()) {
-    // "  name (kind, phase)\n      label: Label\n      default: value\n      allowed: ...\n"
+    // "  name (kind, phase[, steerable])\n      label: Label\n      default: value\n      allowed: ...\n"
     const std::string block = "\n  " + spec.name + " (" + knobKindName(spec.kind) + ", " + knobPhaseName(spec.phase) +
-                              ")\n      label: " + spec.label + "\n      default: " + knobValueText(spec.defaultValue) +
+                              (spec.steerable ? ", steerable" : "") + ")\n      label: " + spec.label + "\n      default: " + knobValueText(spec.defaultValue) +
                               "\n      allowed: " + describeAllowed(spec) + "\n      " + spec.help + "\n";
     const size_t at = out.find(block);
     QVERIFY2(at != std::string::npos, block.c_str());
@@ -199,6 +199,7 @@ void TestCli::knobsListsEveryKnobWithDefault() {
   QVERIFY(r.out.contains("  layerSizes (int list, pretrain+finetune)\n      label: Hidden layer sizes\n      default: 256,128\n"));
   QVERIFY(r.out.contains("  networkClass (choice, pretrain+finetune)\n      label: Network type\n      default: mlp\n"));
   QVERIFY(r.out.contains("  l2 (real, pretrain+finetune)\n      label: L2 coefficient\n      default: 0.0001\n"));
+  QVERIFY(r.out.contains("  averagingFrequency (int, run, steerable)\n"));
 }
 
 void TestCli::knobsJsonParses() {
@@ -222,6 +223,7 @@ void TestCli::knobsJsonParses() {
     QCOMPARE(item.at("allowed").get<std::string>(), describeAllowed(registry[i]));
     QCOMPARE(item.at("group").get<std::string>(), registry[i].group);
     QCOMPARE(item.at("phase").get<std::string>(), std::string(knobPhaseName(registry[i].phase)));
+    QCOMPARE(item.at("steerable").get<bool>(), registry[i].steerable);
     QCOMPARE(item.at("help").get<std::string>(), registry[i].help);
   }
   QCOMPARE(doc[0].at("default").get<std::string>(), std::string("mlp"));
