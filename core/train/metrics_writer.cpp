@@ -1,18 +1,12 @@
 #include "train/metrics_writer.h"
 
-#include <cstdio>
-
 #include "util/csv_field.h"
 #include "util/error.h"
 
 namespace scaleout {
 
 namespace {
-std::string number(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6g", v);
-  return buf;
-}
+std::string number(double v) { return csvNumber("%.6g", v); }
 }  // namespace
 
 MetricsWriter::MetricsWriter(const std::string& path) : out_(path, std::ios::trunc) {

@@ -1,7 +1,5 @@
 #include "train/rounds_writer.h"
 
-#include <cstdio>
-
 #include "util/csv_field.h"
 #include "util/error.h"
 
@@ -9,11 +7,7 @@ namespace scaleout {
 
 namespace {
 // Milliseconds are what a round's parts differ by; more digits are noise.
-std::string seconds(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.4f", v);
-  return buf;
-}
+std::string seconds(double v) { return csvNumber("%.4f", v); }
 }  // namespace
 
 RoundsWriter::RoundsWriter(const std::string& path) : out_(path, std::ios::trunc) {

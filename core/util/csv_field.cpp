@@ -1,5 +1,7 @@
 #include "util/csv_field.h"
 
+#include <cstdio>
+
 namespace scaleout {
 
 std::string csvField(const std::string& text) {
@@ -12,6 +14,12 @@ std::string csvField(const std::string& text) {
       out += c == '\n' || c == '\r' ? ' ' : c;
   }
   return out + "\"";
+}
+
+std::string csvNumber(const char* format, double value) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, format, value);
+  return buf;
 }
 
 }  // namespace scaleout

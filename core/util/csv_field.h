@@ -8,5 +8,7 @@
 namespace scaleout {
 
 std::string csvField(const std::string& text);
+// A number as a printf format writes it ("%.6g" for losses, "%.4f" for seconds).
+std::string csvNumber(const char* format, double value);
 
 }  // namespace scaleout
