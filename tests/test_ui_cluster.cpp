@@ -456,6 +456,21 @@ class ClusterPanelTest : public QObject {
     QCOMPARE(table.roundsOf("local-0"), 3LL);
     QCOMPARE(table.item(1, WorkerTable::kHost)->text(), QString("this process"));
     QCOMPARE(table.item(1, WorkerTable::kRounds)->text(), QString("3"));
+    // Busy: compute over the wall time since the worker's first round (per lane). Only
+    // round 9 had a wall time (0.5 s); nobody reported compute yet: 0%.
+    QCOMPARE(table.busyOf("h1:42"), 0.0);
+    QCOMPARE(table.item(0, WorkerTable::kBusy)->text(), QString("0%"));
+    RoundInfo busy = timed;
+    busy.round = 10;
+    busy.seconds = 1.5;
+    busy.workers[0].computeSeconds = busy.workers[1].computeSeconds = 1.0;  // two lanes, 2 s of 2 x 2 s
+    busy.workers[2].computeSeconds = 1.5;                                     // the local lane: 1.5 s of 2 s
+    table.addRound(busy);
+    table.refresh();
+    QCOMPARE(table.busyOf("h1:42"), 0.5);
+    QCOMPARE(table.busyOf("local-0"), 0.75);
+    QCOMPARE(table.item(1, WorkerTable::kBusy)->text(), QString("75%"));
+    QCOMPARE(table.busyOf("nobody"), -1.0);
     QVERIFY(table.item(1, WorkerTable::kLastHeard)->text().endsWith("s ago"));
 
     table.setRegistered({});

@@ -27,14 +27,17 @@ QTableWidgetItem* makeItem(const QString& text, bool right = false) {
 
 WorkerTable::WorkerTable(QWidget* parent) : QTableWidget(0, kColumns, parent) {
   setObjectName("workerTable");
-  setHorizontalHeaderLabels({tr("Worker"), tr("Host"), tr("Threads"), tr("State"), tr("Samples/s"), tr("Last heard"),
-                             tr("Rounds")});
+  setHorizontalHeaderLabels({tr("Worker"), tr("Host"), tr("Threads"), tr("State"), tr("Samples/s"), tr("Busy"),
+                             tr("Last heard"), tr("Rounds")});
   horizontalHeaderItem(kLastHeard)
       ->setToolTip(tr("Time since the worker was last heard of: a round result reported by the master, or its "
                       "ZooKeeper registration changing"));
   horizontalHeaderItem(kSpeed)->setToolTip(tr("Samples the worker trained in the last round per second of the round's "
                                              "wall time (all its lanes)"));
   horizontalHeaderItem(kRounds)->setToolTip(tr("Rounds of this run the worker contributed a result to"));
+  horizontalHeaderItem(kBusy)->setToolTip(tr("Share of the time since the worker's first round that its lanes spent "
+                                            "computing: below about 90% it waits for the other workers or for its link "
+                                            "(rounds.csv in the run folder has the detail)"));
   setEditTriggers(QAbstractItemView::NoEditTriggers);
   setSelectionBehavior(QAbstractItemView::SelectRows);
   verticalHeader()->hide();
@@ -74,17 +77,24 @@ void WorkerTable::addRound(const RoundInfo& round) {
   QMap<QString, double> speed;
   QMap<QString, bool> arrived;
   QMap<QString, int> lanes;
+  QMap<QString, double> compute;
   for (const WorkerRoundInfo& w : round.workers) {
     const QString key = keyOf(w.id.empty() ? "local-" + std::to_string(w.worker) : w.id);
     lanes[key] += 1;
+    if (w.arrived) compute[key] += w.computeSeconds;
     // Its share of the run's pace: samples over the round's wall time (the core's own
     // samplesPerSecond counts compute time only, which overstates it when rounds are short).
     if (w.arrived) speed[key] += round.seconds > 0 ? static_cast<double>(w.samples) / round.seconds : w.samplesPerSecond;
     arrived[key] = arrived.value(key, false) || w.arrived;
   }
   const QDateTime now = QDateTime::currentDateTimeUtc();
+  const double before = runSeconds_;
+  runSeconds_ += round.seconds;
   for (auto it = lanes.begin(); it != lanes.end(); ++it) {
     Row& r = rows_[it.key()];
+    if (r.runSecondsAtJoin < 0) r.runSecondsAtJoin = before;
+    r.computeSeconds += compute.value(it.key());
+    r.lanes = std::max(r.lanes, it.value());
     if (r.id.isEmpty()) {
       r.id = it.key();
       r.local = it.key().startsWith("local-");
@@ -105,6 +115,7 @@ void WorkerTable::addRound(const RoundInfo& round) {
 }
 
 void WorkerTable::startRun() {
+  runSeconds_ = 0;
   for (auto it = rows_.begin(); it != rows_.end();) {
     if (!it->everRegistered) {
       it = rows_.erase(it);
@@ -113,6 +124,9 @@ void WorkerTable::startRun() {
     it->rounds = 0;
     it->lastRound = -1;
     it->samplesPerSecond = 0;
+    it->computeSeconds = 0;
+    it->lanes = 0;
+    it->runSecondsAtJoin = -1;
     if (it->registered) it->state = tr("registered, waiting for a master");
     ++it;
   }
@@ -147,6 +161,8 @@ void WorkerTable::refresh() {
       setItem(i, kThreads, makeItem(r.threads > 0 ? QString::number(r.threads) : QStringLiteral("–"), true));
       setItem(i, kState, makeItem(r.state));
       setItem(i, kSpeed, makeItem(r.rounds > 0 ? QString::number(r.samplesPerSecond, 'f', 0) : QStringLiteral("–"), true));
+      const double busy = busyOf(it.key());
+      setItem(i, kBusy, makeItem(busy >= 0 ? QString::number(busy * 100.0, 'f', 0) + "%" : QStringLiteral("–"), true));
       setItem(i, kRounds, makeItem(QString::number(r.rounds), true));
     }
     // Only the age changes by itself: update that cell's text in place.
@@ -154,6 +170,15 @@ void WorkerTable::refresh() {
     else setItem(i, kLastHeard, makeItem(ago(r.lastHeard), true));
   }
   dirty_ = false;
+}
+
+double WorkerTable::busyOf(const QString& key) const {
+  const auto it = rows_.find(key);
+  if (it == rows_.end() || it->runSecondsAtJoin < 0) return -1;
+  const double wall = (runSeconds_ - it->runSecondsAtJoin) * std::max(1, it->lanes);
+  if (wall <= 0) return -1;
+  // An overlapping worker's last task may end after the round that counts it: at most 100%.
+  return std::min(1.0, it->computeSeconds / wall);
 }
 
 }  // namespace scaleout::ui

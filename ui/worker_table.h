@@ -19,7 +19,7 @@ namespace scaleout::ui {
 class WorkerTable : public QTableWidget {
   Q_OBJECT
  public:
-  enum Column { kWorker, kHost, kThreads, kState, kSpeed, kLastHeard, kRounds, kColumns };
+  enum Column { kWorker, kHost, kThreads, kState, kSpeed, kBusy, kLastHeard, kRounds, kColumns };
 
   explicit WorkerTable(QWidget* parent = nullptr);
 
@@ -34,6 +34,8 @@ class WorkerTable : public QTableWidget {
   QStringList workerKeys() const { return rows_.keys(); }
   long long roundsOf(const QString& key) const;
   QString stateOf(const QString& key) const;
+  // Compute over wall time since its first round, 0..1 (-1 before its first timed round).
+  double busyOf(const QString& key) const;
 
  private:
   struct Row {
@@ -44,11 +46,18 @@ class WorkerTable : public QTableWidget {
     double samplesPerSecond = 0;
     long long rounds = 0;
     long long lastRound = -1;
+    // Busy: its lanes' compute seconds over their wall time since its first round of the
+    // run (the rounds' seconds summed from there): below ~90% it waits for the others or
+    // for its link. Not per round: an overlapping worker's task spans rounds.
+    double computeSeconds = 0;
+    int lanes = 0;  // the most lanes it has used in a round
+    double runSecondsAtJoin = -1;  // runSeconds_ before its first round; -1: none yet
     QDateTime lastHeard;
   };
   QTimer timer_;
   QMap<QString, Row> rows_;
   bool dirty_ = false;
+  double runSeconds_ = 0;  // the run's rounds' wall time so far
 };
 
 }  // namespace scaleout::ui
