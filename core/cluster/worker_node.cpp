@@ -193,7 +193,6 @@ class Lane {
       // The trained buffer is encoded already: the next task trains in it (no 5.6 MB
       // allocation and page faults per task on the reference MLP).
       trainer.recycle(std::move(msg.result.segment), OptimizerState{});
-      msg.result.segment.resize(0);
       // Encoding (and its CRC) happens here, in parallel with other lanes.
       outbox_.push(Outgoing{encode(env, Payload(std::move(msg)))});
       ++tasks_;

@@ -52,10 +52,17 @@ float baseRate(const Phase& phase) {
   return 0.0f;
 }
 
+void scaleRates(Phase& phase, float factor) {
+  for (auto& r : phase.rates) r.rate *= factor;
+}
+
 void rescaleRates(Phase& phase, float newBase) {
   const float old = baseRate(phase);
   // Frozen layers stay frozen; a phase with every layer frozen takes the new rate throughout.
-  for (auto& r : phase.rates) r.rate = old > 0.0f ? r.rate * (newBase / old) : newBase;
+  if (old > 0.0f)
+    scaleRates(phase, newBase / old);
+  else
+    for (auto& r : phase.rates) r.rate = newBase;
 }
 
 }  // namespace scaleout

@@ -33,6 +33,8 @@ std::vector<Phase> planPhases(const Conf& conf, const NetworkLayout& layout);
 // Multiply every rate of `phase` so the base rate (the first trained layer's: frozen layers
 // at 0 stay frozen) becomes `newBase` (steering, schedules, rate scaling).
 void rescaleRates(Phase& phase, float newBase);
+// Multiply every rate of `phase` by `factor` (frozen layers, at 0, stay frozen).
+void scaleRates(Phase& phase, float factor);
 float baseRate(const Phase& phase);
 
 }  // namespace scaleout

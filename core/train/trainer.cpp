@@ -268,7 +268,7 @@ struct Trainer::Impl {
         auto steer = [&](Phase& p) {
           if (p.kind != kind) return;
           if (from > 0)
-            for (auto& r : p.rates) r.rate = static_cast<float>(r.rate * (to / from));
+            scaleRates(p, static_cast<float>(to / from));
           else
             rescaleRates(p, static_cast<float>(to));  // every layer was at 0: all take the new rate
         };
