@@ -7,7 +7,7 @@
 #include "config/conf_warnings.h"
 #include "commands.h"
 #include "data/data_source.h"
-#include "nn/network_shape.h"
+#include "config/plan.h"
 #include "util/error.h"
 
 using namespace scaleout;
@@ -38,7 +38,7 @@ int runCheckCommand(const QStringList& args) {
     TrainTestData data = loadTrainTest(*conf);
     std::cout << "data: " << data.train.source << "\ntrain samples: " << data.train.size()
               << "\ntest samples: " << data.test.size() << "\nfeatures: " << data.train.dims()
-              << "\nclasses: " << data.train.numClasses << "\nnormalize: " << data.normalizer.mode << "\n";
+              << "\nclasses: " << data.train.numClasses << "\nnormalize: " << choiceName(data.normalizer.mode) << "\n";
     for (const std::string& note : data.notes) std::cout << "note: " << note << "\n";
     const std::vector<std::string> shapeNotes = takeShapeFromData(*conf, data, given);
     for (const std::string& note : shapeNotes) std::cout << "note: " << note << "\n";

@@ -9,7 +9,7 @@
 #include "commands.h"
 #include "config/conf_io.h"
 #include "io/model_file.h"
-#include "nn/network_shape.h"
+#include "config/plan.h"
 #include "progress_printer.h"
 #include "signal_stop.h"
 #include "train/resume_check.h"

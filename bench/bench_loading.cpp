@@ -91,7 +91,7 @@ int main(int argc, char** argv) {
     const Medians before = timeRuns("before", runs, nothing, [&] {
       DataSet train = readIdx((dir / "train-images-idx3-ubyte.gz").string(), (dir / "train-labels-idx1-ubyte.gz").string());
       DataSet test = readIdx((dir / "t10k-images-idx3-ubyte.gz").string(), (dir / "t10k-labels-idx1-ubyte.gz").string());
-      const Normalizer n = Normalizer::fit(train, conf.normalize);
+      const Normalizer n = Normalizer::fit(train, parseChoice<Normalization>("normalize", conf.normalize));
       n.apply(train.features);
       n.apply(test.features);
       return train.size() + test.size();

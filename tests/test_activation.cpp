@@ -73,7 +73,7 @@ void TestActivation::values() {
   QFETCH(QString, name);
   QFETCH(float, z);
   QFETCH(double, expected);
-  const float got = apply(activationFromName(name.toStdString()), z);
+  const float got = apply(parseChoice<Activation>("activation", name.toStdString()), z);
   QVERIFY2(std::fabs(got - expected) <= 1e-6 + 1e-6 * std::fabs(expected),
            qPrintable(QString("%1(%2) = %3, expected %4").arg(name).arg(z).arg(got, 0, 'g', 9).arg(expected, 0, 'g', 9)));
 }
@@ -96,7 +96,7 @@ void TestActivation::derivativeMatchesFiniteDifference_data() {
 void TestActivation::derivativeMatchesFiniteDifference() {
   QFETCH(QString, name);
   QFETCH(std::vector<float>, points);
-  const Activation a = activationFromName(name.toStdString());
+  const Activation a = parseChoice<Activation>("activation", name.toStdString());
   const auto n = static_cast<Eigen::Index>(points.size());
   Eigen::MatrixXf z(2, n), out(2, n), delta(2, n);
   for (Eigen::Index i = 0; i < n; ++i) {
@@ -135,7 +135,7 @@ void TestActivation::derivativeUsesTheRightSideOfKinks() {
   QFETCH(QString, name);
   QFETCH(float, z);
   QFETCH(float, expected);
-  const Activation a = activationFromName(name.toStdString());
+  const Activation a = parseChoice<Activation>("activation", name.toStdString());
   Eigen::MatrixXf zm(1, 1), out(1, 1), delta(1, 1);
   zm(0, 0) = z;
   out = zm;
@@ -160,7 +160,7 @@ void TestActivation::extremeInputsStayFinite() {
   QFETCH(QString, name);
   QFETCH(float, z);
   QFETCH(double, expected);
-  const float got = apply(activationFromName(name.toStdString()), z);
+  const float got = apply(parseChoice<Activation>("activation", name.toStdString()), z);
   QVERIFY(std::isfinite(got));
   QVERIFY2(std::fabs(got - expected) <= 1e-6 * std::max(1.0, std::fabs(expected)),
            qPrintable(QString("%1(%2) = %3").arg(name).arg(z).arg(got)));
@@ -220,14 +220,14 @@ void TestActivation::softmaxHasNoHiddenDerivative() {
 void TestActivation::namesRoundTrip() {
   for (Activation a : {Activation::Sigmoid, Activation::Tanh, Activation::HardTanh, Activation::Relu, Activation::LeakyRelu,
                        Activation::Softplus, Activation::Linear, Activation::Softmax}) {
-    QVERIFY(activationFromName(activationName(a)) == a);
+    QVERIFY(parseChoice<Activation>("activation", choiceName(a)) == a);
   }
-  QCOMPARE(std::string(activationName(Activation::LeakyRelu)), std::string("leakyrelu"));
+  QCOMPARE(std::string(choiceName(Activation::LeakyRelu)), std::string("leakyrelu"));
 }
 
 void TestActivation::unknownNameIsRefused() {
   try {
-    activationFromName("swish");
+    parseChoice<Activation>("activation", "swish");
     QFAIL("unknown activation accepted");
   } catch (const ScaleoutError& e) {
     QVERIFY(std::string(e.what()).find("'swish'") != std::string::npos);

@@ -370,7 +370,7 @@ void TestCli::trainIris() {
   const ModelFile model = readModelFile((out + "/model.bin").toStdString());
   QCOMPARE(model.params.size(), Eigen::Index{131});
   QVERIFY(!model.state);
-  QCOMPARE(model.normalizer.mode, std::string("zscore"));
+  QCOMPARE(model.normalizer.mode, Normalization::ZScore);
 }
 
 QString TestCli::writeNamedIris() {

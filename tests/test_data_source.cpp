@@ -135,7 +135,7 @@ void TestDataSource::maxTrainSamplesAfterSplit() {
 
 void TestDataSource::scaleGivesUnitRangeOnTrain() {
   const TrainTestData data = loadTrainTest(csvConf(csv100_, "scale"));
-  QCOMPARE(data.normalizer.mode, std::string("scale"));
+  QCOMPARE(data.normalizer.mode, Normalization::Scale);
   for (int c = 0; c < data.train.dims(); ++c) {
     QCOMPARE(data.train.features.col(c).minCoeff(), 0.0f);
     QVERIFY(std::abs(data.train.features.col(c).maxCoeff() - 1.0f) < 1e-6f);

@@ -306,7 +306,7 @@ void TestGradients::autoencoderDirect() {
   Eigen::VectorXf p(nIn * nHidden + nHidden + nIn), g(p.size());
   for (Eigen::Index i = 0; i < p.size(); ++i) p[i] = rng.uniform() - 0.5f;
   const Batch batch = randomBatch(kBatch, nIn, 2, rng, 0.0f, 1.0f);
-  DenoisingAutoencoder da(activationFromName(encoder.toStdString()), crossEntropy, 0.5f, l2);
+  DenoisingAutoencoder da(parseChoice<Activation>("activation", encoder.toStdString()), crossEntropy, 0.5f, l2);
   auto run = [&](const Eigen::VectorXf& q, Eigen::VectorXf& grad) {
     return da.lossAndGradient(Eigen::Map<const Eigen::MatrixXf>(q.data(), nIn, nHidden),
                               Eigen::Map<const Eigen::VectorXf>(q.data() + nIn * nHidden, nHidden),

@@ -74,7 +74,7 @@ const TrainTestData& blobs() {
     TrainTestData d;
     d.train = makeBlobs(kTrainSamples, 1);
     d.test = makeBlobs(600, 2);
-    d.normalizer.mode = "none";
+    d.normalizer.mode = Normalization::None;
     return d;
   }();
   return data;

@@ -60,7 +60,7 @@ ModelFile sampleModel(bool withState) {
   m.params[1] = std::numeric_limits<float>::denorm_min();
   m.params[2] = std::numeric_limits<float>::max();
   m.params[3] = 1.0f / 3.0f;
-  m.normalizer.mode = "zscore";
+  m.normalizer.mode = Normalization::ZScore;
   m.normalizer.offset = Eigen::RowVectorXf::LinSpaced(6, -1.0f / 7.0f, 2.0f / 3.0f);
   m.normalizer.scale = Eigen::RowVectorXf::LinSpaced(6, 0.1f, 12.345678f);
   if (withState) {
@@ -192,7 +192,7 @@ void TestModelFile::emptyBuffersRoundTrip() {
   const ModelFile r = readModelFile(path("m"));
   QCOMPARE(r.state->optimizer.adagrad.size(), Eigen::Index(0));
   QVERIFY(r.state->remaining.empty());
-  QCOMPARE(r.normalizer.mode, std::string("none"));
+  QCOMPARE(r.normalizer.mode, Normalization::None);
   QCOMPARE(r.normalizer.offset.size(), Eigen::Index(0));
   QVERIFY(bitIdentical(r.state->optimizer.velocity, m.state->optimizer.velocity));
 }

@@ -1,12 +1,13 @@
 // networkShape: the layers each network class describes, parameter counts by hand, and the
 // one-line description the CLI's check and the GUI's summary print.
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <QtTest>
 
 #include "fixtures/engine_fixtures.h"
-#include "nn/network_shape.h"
+#include "config/plan.h"
 
 using namespace scaleout;
 using namespace scaleout::fixtures;
@@ -21,14 +22,14 @@ class TestNetworkShape : public QObject {
     c.activation = "tanh";
     const auto shape = networkShape(c);
     QCOMPARE(shape.size(), size_t(2));
-    QCOMPARE(shape[0].role, std::string("dense"));
+    QCOMPARE(shape[0].role, LayerRole::Dense);
     QCOMPARE(shape[0].nIn, 4);
     QCOMPARE(shape[0].nOut, 16);
-    QCOMPARE(shape[0].activation, std::string("tanh"));
+    QCOMPARE(shape[0].activation, Activation::Tanh);
     QVERIFY(!shape[0].hasVisibleBias);
-    QCOMPARE(shape[1].role, std::string("output"));
+    QCOMPARE(shape[1].role, LayerRole::Output);
     QCOMPARE(shape[1].nIn, 16);
-    QCOMPARE(shape[1].activation, std::string("softmax"));
+    QCOMPARE(shape[1].activation, Activation::Softmax);
     QCOMPARE(parameterCount(shape), size_t(131));
     QCOMPARE(describeShape(c, shape), std::string("mlp 4-16(tanh)-3(softmax)"));
   }
@@ -42,11 +43,11 @@ class TestNetworkShape : public QObject {
     const auto shape = networkShape(c);
     QCOMPARE(shape.size(), size_t(3));
     QCOMPARE(shape[0].parameterCount(), size_t(393284));
-    QCOMPARE(shape[1].role, std::string("rbm"));
+    QCOMPARE(shape[1].role, LayerRole::Rbm);
     QVERIFY(shape[1].hasVisibleBias);
-    QCOMPARE(shape[0].visibleUnit, std::string("gaussian"));
-    QCOMPARE(shape[1].visibleUnit, std::string("binary"));
-    QCOMPARE(shape[1].hiddenUnit, std::string("rectified"));
+    QCOMPARE(shape[0].visibleUnit, std::optional(VisibleUnit::Gaussian));
+    QCOMPARE(shape[1].visibleUnit, std::optional(VisibleUnit::Binary));
+    QCOMPARE(shape[1].hiddenUnit, std::optional(HiddenUnit::Rectified));
     QCOMPARE(parameterCount(shape), size_t(521544));
     QCOMPARE(describeShape(c, shape), std::string("dbn 784-500(rbm)-250(rbm)-10(softmax)"));
   }
@@ -56,10 +57,10 @@ class TestNetworkShape : public QObject {
     Conf c = smallConf("cdbn", 784, {1000, 500}, 10);
     c.visibleUnit = "gaussian";
     const auto shape = networkShape(c);
-    QCOMPARE(shape[0].role, std::string("crbm"));
-    QCOMPARE(shape[0].visibleUnit, std::string("continuous"));
-    QCOMPARE(shape[1].role, std::string("rbm"));
-    QCOMPARE(shape[1].visibleUnit, std::string("gaussian"));
+    QCOMPARE(shape[0].role, LayerRole::Crbm);
+    QCOMPARE(shape[0].visibleUnit, std::optional(VisibleUnit::Continuous));
+    QCOMPARE(shape[1].role, LayerRole::Rbm);
+    QCOMPARE(shape[1].visibleUnit, std::optional(VisibleUnit::Gaussian));
     QCOMPARE(describeShape(c, shape), std::string("cdbn 784-1000(crbm)-500(rbm)-10(softmax)"));
   }
 
@@ -67,9 +68,9 @@ class TestNetworkShape : public QObject {
   void sdaLayersAreAutoencoders() {
     const Conf c = smallConf("sda", 10, {6}, 2);
     const auto shape = networkShape(c);
-    QCOMPARE(shape[0].role, std::string("da"));
+    QCOMPARE(shape[0].role, LayerRole::Da);
     QVERIFY(shape[0].hasVisibleBias);
-    QVERIFY(shape[0].visibleUnit.empty());
+    QVERIFY(!shape[0].visibleUnit && !shape[0].hiddenUnit);
     QCOMPARE(parameterCount(shape), size_t(10 * 6 + 6 + 10 + 6 * 2 + 2));
     QCOMPARE(describeShape(c, shape), std::string("sda 10-6(da)-2(softmax)"));
   }
@@ -80,7 +81,7 @@ class TestNetworkShape : public QObject {
     QTest::addColumn<QString>("visibleUnit");
     QTest::newRow("rbm") << "rbm" << "binary";
     QTest::newRow("crbm") << "crbm" << "continuous";
-    QTest::newRow("da") << "da" << QString();  // not checked: a lone da gets RBM unit types, a stacked one none
+    QTest::newRow("da") << "da" << QString();  // an autoencoder has no RBM unit types
   }
   void singleLayerNets() {
     QFETCH(QString, networkClass);
@@ -91,8 +92,9 @@ class TestNetworkShape : public QObject {
     QVERIFY(!isStackNetwork(cls));
     const auto shape = networkShape(c);
     QCOMPARE(shape.size(), size_t(1));
-    QCOMPARE(shape[0].role, cls);
-    if (!visibleUnit.isNull()) QCOMPARE(shape[0].visibleUnit, visibleUnit.toStdString());
+    QCOMPARE(std::string(layerRoleName(shape[0].role)), cls);
+    if (visibleUnit.isNull()) QVERIFY(!shape[0].visibleUnit);
+    else QCOMPARE(std::string(choiceName(shape[0].visibleUnit.value())), visibleUnit.toStdString());
     QCOMPARE(parameterCount(shape), size_t(6 * 4 + 4 + 6));
     QCOMPARE(describeShape(c, shape), cls + " 6-4(" + cls + ")");
   }
@@ -108,12 +110,12 @@ class TestNetworkShape : public QObject {
   }
 
   // No hidden layers is logistic regression for an mlp (validation allows it): 4*3+3.
-  // networkShape does no validation of its own: it never throws, so there is no error to test.
+  // networkShape does no validation of its own: it throws only for a choice no knob lists.
   void mlpWithoutHiddenLayers() {
     const Conf c = smallConf("mlp", 4, {}, 3);
     const auto shape = networkShape(c);
     QCOMPARE(shape.size(), size_t(1));
-    QCOMPARE(shape[0].role, std::string("output"));
+    QCOMPARE(shape[0].role, LayerRole::Output);
     QCOMPARE(parameterCount(shape), size_t(15));
     QCOMPARE(describeShape(c, shape), std::string("mlp 4-3(softmax)"));
     QVERIFY(isStackNetwork("mlp") && isStackNetwork("cdbn") && !isStackNetwork("rbm"));

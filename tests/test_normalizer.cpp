@@ -55,7 +55,7 @@ class TestNormalizer : public QObject {
   // Train maps to [0,1]; the constant column to 0, not NaN; test values outside the
   // train range are not clipped, and a constant column stays 0 whatever the test value.
   void scaleMapsTrainRangeToUnit() {
-    const Normalizer n = Normalizer::fit(trainSet(), "scale");
+    const Normalizer n = Normalizer::fit(trainSet(), Normalization::Scale);
     RowMatrix train = trainSet().features;
     n.apply(train);
     checkNear(train, rows({{0, 0, 0}, {0.5f, 0, 0.5f}, {1, 0, 1}}));
@@ -67,7 +67,7 @@ class TestNormalizer : public QObject {
   // Population std (divide by n): column 0 has sd sqrt(8/3), so 1 and 5 map to -/+sqrt(1.5).
   // A constant column gets scale 1: train maps to 0, a test value to its distance from the mean.
   void zscoreUsesTrainMeanAndStd() {
-    const Normalizer n = Normalizer::fit(trainSet(), "zscore");
+    const Normalizer n = Normalizer::fit(trainSet(), Normalization::ZScore);
     const float z = std::sqrt(1.5f);
     RowMatrix train = trainSet().features;
     n.apply(train);
@@ -84,7 +84,7 @@ class TestNormalizer : public QObject {
     images.features = rows({{0, 10, 20}, {5, 50, 100}});
     images.imageRows = 1;
     images.imageCols = 3;
-    const Normalizer n = Normalizer::fit(images, "scale");
+    const Normalizer n = Normalizer::fit(images, Normalization::Scale);
     RowMatrix x = images.features;
     n.apply(x);
     checkNear(x, rows({{0, 0.1f, 0.2f}, {0.05f, 0.5f, 1}}));
@@ -94,7 +94,7 @@ class TestNormalizer : public QObject {
   void noneLeavesDataUnchanged() {
     DataSet empty;
     empty.features.resize(0, 3);
-    const Normalizer n = Normalizer::fit(empty, "none");
+    const Normalizer n = Normalizer::fit(empty, Normalization::None);
     QCOMPARE(n.offset.size(), Eigen::Index(3));
     RowMatrix x = rows({{9, -8}});
     n.apply(x);
@@ -102,16 +102,17 @@ class TestNormalizer : public QObject {
   }
 
   void errorsNameTheProblem() {
-    QVERIFY(errorOf([] { Normalizer::fit(trainSet(), "minmax"); }).find("unknown mode \"minmax\"") != std::string::npos);
+    QVERIFY(errorOf([] { Normalizer::fit(trainSet(), parseChoice<Normalization>("normalize", "minmax")); })
+                .find("normalize: unknown value 'minmax'") != std::string::npos);
     DataSet empty;
     empty.features.resize(0, 3);
     empty.source = "empty.csv";
-    for (const char* mode : {"scale", "zscore"}) {
+    for (Normalization mode : {Normalization::Scale, Normalization::ZScore}) {
       const std::string e = errorOf([&] { Normalizer::fit(empty, mode); });
       QVERIFY2(e.find("empty.csv has no samples") != std::string::npos, e.c_str());
     }
     // Test data with a different column count is refused, not read out of bounds.
-    const Normalizer n = Normalizer::fit(trainSet(), "zscore");
+    const Normalizer n = Normalizer::fit(trainSet(), Normalization::ZScore);
     RowMatrix narrow = rows({{1, 2}});
     const std::string e = errorOf([&] { n.apply(narrow); });
     QVERIFY2(e.find("data has 2 columns, expected 3") != std::string::npos, e.c_str());

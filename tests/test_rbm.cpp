@@ -2,6 +2,7 @@
 // against numerical integration, and training that measurably lowers reconstruction
 // error (CD-1 on binary and Gaussian visible units, a CRBM, a denoising autoencoder).
 #include <cmath>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -169,11 +170,11 @@ void TestRbm::truncatedExponentialSampleIsInverseCdf() {
 }
 
 void TestRbm::unitNames() {
-  QVERIFY(visibleUnitFromName("continuous") == VisibleUnit::Continuous);
-  QVERIFY(visibleUnitFromName("gaussian") == VisibleUnit::Gaussian);
-  QVERIFY(hiddenUnitFromName("rectified") == HiddenUnit::Rectified);
+  QVERIFY(parseChoice<VisibleUnit>("visibleUnit", "continuous") == VisibleUnit::Continuous);
+  QVERIFY(parseChoice<VisibleUnit>("visibleUnit", "gaussian") == VisibleUnit::Gaussian);
+  QVERIFY(parseChoice<HiddenUnit>("hiddenUnit", "rectified") == HiddenUnit::Rectified);
   try {
-    visibleUnitFromName("bernoulli");
+    parseChoice<VisibleUnit>("visibleUnit", "bernoulli");
     QFAIL("unknown visible unit accepted");
   } catch (const std::exception& e) {
     QVERIFY(std::string(e.what()).find("'bernoulli'") != std::string::npos);
@@ -278,7 +279,7 @@ void TestRbm::continuousRbmLowersReconstructionError() {
   Conf conf = layerConf("crbm", 16, 8);
   conf.pretrainLearningRate = 0.1;
   NetworkLayout layout(conf);
-  QCOMPARE(layout.layers()[0].shape.visibleUnit, std::string("continuous"));
+  QCOMPARE(layout.layers()[0].shape.visibleUnit, std::optional(VisibleUnit::Continuous));
   const TrainResult r = trainLayer(conf, data, 30);
   QVERIFY2(r.after < 0.6f * r.before, qPrintable(QString("%1 -> %2").arg(r.before).arg(r.after)));
 }

@@ -21,6 +21,7 @@
 #include <QVBoxLayout>
 
 #include "config/conf_warnings.h"
+#include "config/plan.h"
 #include "config/knob_registry.h"
 #include "sci_spin_box.h"
 
@@ -74,21 +75,25 @@ QString tooltipFor(const KnobSpec& spec) {
 }  // namespace
 
 std::string knobNotApplicable(const KnobSpec& knob, const Conf& conf) {
+  const std::optional<NetworkClass> network = choiceFromName<NetworkClass>(conf.networkClass);
+  if (!network) return {};  // validation names the bad networkClass itself
   const std::string& net = conf.networkClass;
   const std::string& k = knob.name;
-  const bool single = net == "rbm" || net == "crbm" || net == "da";
-  const bool rbm = net == "dbn" || net == "cdbn" || net == "rbm" || net == "crbm";
-  const bool autoencoder = net == "sda" || net == "da";
+  const bool single = isSingleLayerNetwork(*network);
+  const bool mlp = *network == NetworkClass::Mlp;
+  const bool rbm = *network == NetworkClass::Dbn || *network == NetworkClass::Cdbn || *network == NetworkClass::Rbm ||
+                   *network == NetworkClass::Crbm;
+  const bool autoencoder = *network == NetworkClass::Sda || *network == NetworkClass::Da;
   const std::string prefix = "does not apply to networkClass=" + net + ": ";
   // Filter snapshots are taken in every phase, whatever its kind.
-  if (knob.phase == KnobPhase::Pretrain && k != "renderWeightEpochs" && net == "mlp")
+  if (knob.phase == KnobPhase::Pretrain && k != "renderWeightEpochs" && mlp)
     return prefix + "an MLP is not pretrained (only dbn, cdbn, sda and the single layers rbm, crbm, da are)";
   if (knob.phase == KnobPhase::Finetune && single)
     return prefix + "a single layer is trained only by pretraining, without labels";
   if ((k == "visibleUnit" || k == "hiddenUnit" || k == "visibleUnitByLayer" || k == "hiddenUnitByLayer" || k == "k" ||
-       k == "sparsity") && !rbm && net != "mlp")
+       k == "sparsity") && !rbm && !mlp)
     return prefix + "it sets up RBMs (dbn, cdbn, rbm, crbm), and " + net + " pretrains autoencoders";
-  if ((k == "corruptionLevel" || k == "lossFunction") && !autoencoder && net != "mlp")
+  if ((k == "corruptionLevel" || k == "lossFunction") && !autoencoder && !mlp)
     return prefix + "it sets up denoising autoencoders (sda, da), and " + net + " pretrains RBMs";
   if (k == "sampleHiddenActivations" && single) return prefix + "a single layer feeds no next layer";
   return {};

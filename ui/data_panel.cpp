@@ -11,6 +11,8 @@
 #include <QThread>
 #include <QVBoxLayout>
 
+#include "config/choices.h"
+
 namespace scaleout::ui {
 
 DataPanel::DataPanel(QWidget* parent)
@@ -70,7 +72,8 @@ void DataPanel::setConf(const Conf& conf) {
 }
 
 void DataPanel::showHint() {
-  const QString source = conf_.dataset == "fashion-mnist" ? QStringLiteral("Fashion-MNIST")
+  const QString source = choiceFromName<DataSourceKind>(conf_.dataset) == DataSourceKind::FashionMnist
+                             ? QStringLiteral("Fashion-MNIST")
                                                           : QString::fromStdString(conf_.trainData);
   summary_->setText(tr("Press “Load data” to read the data set the conf names (%1).").arg(source.toHtmlEscaped()));
 }

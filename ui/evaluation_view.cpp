@@ -14,6 +14,7 @@
 #include <QThread>
 #include <QVBoxLayout>
 
+#include "config/choices.h"
 #include "nn/network.h"
 #include "qcustomplot.h"
 #include "sample_image.h"
@@ -92,7 +93,7 @@ std::vector<int> predictClasses(const ModelFile& model, const DataSet& data) {
 QStringList classNamesFor(const std::string& dataset, const std::vector<std::string>& dataNames) {
   QStringList names;
   for (const std::string& name : dataNames) names << QString::fromStdString(name);
-  if (names.isEmpty() && dataset == "fashion-mnist") names = fashionMnistClassNames();
+  if (names.isEmpty() && choiceFromName<DataSourceKind>(dataset) == DataSourceKind::FashionMnist) names = fashionMnistClassNames();
   return names;
 }
 

@@ -16,6 +16,7 @@
 #include <QToolButton>
 #include <QVBoxLayout>
 
+#include "config/choices.h"
 #include "config/knob.h"
 #include "config/knob_registry.h"
 #include "histogram_view.h"
@@ -389,7 +390,7 @@ void MonitorPanel::showAlarm(const HealthAlarm& alarm) {
 
 void MonitorPanel::setConf(const Conf& conf) {
   QString note;
-  if (conf.networkClass == "mlp")
+  if (choiceFromName<NetworkClass>(conf.networkClass) == NetworkClass::Mlp)
     note = tr("No pretraining in this conf (networkClass=mlp): no reconstruction error to chart.\n"
               "dbn, cdbn, sda and the single layers rbm, crbm, da pretrain layer by layer.");
   else if (conf.pretrainEpochs == 0)

@@ -2,7 +2,7 @@
 
 #include <QLocale>
 
-#include "nn/network_shape.h"
+#include "config/plan.h"
 #include "train/trainer.h"
 
 namespace scaleout::ui {

@@ -120,7 +120,7 @@ struct ClusterMaster::Impl {
         router(context, zmq::socket_type::router),
         wake(context, "scaleout-master-wake") {
     confJson = confToJson(conf).dump();
-    codec = codecFromKnob(conf.exchangeCompression).value_or(Codec::Int8);
+    codec = codecFor(parseChoice<LinkCompression>("exchangeCompression", conf.exchangeCompression));
     if (shard) shardHashValue = shardHash(*shard);
     outbox = std::make_shared<TaskOutbox>([this] { wake.notify(); });
   }

@@ -99,11 +99,13 @@ const char* codecName(Codec codec) {
   return "unknown";
 }
 
-std::optional<Codec> codecFromKnob(const std::string& choice) {
-  if (choice == "none") return Codec::Float32;
-  if (choice == "bf16") return Codec::BFloat16;
-  if (choice == "int8") return Codec::Int8;
-  return std::nullopt;
+Codec codecFor(LinkCompression compression) {
+  switch (compression) {
+    case LinkCompression::None: return Codec::Float32;
+    case LinkCompression::BFloat16: return Codec::BFloat16;
+    case LinkCompression::Int8: return Codec::Int8;
+  }
+  return Codec::Int8;
 }
 
 bool knownCodec(uint8_t value) { return value <= static_cast<uint8_t>(Codec::Int8); }

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "config/choices.h"
+
 namespace scaleout::cluster {
 
 // Numbers are part of the wire format: never renumber.
@@ -19,8 +21,8 @@ enum class Codec : uint8_t { Float32 = 0, BFloat16 = 1, Int8 = 2 };
 inline constexpr size_t kInt8Block = 256;
 
 const char* codecName(Codec codec);
-// The knob's choice ("none" | "bf16" | "int8"); nullopt for anything else.
-std::optional<Codec> codecFromKnob(const std::string& choice);
+// The codec of the plan's exchangeCompression.
+Codec codecFor(LinkCompression compression);
 bool knownCodec(uint8_t value);
 
 // Exact encoded size of `count` values.

@@ -580,7 +580,7 @@ struct WorkerNode::Impl {
     ctx.train = s.data.get();
     ctx.control = &s.control;
     ctx.results = nullptr;  // lanes hand results to the outbox instead
-    const Codec codec = codecFromKnob(s.conf->exchangeCompression).value_or(Codec::Int8);
+    const Codec codec = codecFor(parseChoice<LinkCompression>("exchangeCompression", s.conf->exchangeCompression));
     for (uint32_t i = 0; i < s.lanes; ++i) s.laneWorkers.push_back(std::make_unique<Lane>(ctx, i, s.envelope, codec, outbox, tasks));
     send(ReadyMsg{s.shardHash});
     ++sessions;

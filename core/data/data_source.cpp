@@ -130,14 +130,11 @@ void holdOut(RawPair& raw, const Conf& conf) {
 
 TrainTestData loadTrainTest(const Conf& conf) {
   RawPair raw;
-  if (conf.dataset == "fashion-mnist") {
-    raw = loadFashionMnist();
-  } else if (conf.dataset == "idx") {
-    raw = loadIdx(conf);
-  } else if (conf.dataset == "csv") {
-    raw = loadCsv(conf);
-  } else {
-    throw ScaleoutError("dataset \"" + conf.dataset + "\" is unknown, expected fashion-mnist, idx or csv");
+  const DataSourceKind source = parseChoice<DataSourceKind>("dataset", conf.dataset);
+  switch (source) {
+    case DataSourceKind::FashionMnist: raw = loadFashionMnist(); break;
+    case DataSourceKind::Idx: raw = loadIdx(conf); break;
+    case DataSourceKind::Csv: raw = loadCsv(conf); break;
   }
 
   if (raw.hasTest) {
@@ -165,10 +162,10 @@ TrainTestData loadTrainTest(const Conf& conf) {
   TrainTestData out;
   out.notes = raw.train.notes;
   if (raw.hasTest) out.notes.insert(out.notes.end(), raw.test.notes.begin(), raw.test.notes.end());
-  out.normalizer = Normalizer::fit(raw.train, conf.normalize);
+  out.normalizer = Normalizer::fit(raw.train, parseChoice<Normalization>("normalize", conf.normalize));
   out.normalizer.apply(raw.train.features);
   // Tabular test rows keep their values as read, for the GUI's drill-down.
-  if (conf.dataset == "csv") raw.test.rawFeatures = raw.test.features;
+  if (source == DataSourceKind::Csv) raw.test.rawFeatures = raw.test.features;
   if (raw.test.size() > 0) out.normalizer.apply(raw.test.features);
   out.train = std::move(raw.train);
   out.test = std::move(raw.test);

@@ -4,19 +4,20 @@
 
 #include <Eigen/Core>
 
+#include "config/choices.h"
 #include "data/dataset.h"
 
 namespace scaleout {
 
 struct Normalizer {
-  std::string mode = "none";  // "scale" | "zscore" | "none"
+  Normalization mode = Normalization::None;
   Eigen::RowVectorXf offset;  // x' = (x - offset) * scale, per column
   Eigen::RowVectorXf scale;
 
   // scale: per-column min/max to [0,1] (constant columns map to 0); image data (IDX)
   // uses one min/max over all pixels;
   // zscore: per-column mean/std (std 0 -> scale 1).
-  static Normalizer fit(const DataSet& train, const std::string& mode);
+  static Normalizer fit(const DataSet& train, Normalization mode);
   void apply(RowMatrix& features) const;
 };
 

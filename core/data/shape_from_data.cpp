@@ -1,6 +1,6 @@
 #include "data/shape_from_data.h"
 
-#include "nn/network_shape.h"
+#include "config/plan.h"
 
 namespace scaleout {
 

@@ -95,7 +95,7 @@ class Reader {
 };
 
 json normalizerToJson(const Normalizer& n, const std::vector<std::string>& classNames) {
-  json j = {{"mode", n.mode},
+  json j = {{"mode", choiceName(n.mode)},
             {"offset", std::vector<float>(n.offset.data(), n.offset.data() + n.offset.size())},
             {"scale", std::vector<float>(n.scale.data(), n.scale.data() + n.scale.size())}};
   if (!classNames.empty()) j["classNames"] = classNames;  // absent keeps older files byte-identical
@@ -109,7 +109,7 @@ std::vector<std::string> classNamesFromJson(const json& j) {
 
 Normalizer normalizerFromJson(const json& j) {
   Normalizer n;
-  n.mode = j.at("mode").get<std::string>();
+  n.mode = parseChoice<Normalization>("the normaliser's mode", j.at("mode").get<std::string>());
   auto offset = j.at("offset").get<std::vector<float>>();
   auto scale = j.at("scale").get<std::vector<float>>();
   n.offset = Eigen::Map<Eigen::RowVectorXf>(offset.data(), static_cast<Eigen::Index>(offset.size()));

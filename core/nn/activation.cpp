@@ -6,32 +6,6 @@
 
 namespace scaleout {
 
-Activation activationFromName(const std::string& name) {
-  if (name == "sigmoid") return Activation::Sigmoid;
-  if (name == "tanh") return Activation::Tanh;
-  if (name == "hardtanh") return Activation::HardTanh;
-  if (name == "relu") return Activation::Relu;
-  if (name == "leakyrelu") return Activation::LeakyRelu;
-  if (name == "softplus") return Activation::Softplus;
-  if (name == "linear") return Activation::Linear;
-  if (name == "softmax") return Activation::Softmax;
-  throw ScaleoutError("unknown activation '" + name + "'");
-}
-
-const char* activationName(Activation a) {
-  switch (a) {
-    case Activation::Sigmoid: return "sigmoid";
-    case Activation::Tanh: return "tanh";
-    case Activation::HardTanh: return "hardtanh";
-    case Activation::Relu: return "relu";
-    case Activation::LeakyRelu: return "leakyrelu";
-    case Activation::Softplus: return "softplus";
-    case Activation::Linear: return "linear";
-    case Activation::Softmax: return "softmax";
-  }
-  return "?";
-}
-
 void applyActivation(Activation a, Eigen::MatrixXf& z) {
   switch (a) {
     case Activation::Sigmoid:

@@ -1,15 +1,13 @@
 #pragma once
-// Elementwise activations and their derivatives, selected by the Conf's names.
+// Elementwise activations and their derivatives (the enum is config/choices.h's).
 #include <string>
 
 #include <Eigen/Core>
 
+#include "config/choices.h"
+
 namespace scaleout {
 
-enum class Activation { Sigmoid, Tanh, HardTanh, Relu, LeakyRelu, Softplus, Linear, Softmax };
-
-Activation activationFromName(const std::string& name);  // throws ScaleoutError on unknown
-const char* activationName(Activation a);
 
 // z -> f(z) in place, over a batch (rows = samples). Softmax is per row, by log-sum-exp.
 void applyActivation(Activation a, Eigen::MatrixXf& z);

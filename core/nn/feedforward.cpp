@@ -6,16 +6,9 @@
 
 namespace scaleout {
 
-OutputLoss outputLossFromName(const std::string& name) {
-  if (name == "mcxent") return OutputLoss::MultiClassCrossEntropy;
-  if (name == "xent") return OutputLoss::CrossEntropy;
-  if (name == "squaredError") return OutputLoss::SquaredError;
-  throw ScaleoutError("unknown outputLossFunction '" + name + "'");
-}
-
 FeedForward::FeedForward(const NetworkLayout& layout, const Conf& conf)
     : layout_(layout),
-      loss_(outputLossFromName(conf.outputLossFunction)),
+      loss_(layout.plan().outputLoss),
       l2_(conf.useRegularization ? static_cast<float>(conf.l2) : 0.0f),
       dropout_(static_cast<float>(conf.dropout)),
       dropConnect_(conf.useDropConnect),
@@ -58,7 +51,7 @@ float FeedForward::forward(const Eigen::VectorXf& params, const Batch* batch, co
     }
     z_[i].rowwise() += layout_.bias(params, i).transpose();
     a_[i] = z_[i];
-    applyActivation(layers[i].activation, a_[i]);
+    applyActivation(layers[i].shape.activation, a_[i]);
     if (drop && !dropConnect_ && !isOutput) {
       fillMask(unitMask_[i], a_[i].rows(), a_[i].cols(), dropout_, *rng);
       a_[i].array() *= unitMask_[i].array();
@@ -76,7 +69,7 @@ float FeedForward::forward(const Eigen::VectorXf& params, const Batch* batch, co
   double total = 0.0;
   switch (loss_) {
     case OutputLoss::MultiClassCrossEntropy:
-      if (layers[out].activation == Activation::Softmax) {
+      if (layers[out].shape.activation == Activation::Softmax) {
         // -log softmax(z)_y = logsumexp(z) - z_y
         for (Eigen::Index r = 0; r < rows; ++r) {
           const float m = z.row(r).maxCoeff();
@@ -89,7 +82,7 @@ float FeedForward::forward(const Eigen::VectorXf& params, const Batch* batch, co
       }
       break;
     case OutputLoss::CrossEntropy:
-      if (layers[out].activation == Activation::Sigmoid) {
+      if (layers[out].shape.activation == Activation::Sigmoid) {
         // -[y log s(z) + (1-y) log(1-s(z))] = softplus(z) - y z
         auto sp = z.array().max(0.0f) + (-z.array().abs()).exp().log1p();
         total = (sp - target_.array() * z.array()).cast<double>().sum();
@@ -132,8 +125,8 @@ float FeedForward::lossAndGradient(const Eigen::VectorXf& params, const Batch& b
   // different shapes reallocated (and page-faulted) them every minibatch.
   Eigen::MatrixXf& outDelta = delta_[out];
   outDelta = a_[out] - target_;
-  const bool matched = (loss_ == OutputLoss::MultiClassCrossEntropy && layers[out].activation == Activation::Softmax) ||
-                       (loss_ == OutputLoss::CrossEntropy && layers[out].activation == Activation::Sigmoid);
+  const bool matched = (loss_ == OutputLoss::MultiClassCrossEntropy && layers[out].shape.activation == Activation::Softmax) ||
+                       (loss_ == OutputLoss::CrossEntropy && layers[out].shape.activation == Activation::Sigmoid);
   if (!matched) {
     if (loss_ == OutputLoss::MultiClassCrossEntropy) {
       // -sum y log a: dL/da = -y/a, then through the activation.
@@ -142,12 +135,12 @@ float FeedForward::lossAndGradient(const Eigen::VectorXf& params, const Batch& b
       auto p = a_[out].array().max(1e-7f).min(1.0f - 1e-7f);
       outDelta = ((p - target_.array()) / (p * (1.0f - p))).matrix();
     }
-    if (layers[out].activation == Activation::Softmax) {
+    if (layers[out].shape.activation == Activation::Softmax) {
       // Jacobian of softmax: d_j = a_j (g_j - sum_k g_k a_k)
       Eigen::VectorXf dot = (outDelta.array() * a_[out].array()).rowwise().sum();
       outDelta = (a_[out].array() * (outDelta.array().colwise() - dot.array())).matrix();
     } else {
-      multiplyByDerivative(layers[out].activation, z_[out], a_[out], outDelta);
+      multiplyByDerivative(layers[out].shape.activation, z_[out], a_[out], outDelta);
     }
   }
   outDelta *= invRows;
@@ -178,12 +171,12 @@ float FeedForward::lossAndGradient(const Eigen::VectorXf& params, const Batch& b
     // With unit dropout a_[below] holds masked outputs; derivatives that read the output
     // are only evaluated where the mask kept the unit, where a = f(z)/keep. Recompute f(z).
     if (rng && dropout_ > 0.0f && !dropConnect_ &&
-        (layers[below].activation == Activation::Sigmoid || layers[below].activation == Activation::Tanh)) {
+        (layers[below].shape.activation == Activation::Sigmoid || layers[below].shape.activation == Activation::Tanh)) {
       Eigen::MatrixXf clean = z_[below];
-      applyActivation(layers[below].activation, clean);
-      multiplyByDerivative(layers[below].activation, z_[below], clean, prevDelta);
+      applyActivation(layers[below].shape.activation, clean);
+      multiplyByDerivative(layers[below].shape.activation, z_[below], clean, prevDelta);
     } else {
-      multiplyByDerivative(layers[below].activation, z_[below], a_[below], prevDelta);
+      multiplyByDerivative(layers[below].shape.activation, z_[below], a_[below], prevDelta);
     }
   }
   return loss;

@@ -12,8 +12,6 @@
 
 namespace scaleout {
 
-enum class OutputLoss { MultiClassCrossEntropy, CrossEntropy, SquaredError };
-OutputLoss outputLossFromName(const std::string& name);
 
 class FeedForward {
  public:

@@ -1,15 +1,17 @@
 #include "nn/network.h"
 
 #include <cmath>
+#include <utility>
 
 namespace scaleout {
 
-NetworkLayout::NetworkLayout(const Conf& conf) : stack_(isStackNetwork(conf.networkClass)) {
+NetworkLayout::NetworkLayout(const Conf& conf) : NetworkLayout(resolvePlan(conf)) {}
+
+NetworkLayout::NetworkLayout(Plan plan) : plan_(std::move(plan)), stack_(plan_.stack) {
   size_t offset = 0;
-  for (const LayerShape& shape : networkShape(conf)) {
+  for (const LayerShape& shape : plan_.layers) {
     LayerLayout l;
     l.shape = shape;
-    l.activation = activationFromName(shape.activation);
     l.begin = offset;
     l.weightOffset = offset;
     offset += static_cast<size_t>(shape.nIn) * shape.nOut;
@@ -51,11 +53,11 @@ Eigen::VectorXf NetworkLayout::initialParameters(const Conf& conf, Rng& rng) con
   for (size_t i = 0; i < layers_.size(); ++i) {
     auto w = weights(p, i);
     const int fanIn = layers_[i].shape.nIn, fanOut = layers_[i].shape.nOut;
-    if (conf.weightInit == "xavier") {
+    if (plan_.weightInit == WeightInit::Xavier) {
       // Glorot & Bengio (2010): U(-r, r) with r = sqrt(6 / (fanIn + fanOut)).
       const float r = std::sqrt(6.0f / static_cast<float>(fanIn + fanOut));
       for (Eigen::Index k = 0; k < w.size(); ++k) w.data()[k] = (2.0f * rng.uniform() - 1.0f) * r;
-    } else if (conf.weightInit == "normal") {
+    } else if (plan_.weightInit == WeightInit::Normal) {
       const float sd = static_cast<float>(conf.weightInitStd);
       for (Eigen::Index k = 0; k < w.size(); ++k) w.data()[k] = rng.normal() * sd;
     }

@@ -7,15 +7,14 @@
 #include <Eigen/Core>
 
 #include "config/conf.h"
+#include "config/plan.h"
 #include "nn/activation.h"
-#include "nn/network_shape.h"
 #include "util/rng.h"
 
 namespace scaleout {
 
 struct LayerLayout {
-  LayerShape shape;
-  Activation activation;  // forward activation (finetuning and inference)
+  LayerShape shape;       // shape.activation: the forward activation (finetuning and inference)
   size_t weightOffset = 0;
   size_t biasOffset = 0;
   size_t visibleBiasOffset = 0;  // valid when shape.hasVisibleBias
@@ -29,7 +28,10 @@ using ConstVecMap = Eigen::Map<const Eigen::VectorXf>;
 
 class NetworkLayout {
  public:
-  explicit NetworkLayout(const Conf& conf);
+  explicit NetworkLayout(const Conf& conf);  // resolves the conf's plan
+  explicit NetworkLayout(Plan plan);
+
+  const Plan& plan() const { return plan_; }
 
   const std::vector<LayerLayout>& layers() const { return layers_; }
   size_t size() const { return size_; }
@@ -44,10 +46,12 @@ class NetworkLayout {
   VecMap visibleBias(Eigen::VectorXf& p, size_t layer) const;
   ConstVecMap visibleBias(const Eigen::VectorXf& p, size_t layer) const;
 
-  // Fresh parameters per weightInit (Glorot uniform, normal, zero); biases zero.
+  // Fresh parameters per weightInit (Glorot uniform, normal with sd weightInitStd, zero);
+  // biases zero.
   Eigen::VectorXf initialParameters(const Conf& conf, Rng& rng) const;
 
  private:
+  Plan plan_;
   std::vector<LayerLayout> layers_;
   size_t size_ = 0;
   bool stack_ = false;

@@ -7,23 +7,6 @@
 
 namespace scaleout {
 
-VisibleUnit visibleUnitFromName(const std::string& name) {
-  if (name == "binary") return VisibleUnit::Binary;
-  if (name == "gaussian") return VisibleUnit::Gaussian;
-  if (name == "linear") return VisibleUnit::Linear;
-  if (name == "softmax") return VisibleUnit::Softmax;
-  if (name == "continuous") return VisibleUnit::Continuous;
-  throw ScaleoutError("unknown visibleUnit '" + name + "'");
-}
-
-HiddenUnit hiddenUnitFromName(const std::string& name) {
-  if (name == "binary") return HiddenUnit::Binary;
-  if (name == "rectified") return HiddenUnit::Rectified;
-  if (name == "gaussian") return HiddenUnit::Gaussian;
-  if (name == "softmax") return HiddenUnit::Softmax;
-  throw ScaleoutError("unknown hiddenUnit '" + name + "'");
-}
-
 float truncatedExponentialMean(float a) {
   // Near a = 0 both terms blow up and cancel; the series is 1/2 + a/12 - a^3/720.
   if (std::fabs(a) < 1e-3f) return 0.5f + a / 12.0f;

@@ -7,14 +7,11 @@
 
 #include <Eigen/Core>
 
+#include "config/choices.h"
 #include "util/rng.h"
 
 namespace scaleout {
 
-enum class VisibleUnit { Binary, Gaussian, Linear, Softmax, Continuous };
-enum class HiddenUnit { Binary, Rectified, Gaussian, Softmax };
-VisibleUnit visibleUnitFromName(const std::string& name);
-HiddenUnit hiddenUnitFromName(const std::string& name);
 
 // Mean and inverse-CDF sample of the truncated exponential on [0,1] with density
 // proportional to e^{a v}: mean 1/(1-e^{-a}) - 1/a (the 2014 code mis-parenthesised it).

@@ -10,20 +10,19 @@ namespace {
 float l2Of(const Conf& conf) { return conf.useRegularization ? static_cast<float>(conf.l2) : 0.0f; }
 
 Rbm makeRbm(const Conf& conf, const LayerLayout& l) {
-  return Rbm(visibleUnitFromName(l.shape.visibleUnit), hiddenUnitFromName(l.shape.hiddenUnit), conf.k,
+  return Rbm(l.shape.visibleUnit.value(), l.shape.hiddenUnit.value(), conf.k,
              static_cast<float>(conf.sparsity), l2Of(conf));
 }
 
-DenoisingAutoencoder makeAutoencoder(const Conf& conf, const LayerLayout& l) {
-  return DenoisingAutoencoder(l.activation, conf.lossFunction != "squaredError",
+DenoisingAutoencoder makeAutoencoder(const Conf& conf, const NetworkLayout& layout, size_t layer) {
+  const bool crossEntropy = layout.plan().reconstructionLoss == ReconstructionLoss::CrossEntropy;
+  return DenoisingAutoencoder(layout.layers()[layer].shape.activation, crossEntropy,
                               static_cast<float>(conf.corruptionLevel), l2Of(conf));
 }
 
 RbmParams rbmParams(const NetworkLayout& layout, const Eigen::VectorXf& p, size_t i) {
   return RbmParams{layout.weights(p, i), layout.bias(p, i), layout.visibleBias(p, i)};
 }
-
-bool isRbmRole(const std::string& role) { return role == "rbm" || role == "crbm"; }
 
 class FinetuneObjective final : public Objective {
  public:
@@ -46,7 +45,7 @@ class PretrainObjective final : public Objective {
         layer_(layer),
         isRbm_(isRbmRole(layout.layers()[layer].shape.role)),
         rbm_(isRbm_ ? makeRbm(conf, layout.layers()[layer]) : Rbm(VisibleUnit::Binary, HiddenUnit::Binary, 1, 0, 0)),
-        da_(makeAutoencoder(conf, layout.layers()[layer])) {}
+        da_(makeAutoencoder(conf, layout, layer)) {}
 
   float step(const Eigen::VectorXf& p, const Batch& b, Eigen::VectorXf& g, Rng* rng) override {
     const Eigen::MatrixXf& x = input(p, b, rng);
@@ -110,7 +109,7 @@ void propagateForPretraining(const Conf& conf, const NetworkLayout& layout, cons
     } else {
       next.noalias() = current * layout.weights(params, i);
       next.rowwise() += layout.bias(params, i).transpose();
-      applyActivation(l.activation, next);
+      applyActivation(l.shape.activation, next);
     }
     current.swap(next);
   }
@@ -123,7 +122,7 @@ float layerReconstructionError(const Conf& conf, const NetworkLayout& layout, co
   propagateForPretraining(conf, layout, params, layer, x, input, nullptr);
   const auto& l = layout.layers()[layer];
   if (isRbmRole(l.shape.role)) return makeRbm(conf, l).reconstructionError(rbmParams(layout, params, layer), input);
-  return makeAutoencoder(conf, l).reconstructionError(layout.weights(params, layer), layout.bias(params, layer),
+  return makeAutoencoder(conf, layout, layer).reconstructionError(layout.weights(params, layer), layout.bias(params, layer),
                                                       layout.visibleBias(params, layer), input);
 }
 

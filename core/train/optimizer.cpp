@@ -8,7 +8,8 @@ Optimizer::Optimizer(const Conf& conf, const Phase& phase)
     : phase_(phase),
       momentum_(static_cast<float>(conf.momentum)),
       adaGrad_(conf.useAdaGrad),
-      cg_(conf.optimizationAlgorithm == "conjugateGradient") {}
+      cg_(parseChoice<Optimization>("optimizationAlgorithm", conf.optimizationAlgorithm) ==
+          Optimization::ConjugateGradient) {}
 
 float Optimizer::minibatch(Objective& objective, Eigen::VectorXf& params, OptimizerState& state, const Batch& batch,
                            Rng& rng) {

@@ -12,7 +12,7 @@ std::vector<Phase> planPhases(const Conf& conf, const NetworkLayout& layout) {
   auto layerRate = [&](size_t i, double global) {
     return static_cast<float>(i < conf.learningRateByLayer.size() ? conf.learningRateByLayer[i] : global);
   };
-  const bool pretrains = conf.networkClass != "mlp";
+  const bool pretrains = layout.plan().network != NetworkClass::Mlp;
   if (pretrains && conf.pretrainEpochs > 0) {
     for (size_t i = 0; i < layout.hiddenLayerCount(); ++i) {
       Phase p;

@@ -28,12 +28,6 @@ namespace scaleout {
 
 using Clock = std::chrono::steady_clock;
 
-int resolveThreads(int threadsKnob) {
-  if (threadsKnob > 0) return threadsKnob;
-  const unsigned hw = std::thread::hardware_concurrency();
-  return hw > 0 ? static_cast<int>(hw) : 1;
-}
-
 namespace {
 
 double secondsSince(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
@@ -543,8 +537,11 @@ struct Trainer::Impl {
   // sqrt(N) (default) or N. Measured on the reference MLP: see README "Measured results".
   double rateFactor() const {
     const int n = std::max(1, usableWorkers());
-    if (t.conf_.learningRateScaling == "linear") return n;
-    if (t.conf_.learningRateScaling == "sqrt") return std::sqrt(static_cast<double>(n));
+    switch (t.layout_.plan().rateScaling) {
+      case RateScaling::Linear: return n;
+      case RateScaling::Sqrt: return std::sqrt(static_cast<double>(n));
+      case RateScaling::None: return 1.0;
+    }
     return 1.0;
   }
   int rateScaledFor = 0;  // worker count the last scaling message was about
@@ -554,9 +551,10 @@ struct Trainer::Impl {
     if (n == rateScaledFor) return;
     const bool first = rateScaledFor == 0;
     rateScaledFor = n;
-    if (t.conf_.learningRateScaling == "none" || (first && rateFactor() == 1.0)) return;
+    const RateScaling scaling = t.layout_.plan().rateScaling;
+    if (scaling == RateScaling::None || (first && rateFactor() == 1.0)) return;
     message("learning rate " + formatFloat(baseRate(phase)) + " x " + formatFloat(rateFactor()) + " (" +
-            t.conf_.learningRateScaling + " of " + std::to_string(n) + " workers) = " +
+            choiceName(scaling) + " of " + std::to_string(n) + " workers) = " +
             formatFloat(baseRate(phase) * rateFactor()) + " per worker");
   }
 
@@ -698,7 +696,7 @@ void Trainer::resumeFrom(const ModelFile& checkpoint) {
   } else if (!conf_.useAdaGrad && state.optimizer.adagrad.size() > 0) {
     state.optimizer.adagrad.resize(0);
   }
-  if (conf_.optimizerStatePolicy == "perWorker" && resolveThreads(conf_.threads) > 1)
+  if (layout_.plan().statePolicy == StatePolicy::PerWorker && layout_.plan().threads > 1)
     notes.push_back("optimizerStatePolicy=perWorker: checkpoints hold one optimizer state, not one per worker, so "
                     "every worker resumes from it and the run will differ from an uninterrupted one");
   params_ = checkpoint.params;
@@ -911,7 +909,7 @@ Trainer::Impl::RoundPlan Trainer::Impl::dispatchRound(EpochLoop& e) {
   plan.shared = sharedParams;
   const std::shared_ptr<const Eigen::VectorXf>& shared = plan.shared;
   // learningRateScaling, times the schedule at this point of the phase.
-  const double factor = plan.factor = rateFactor() * scheduleFactor(t.conf_, epoch + 1.0 - rowsLeft(queue) / static_cast<double>(n), phase.epochs);
+  const double factor = plan.factor = rateFactor() * scheduleFactor(t.conf_, t.layout_.plan().schedule, epoch + 1.0 - rowsLeft(queue) / static_cast<double>(n), phase.epochs);
   std::vector<Assigned>& assigned = plan.assigned;
   // Near the end of an epoch the queue may hold fewer slices than the shares ask for:
   // scale every share down alike, so one worker does not take the rest alone.
@@ -950,9 +948,10 @@ Trainer::Impl::RoundPlan Trainer::Impl::dispatchRound(EpochLoop& e) {
     if (factor != 1.0) rescaleRates(task.phase, static_cast<float>(baseRate(phase) * factor));
     task.params = shared;
     // A worker added by steering mid-phase has no state of its own yet: it starts from the master's.
-    if (t.conf_.optimizerStatePolicy == "perWorker" && s.ownState.velocity.size() != static_cast<Eigen::Index>(phase.size()))
+    const bool perWorker = t.layout_.plan().statePolicy == StatePolicy::PerWorker;
+    if (perWorker && s.ownState.velocity.size() != static_cast<Eigen::Index>(phase.size()))
       s.ownState = masterState;
-    task.state = t.conf_.optimizerStatePolicy == "perWorker" ? std::make_shared<const OptimizerState>(s.ownState) : sharedState;
+    task.state = perWorker ? std::make_shared<const OptimizerState>(s.ownState) : sharedState;
     task.indices = std::move(queue.front());
     queue.pop_front();
     for (int extra = 1; extra < take && !queue.empty(); ++extra) {
@@ -1170,7 +1169,7 @@ std::string Trainer::Impl::averageRound(EpochLoop& e, RoundPlan& plan, std::vect
                       t.params_.segment(static_cast<Eigen::Index>(phase.begin), static_cast<Eigen::Index>(phase.size())),
                       &reducePool);
     recordStaleShares(staleSlots, weights);
-    if (t.conf_.optimizerStatePolicy == "perWorker") {
+    if (t.layout_.plan().statePolicy == StatePolicy::PerWorker) {
       // The master keeps an average only for checkpoints and new workers. Average before
       // the states move into their slots: `vels` points into the results. (Copied, not
       // taken: each worker keeps its own.)

@@ -33,7 +33,6 @@ struct TrainerOptions {
   std::function<std::unique_ptr<Worker>(int index)> workerFactory;
 };
 
-int resolveThreads(int threadsKnob);  // 0 -> hardware threads (at least 1)
 
 class Trainer {
  public:
