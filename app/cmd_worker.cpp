@@ -9,7 +9,7 @@
 #include "cluster/worker_node.h"
 #include "commands.h"
 #include "config/conf.h"
-#include "train/trainer.h"
+#include "config/plan.h"
 #include "util/error.h"
 
 using namespace scaleout;

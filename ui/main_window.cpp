@@ -47,7 +47,7 @@
 #include "runs_panel.h"
 #include "steering_panel.h"
 #include "theme.h"
-#include "train/trainer.h"
+#include "train/observer.h"
 #include "training_session.h"
 #include "user_guide.h"
 #include "series_plot.h"

@@ -3,7 +3,6 @@
 #include <QLocale>
 
 #include "config/plan.h"
-#include "train/trainer.h"
 
 namespace scaleout::ui {
 
