@@ -1,4 +1,4 @@
-// CURVE key material and the ZAP handler (core/cluster/security.h, zap_handler.h): key
+// CURVE key material and the ZAP handler (core/include/cluster/security.h, core/cluster/zap_handler.h): key
 // files created on first use with private modes, the allow-list parser (bad lines named
 // by number), the cluster-secret derivation, --zk-auth parsing, the ZAP handler letting in
 // exactly the listed keys, and the start-up self-test, including the fail-open case it

@@ -61,7 +61,7 @@ std::vector<std::string> splitTopLevel(const std::string& args) {
 }
 
 std::vector<DefLine> readKnobsDef() {
-  std::ifstream in(fixtures::sourceDir().toStdString() + "/core/config/knobs.def");
+  std::ifstream in(fixtures::sourceDir().toStdString() + "/core/include/config/knobs.def");
   std::vector<DefLine> lines;
   std::string line;
   const std::string prefix = "SCALEOUT_KNOB(";

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "cluster/cluster_log.h"
+#include "cluster/cluster_stats.h"
 #include "cluster/security.h"
 #include "config/conf.h"
 #include "data/dataset.h"
@@ -28,18 +29,6 @@ struct ClusterMasterOptions {
   // before bind(), and a self-test that an unknown key is refused (docs/cluster.md).
   SecurityOptions security;
   LogFn log;                               // one line per event
-};
-
-struct ClusterMasterStats {
-  uint64_t bytesSent = 0, bytesReceived = 0;
-  uint64_t messagesDropped = 0;  // refused by the decoder or by a session check
-  uint64_t tasksSent = 0, resultsReceived = 0;
-  int workersJoined = 0, workersLost = 0;
-  uint64_t peersRefused = 0;       // CURVE clients whose key the ZAP handler refused
-  uint64_t handshakeFailures = 0;  // other failed handshakes (e.g. an --insecure peer)
-  // Parameters on the wire: bytes of every task and result (header + parameter blob), and
-  // the results they bought; exchangeBytes / exchanges = bytes per round per remote lane.
-  uint64_t exchangeBytes = 0, exchanges = 0;
 };
 
 class ClusterMaster {

@@ -6,10 +6,12 @@
 #include <chrono>
 #include <cstdio>
 
+#include "cluster/cluster_master.h"
 #include "cluster/master_trust.h"
 #include "cluster/protocol.h"
 #include "cluster/reachable_address.h"
 #include "cluster/zk_registry.h"
+#include "train/trainer.h"
 #include "util/error.h"
 
 namespace scaleout::cluster {

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "nn/activation.h"
 #include "util/error.h"
 
 namespace scaleout {

@@ -3,6 +3,8 @@
 #include <filesystem>
 
 #include "config/conf_io.h"
+#include "train/metrics_writer.h"
+#include "train/rounds_writer.h"
 #include "util/error.h"
 
 namespace scaleout {

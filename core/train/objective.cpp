@@ -1,5 +1,6 @@
 #include "train/objective.h"
 
+#include "nn/activation.h"
 #include "nn/autoencoder.h"
 #include "nn/feedforward.h"
 #include "nn/rbm.h"

@@ -21,6 +21,7 @@
 #include "train/lr_schedule.h"
 #include "train/model_stats.h"
 #include "train/resume_check.h"
+#include "train/worker.h"
 #include "util/blas_threads.h"
 #include "util/error.h"
 

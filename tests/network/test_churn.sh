@@ -12,13 +12,16 @@
 # third (its connection closes: the quick death). After the fourth, C is frozen with
 # SIGSTOP: its connection stays up and it falls silent, like a hung machine, until the
 # master declares it dead; then it is thawed (SIGCONT), finds its session over, and must
-# join again and train. The steps follow the master's epochs, not the clock, so a slower
-# machine runs the same scenario. Passes when
+# join again and train. After the sixth, the ZooKeeper server is killed (SIGKILL): the
+# run must go on without it. The steps follow the master's epochs, not the clock, so a
+# slower machine runs the same scenario. Passes when
 #   - the master completes the run (exit 0, a final test accuracy of at least 0.80);
 #   - the master says B is gone within 5 s of the kill, declares C dead within its
 #     heartbeat timeout (3 s) plus 2 s of the freeze, and loses no worker otherwise;
 #   - B trained before it died; C, joining mid-run, trained from its first session without
-#     losing it before the freeze, and trained again in a second session after the thaw;
+#     losing it before the freeze, and trained again in a second session after the thaw,
+#     which it keeps to the end, ZooKeeper's death included (the master notices that
+#     death and says so);
 #   - rounds.csv counts every training row of every epoch exactly once: the slices B and C
 #     held were trained again by the others, none twice, and nothing C sent from its
 #     stale session was averaged.
@@ -106,6 +109,10 @@ kill -STOP "$worker_c"
 nethosts_wait_for_line "$work/master.log" "worker ${id_c} silent for" 15 "$master" || fail+=("the master did not declare the frozen worker C dead within 15 s")
 kill -CONT "$worker_c"
 thawed_at=$EPOCHREALTIME
+nethosts_wait_for_line "$work/master.log" 'epoch +6 test accuracy' 120 "$master"
+nethosts_running "$master" || fail+=("the master ended before ZooKeeper could be killed mid-run")
+zk_killed_at=$EPOCHREALTIME
+kill -KILL "$NETCLUSTER_ZK_PID"
 
 nethosts_wait "$master" 300
 master_rc=$?
@@ -128,7 +135,15 @@ c_connects=$(netcluster_count "$work/worker_c.log" 'connected to the master' "$f
 c_reconnects=$(awk -v t="$thawed_at" '$1 + 0 > t + 0' "$work/worker_c.log" | grep -c 'connected to the master')
 read -r c_tasks c_sessions <<<"$(netcluster_worker_tasks "$work/worker_c.log")"
 # The round C joined for the second time, from the master's "joined at round N" notes.
-rejoin_round=$(grep -E "worker ${id_c} joined at round" "$work/master.log" | sed -nE '2s/.*joined at round ([0-9]+).*/\1/p')
+rejoin_line=$(grep -E "worker ${id_c} joined at round" "$work/master.log" | sed -n 2p)
+rejoin_round=$(echo "$rejoin_line" | sed -nE 's/.*joined at round ([0-9]+).*/\1/p')
+# From C's second session on: nothing lost, on either side, through ZooKeeper's death.
+c_lost_again=$(awk -v t="${rejoin_line%% *}" 't != "" && $1 + 0 > t + 0' "$work/master.log" |
+  grep -E -- "$NETCLUSTER_MASTER_TROUBLE" | grep -- "worker ${id_c} ")
+c_second=$(grep 'connected to the master' "$work/worker_c.log" | sed -n 2p)
+c_trouble_again=$(awk -v t="${c_second%% *}" -v e="$cut" 't != "" && $1 + 0 > t + 0 && $1 + 0 <= e + 0' "$work/worker_c.log" |
+  grep -E -- "$NETCLUSTER_WORKER_TROUBLE")
+zk_noticed=$(awk -v t="$zk_killed_at" '$1 + 0 > t + 0' "$work/master.log" | grep -m1 'lost the connection to ZooKeeper')
 accuracy=$(netcluster_accuracy "$work/master.log")
 # rounds.csv: id is column 8, arrived 10, samples 11.
 rounds="$work/run/rounds.csv"
@@ -149,6 +164,7 @@ echo "figures: link $rate, $epochs epoch(s), CURVE"
 echo "  worker B ($id_b): results in ${b_rows:-0} round(s) before SIGKILL; master saw it gone after ${detect:-never} s: ${lost_b#* }"
 echo "  worker C ($id_c): joined mid-run, 'connected to the master' x$c_connects before the freeze; declared dead ${detect_c:-never} s after SIGSTOP: ${lost_c#* }"
 echo "    after the thaw: connected x$c_reconnects, joined again at round ${rejoin_round:-never}, results in ${c_after:-0} round(s) since; ${c_tasks:-?} task(s) in ${c_sessions:-?} session(s), results in ${c_rows:-0} round(s) in all"
+echo "  ZooKeeper killed after epoch 6: the master ${zk_noticed:+said }${zk_noticed:-said nothing}"
 echo "  rows trained (rounds.csv, results that arrived): ${trained:-?} of $((epochs * train_rows)); results re-queued: $requeued"
 echo "  master: exit $master_rc, test accuracy ${accuracy:-none}"
 
@@ -166,6 +182,9 @@ crash=$(grep -hoE 'Assertion failed.*|terminate called.*|Segmentation fault.*' "
 [[ -z $c_trouble ]] || fail+=("worker C lost its session before the freeze: $(echo "$c_trouble" | head -3 | sed 's/^[0-9.]* //' | tr '\n' ';')")
 [[ -n $detect_c ]] && awk -v d="$detect_c" 'BEGIN { exit !(d > 5) }' && fail+=("the master took $detect_c s to declare the frozen worker C dead (at most 5)")
 ((${c_after:-0} > 0)) || fail+=("worker C, thawed, did not train again in a new session")
+[[ -z $c_lost_again ]] || fail+=("the master lost worker C's second session: $(echo "$c_lost_again" | head -2 | sed 's/^[0-9.]* //' | tr '\n' ';')")
+[[ -z $c_trouble_again ]] || fail+=("worker C lost its second session: $(echo "$c_trouble_again" | head -2 | sed 's/^[0-9.]* //' | tr '\n' ';')")
+[[ -n $zk_noticed ]] || fail+=("the master never said it lost ZooKeeper (was it killed mid-run?)")
 [[ ${trained:-0} == $((epochs * train_rows)) ]] || fail+=("rounds.csv counts ${trained:-no} rows trained, expected $((epochs * train_rows)) (every row once per epoch)")
 if ((${#fail[@]})); then
   printf 'FAIL: %s\n' "${fail[@]}"

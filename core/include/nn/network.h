@@ -8,7 +8,6 @@
 
 #include "config/conf.h"
 #include "config/plan.h"
-#include "nn/activation.h"
 #include "util/rng.h"
 
 namespace scaleout {

@@ -22,11 +22,12 @@
 #include "data/data_source.h"
 #include "data/shape_from_data.h"
 #include "io/model_file.h"
-#include "train/metrics_writer.h"
-#include "train/rounds_writer.h"
 #include "train/trainer.h"
 
 namespace scaleout {
+
+class MetricsWriter;
+class RoundsWriter;
 
 struct RunOptions {
   // conf.json, metrics.csv, rounds.csv, checkpoint.bin, model.bin and best-model.bin go here; empty: the

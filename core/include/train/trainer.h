@@ -22,9 +22,10 @@
 #include "train/phase.h"
 #include "train/run_control.h"
 #include "train/steering.h"
-#include "train/worker.h"
 
 namespace scaleout {
+
+class Worker;  // train/worker.h: the interface local threads and remote workers implement
 
 struct TrainerOptions {
   std::string checkpointPath;      // empty: no checkpoints

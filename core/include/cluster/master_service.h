@@ -8,9 +8,14 @@
 #include <string>
 
 #include "cluster/cluster_log.h"
-#include "cluster/cluster_master.h"
+#include "cluster/cluster_stats.h"
 #include "cluster/security.h"
-#include "train/trainer.h"
+#include "config/conf.h"
+#include "data/dataset.h"
+
+namespace scaleout {
+class Trainer;
+}  // namespace scaleout
 
 namespace scaleout::cluster {
 
