@@ -143,7 +143,7 @@ c_lost_again=$(awk -v t="${rejoin_line%% *}" 't != "" && $1 + 0 > t + 0' "$work/
 c_second=$(grep 'connected to the master' "$work/worker_c.log" | sed -n 2p)
 c_trouble_again=$(awk -v t="${c_second%% *}" -v e="$cut" 't != "" && $1 + 0 > t + 0 && $1 + 0 <= e + 0' "$work/worker_c.log" |
   grep -E -- "$NETCLUSTER_WORKER_TROUBLE")
-zk_noticed=$(awk -v t="$zk_killed_at" '$1 + 0 > t + 0' "$work/master.log" | grep -m1 'lost the connection to ZooKeeper')
+zk_noticed=$(awk -v t="$zk_killed_at" '$1 + 0 > t + 0' "$work/master.log" | grep -m1 'lost the connection to ZooKeeper' | sed 's/^[0-9.]* //')
 accuracy=$(netcluster_accuracy "$work/master.log")
 # rounds.csv: id is column 8, arrived 10, samples 11.
 rounds="$work/run/rounds.csv"
