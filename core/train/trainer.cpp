@@ -20,6 +20,7 @@
 #include "train/local_worker.h"
 #include "train/lr_schedule.h"
 #include "train/model_stats.h"
+#include "train/pace_estimate.h"
 #include "train/resume_check.h"
 #include "train/worker.h"
 #include "util/blas_threads.h"
@@ -80,8 +81,8 @@ struct Trainer::Impl {
     OptimizerState ownState;  // perWorker policy
     Eigen::VectorXf spareSegment;  // this worker's last result buffers, handed back with its next task
     OptimizerState spareState;
-    double speed = 0;          // samples per second of compute, as the worker measured it (smoothed)
-    int measured = 0;          // results that measured it
+    double speed = 0;          // samples per second of compute (pace.samplesPerSecond())
+    PaceEstimate pace;         // from the results the worker reported
     int overheadMeasured = 0;  // tasks that measured the overhead
     double overhead = 0;       // seconds per round outside compute: the link, for a remote worker (smoothed)
     int share = 1;             // slices per round: more for a faster worker, or one whose link needs longer rounds
@@ -1026,11 +1027,8 @@ std::vector<std::optional<RoundResult>> Trainer::Impl::collectRound(RoundPlan& p
     // not the lane's speed, and smoothing it in shrank the lane's share for rounds after.
     const bool beside = s.local && pendingEval.has_value();
     if (r->samples > 0 && !r->error && r->computeSeconds > 0 && !beside) {
-      const double speed = static_cast<double>(r->samples) / r->computeSeconds;
-      // A worker's first task runs cold (page faults, thread start-up): often at half
-      // speed. Smoothing from it would size shares wrongly for dozens of rounds, so the
-      // second measurement replaces it.
-      s.speed = s.measured++ < 2 ? speed : 0.8 * s.speed + 0.2 * speed;
+      s.pace.add(r->samples, r->computeSeconds);  // see train/pace_estimate.h
+      s.speed = s.pace.samplesPerSecond();
       // Only a task that did not wait behind another on the worker measures the link.
       // The first one also carries the full parameters and a cold connection (about
       // 0.4-0.7 s against 60-80 ms later at 1 Gbit/s): the second replaces it.
