@@ -139,6 +139,13 @@ nethosts_setup() {
   return 1
 }
 
+# nethosts_link HOST up|down: plugs or unplugs host HOST's link (its end of the veth pair;
+# address and shaping stay). Unplugged, its TCP connections neither close nor carry
+# anything: what a pulled cable or a dead switch port does.
+nethosts_link() {
+  ip netns exec "${NETHOSTS_NS[$1]}" ip link set "${NETHOSTS_TAG}h$1" "$2"
+}
+
 # One line per host: name, address, CPU limit, and the qdisc of its link.
 nethosts_describe() {
   local i
