@@ -1,8 +1,9 @@
 # shellcheck shell=bash
 # A Scaleout cluster on simulated hosts (tests/network/hosts.sh): a private ZooKeeper
 # server, a `scaleout train` master and `scaleout worker` processes, each in the host it is
-# given, and the figures their logs show. Sourced by tests/network/test_two_hosts.sh and
-# bench/cluster_network.sh. Everything is driven through the CLI, not the library.
+# given, and the figures their logs show. Sourced by the tests in tests/network/ (which
+# start with netcluster_test_begin) and bench/cluster_network.sh. Everything is driven
+# through the CLI, not the library.
 #
 # Figures come from the lines the CLI prints (see app/cmd_train.cpp, app/cmd_worker.cpp,
 # core/cluster/*.cpp); if one of those lines changes, change the pattern here once.
@@ -113,4 +114,40 @@ netcluster_bytes_per_round() {
     # Keep the master's own wording: the first number with its unit after the phrase.
     echo "$line" | sed -E 's/^[0-9.]+ //; s/^cluster: //'
   fi
+}
+
+# netcluster_test_begin NAME HOSTS RATE: the start every test script shares. Skips (exit
+# 77, the reason printed) where the hosts or the cluster cannot run; checks $scaleout;
+# makes the work folder `work` (removed at exit unless keep=1) with this run's own CURVE
+# keys and caches; unsets OPENBLAS_*; sets up HOSTS hosts of one core each joined at RATE
+# and starts ZooKeeper on host 1. Exits 1 (FAIL) when a step fails.
+netcluster_test_begin() {
+  local name=$1 hosts=$2 rate=$3 reason
+  if reason=$(nethosts_unavailable); then echo "SKIP: $reason"; exit 77; fi
+  if reason=$(netcluster_unavailable); then echo "SKIP: $reason"; exit 77; fi
+  [[ -x $scaleout ]] || { echo "FAIL: $scaleout is not an executable"; exit 1; }
+  work=$(mktemp -d "${TMPDIR:-/tmp}/scaleout-net-$name.XXXXXX")
+  trap _netcluster_test_end EXIT
+  trap 'exit 130' INT TERM
+  export XDG_CONFIG_HOME="$work/config" XDG_CACHE_HOME="$work/cache"
+  mkdir -p "$XDG_CONFIG_HOME"
+  unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
+  nethosts_setup "$hosts" "$rate" core || { echo "FAIL: cannot set up the hosts"; exit 1; }
+  nethosts_describe
+  netcluster_zk_start 1 "$work/zk" || { echo "FAIL: ZooKeeper did not start"; exit 1; }
+}
+
+# shellcheck disable=SC2317  # the EXIT trap of netcluster_test_begin
+_netcluster_test_end() {
+  nethosts_teardown
+  if ((${keep:-0})); then echo "logs kept in $work"; else rm -rf "$work"; fi
+}
+
+# netcluster_wait_registered LOG PID: waits (at most 120 s) for the master logging to LOG
+# to register in ZooKeeper; otherwise prints its log and exits 1 (FAIL).
+netcluster_wait_registered() {
+  nethosts_wait_for_line "$1" 'cluster: registered this master' 120 "$2" && return 0
+  sed 's/^[0-9.]* /  master| /' "$1"
+  echo "FAIL: the master did not register in ZooKeeper within 120 s"
+  exit 1
 }

@@ -28,7 +28,6 @@
 # Exit status: 0 pass, 1 fail, 77 skipped (not root, no `ip netns`, no ZooKeeper/java/data).
 set -uo pipefail
 
-SKIP=77
 if (($# < 2)); then
   echo "usage: $0 SCALEOUT_BINARY SOURCE_DIR [--epochs N] [--rate RATE] [--keep]" >&2
   exit 2
@@ -53,27 +52,8 @@ train_rows=60000  # Fashion-MNIST's training set, every row once per epoch
 # shellcheck source=tests/network/cluster.sh
 source "$source_dir/tests/network/cluster.sh"
 
-if reason=$(nethosts_unavailable); then echo "SKIP: $reason"; exit $SKIP; fi
-if reason=$(netcluster_unavailable); then echo "SKIP: $reason"; exit $SKIP; fi
-[[ -x $scaleout ]] || { echo "FAIL: $scaleout is not an executable"; exit 1; }
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/scaleout-net-churn.XXXXXX")
-# shellcheck disable=SC2317  # called by the EXIT trap
-cleanup() {
-  nethosts_teardown
-  if ((keep)); then echo "logs kept in $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-export XDG_CONFIG_HOME="$work/config" XDG_CACHE_HOME="$work/cache"  # this run's keys and caches only
-mkdir -p "$XDG_CONFIG_HOME"
-unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
-
-nethosts_setup 3 "$rate" core || { echo "FAIL: cannot set up the hosts"; exit 1; }
-nethosts_describe
+netcluster_test_begin churn 3 "$rate"
 A=1 B=2 C=3
-netcluster_zk_start $A "$work/zk" || { echo "FAIL: ZooKeeper did not start"; exit 1; }
 
 cluster="churn$$"
 master_cmd=("$scaleout" train "$source_dir/resources/confs/reference-mlp.json" --zk "$NETCLUSTER_ZK" --cluster "$cluster"
@@ -83,11 +63,7 @@ worker_cmd=("$scaleout" worker --zk "$NETCLUSTER_ZK" --cluster "$cluster" --thre
 fail=()
 nethosts_spawn $A "$work/master.log" "${master_cmd[@]}"
 master=$NETHOSTS_PID
-if ! nethosts_wait_for_line "$work/master.log" 'cluster: registered this master' 120 "$master"; then
-  sed 's/^[0-9.]* /  master| /' "$work/master.log"
-  echo "FAIL: the master did not register in ZooKeeper within 120 s"
-  exit 1
-fi
+netcluster_wait_registered "$work/master.log" "$master"
 nethosts_spawn $B "$work/worker_b.log" "${worker_cmd[@]}"
 worker_b=$NETHOSTS_PID
 nethosts_wait_for_line "$work/worker_b.log" 'worker: ready: ' 60 "$worker_b" || fail+=("worker B was not ready within 60 s")

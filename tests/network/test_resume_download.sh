@@ -17,7 +17,6 @@
 # Exit status: 0 pass, 1 fail, 77 skipped (not root, no `ip netns`, no ZooKeeper/java/data).
 set -uo pipefail
 
-SKIP=77
 if (($# < 2)); then
   echo "usage: $0 SCALEOUT_BINARY SOURCE_DIR [--rate RATE] [--keep]" >&2
   exit 2
@@ -39,38 +38,15 @@ done
 # shellcheck source=tests/network/cluster.sh
 source "$source_dir/tests/network/cluster.sh"
 
-if reason=$(nethosts_unavailable); then echo "SKIP: $reason"; exit $SKIP; fi
-if reason=$(netcluster_unavailable); then echo "SKIP: $reason"; exit $SKIP; fi
-[[ -x $scaleout ]] || { echo "FAIL: $scaleout is not an executable"; exit 1; }
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/scaleout-net-resume.XXXXXX")
-# shellcheck disable=SC2317  # called by the EXIT trap
-cleanup() {
-  nethosts_teardown
-  if ((keep)); then echo "logs kept in $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-export XDG_CONFIG_HOME="$work/config" XDG_CACHE_HOME="$work/cache"  # this run's keys and caches only
-mkdir -p "$XDG_CONFIG_HOME"
-unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
-
-nethosts_setup 2 "$rate" core || { echo "FAIL: cannot set up the hosts"; exit 1; }
-nethosts_describe
+netcluster_test_begin resume 2 "$rate"
 A=1 B=2
-netcluster_zk_start $A "$work/zk" || { echo "FAIL: ZooKeeper did not start"; exit 1; }
 
 cluster="resume$$"
 fail=()
 nethosts_spawn $A "$work/master.log" "$scaleout" train "$source_dir/resources/confs/reference-mlp.json" --zk "$NETCLUSTER_ZK" \
   --cluster "$cluster" --threads 1 --out "$work/run" --interval 10 --set finetuneEpochs=5 --set checkpointEveryEpochs=0
 master=$NETHOSTS_PID
-if ! nethosts_wait_for_line "$work/master.log" 'cluster: registered this master' 120 "$master"; then
-  sed 's/^[0-9.]* /  master| /' "$work/master.log"
-  echo "FAIL: the master did not register in ZooKeeper within 120 s"
-  exit 1
-fi
+netcluster_wait_registered "$work/master.log" "$master"
 nethosts_spawn $B "$work/worker.log" "$scaleout" worker --zk "$NETCLUSTER_ZK" --cluster "$cluster" --threads 1 --download-data
 worker=$NETHOSTS_PID
 nethosts_wait_for_line "$work/worker.log" 'asking the master for the training rows' 60 "$worker" ||

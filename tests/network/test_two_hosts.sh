@@ -25,7 +25,6 @@ set -uo pipefail
 MASTER_BINDS_ZK_INTERFACE=${SCALEOUT_NET_MASTER_BINDS_ZK_INTERFACE:-1}
 # -----------------------------------------------------------------------------------------
 
-SKIP=77
 if (($# < 2)); then
   echo "usage: $0 SCALEOUT_BINARY SOURCE_DIR [--insecure] [--epochs N] [--rate RATE] [--set KNOB=VALUE]... [--keep]" >&2
   exit 2
@@ -55,28 +54,8 @@ done
 # shellcheck source=tests/network/cluster.sh
 source "$source_dir/tests/network/cluster.sh"
 
-if reason=$(nethosts_unavailable); then echo "SKIP: $reason"; exit $SKIP; fi
-if reason=$(netcluster_unavailable); then echo "SKIP: $reason"; exit $SKIP; fi
-[[ -x $scaleout ]] || { echo "FAIL: $scaleout is not an executable"; exit 1; }
-
-work=$(mktemp -d "${TMPDIR:-/tmp}/scaleout-net-test.XXXXXX")
-# shellcheck disable=SC2317  # called by the EXIT trap
-cleanup() {
-  nethosts_teardown
-  if ((keep)); then echo "logs kept in $work"; else rm -rf "$work"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# Both processes use this run's own CURVE keys (the same "user"), never the real ones.
-export XDG_CONFIG_HOME="$work/config" XDG_CACHE_HOME="$work/cache"  # keys and the shard cache of this run only
-mkdir -p "$XDG_CONFIG_HOME"
-unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
-
-nethosts_setup 2 "$rate" core || { echo "FAIL: cannot set up the hosts"; exit 1; }
-nethosts_describe
+netcluster_test_begin test 2 "$rate"
 A=1 B=2
-netcluster_zk_start $A "$work/zk" || { echo "FAIL: ZooKeeper did not start"; exit 1; }
 echo "ZooKeeper on host A at $NETCLUSTER_ZK"
 
 cluster="net$$"
@@ -95,11 +74,7 @@ t_master=$EPOCHREALTIME
 nethosts_spawn $A "$work/master.log" "${master_cmd[@]}"
 master=$NETHOSTS_PID
 # The worker starts once the master listens, so the join time is the worker's own.
-if ! nethosts_wait_for_line "$work/master.log" 'cluster: registered this master' 120 "$master"; then
-  echo "FAIL: the master did not register in ZooKeeper within 120 s"
-  sed 's/^[0-9.]* /  master| /' "$work/master.log"
-  exit 1
-fi
+netcluster_wait_registered "$work/master.log" "$master"
 t_worker=$EPOCHREALTIME
 nethosts_spawn $B "$work/worker.log" "${worker_cmd[@]}"
 worker=$NETHOSTS_PID
