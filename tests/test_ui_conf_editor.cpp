@@ -368,6 +368,17 @@ class ConfEditorTest : public QObject {
     QVERIFY2(text.contains("131 parameters"), qPrintable(text));
   }
 
+  // A conf whose choice no knob lists (a file edited by hand) gets a summary that names the
+  // problem: resolving its plan throws, and the summary, recomputed on every change, must
+  // not take the window down with it.
+  void networkSummaryOfAnUnknownChoice() {
+    Conf c;
+    c.activation = "swish";
+    const NetworkSummary s = summarizeNetwork(c);
+    QVERIFY2(s.shape.contains("activation: unknown value 'swish'"), qPrintable(s.shape));
+    QCOMPARE(s.parameters, size_t{0});
+  }
+
   // finetuneEpochs=0 is valid but trains nothing (#16): the form says so above the tabs
   // and under the knob, without disabling Start; the warning goes when the knob is fixed.
   void aConfThatTrainsNothingIsWarnedInline() {

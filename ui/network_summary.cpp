@@ -1,8 +1,11 @@
 #include "network_summary.h"
 
+#include <vector>
+
 #include <QLocale>
 
 #include "config/plan.h"
+#include "util/error.h"
 
 namespace scaleout::ui {
 
@@ -18,7 +21,16 @@ QString formatBytes(double bytes) {
 
 NetworkSummary summarizeNetwork(const Conf& conf) {
   NetworkSummary s;
-  const auto shape = networkShape(conf);
+  std::vector<LayerShape> shape;
+  try {
+    shape = networkShape(conf);
+  } catch (const ScaleoutError& e) {
+    // A conf opened with a choice no knob lists (validation says so above the form): the
+    // summary names it instead of a shape; it never takes the window down.
+    s.shape = QString::fromStdString(std::string("no network: ") + e.what());
+    s.workers = resolveThreads(conf.threads);
+    return s;
+  }
   s.shape = QString::fromStdString(describeShape(conf, shape));
   s.parameters = parameterCount(shape);
   s.workers = resolveThreads(conf.threads);
