@@ -7,7 +7,7 @@ namespace scaleout {
 
 NetworkLayout::NetworkLayout(const Conf& conf) : NetworkLayout(resolvePlan(conf)) {}
 
-NetworkLayout::NetworkLayout(Plan plan) : plan_(std::move(plan)), stack_(plan_.stack) {
+NetworkLayout::NetworkLayout(Plan plan) : plan_(std::move(plan)) {
   size_t offset = 0;
   for (const LayerShape& shape : plan_.layers) {
     LayerLayout l;

@@ -81,8 +81,8 @@ struct Trainer::Impl {
     OptimizerState ownState;  // perWorker policy
     Eigen::VectorXf spareSegment;  // this worker's last result buffers, handed back with its next task
     OptimizerState spareState;
-    double speed = 0;          // samples per second of compute (pace.samplesPerSecond())
-    PaceEstimate pace;         // from the results the worker reported
+    PaceEstimate pace;         // samples per second of compute, from the results the worker reported
+    double speed() const { return pace.samplesPerSecond(); }
     int overheadMeasured = 0;  // tasks that measured the overhead
     double overhead = 0;       // seconds per round outside compute: the link, for a remote worker (smoothed)
     int share = 1;             // slices per round: more for a faster worker, or one whose link needs longer rounds
@@ -483,15 +483,15 @@ struct Trainer::Impl {
     // remote idle half of it).
     if (balance)
       for (const auto& s : slots) {
-        if (s.dead || s.retiring || s.speed <= 0 || !linkMeasured(s)) continue;
-        const double sliceSeconds = sliceSamples / s.speed;
+        if (s.dead || s.retiring || s.speed() <= 0 || !linkMeasured(s)) continue;
+        const double sliceSeconds = sliceSamples / s.speed();
         const double need = s.local ? 1.0 : std::max(1.0, std::ceil(t.conf_.remoteComputeRatio * s.overhead / sliceSeconds));
         roundSeconds = std::max(roundSeconds, std::min(need, static_cast<double>(kMaxShare)) * sliceSeconds + serialOverhead(s));
       }
     for (auto& s : slots) {
       int share = 1;
-      if (balance && roundSeconds > 0 && s.speed > 0 && linkMeasured(s)) {
-        const double sliceSeconds = sliceSamples / s.speed;
+      if (balance && roundSeconds > 0 && s.speed() > 0 && linkMeasured(s)) {
+        const double sliceSeconds = sliceSamples / s.speed();
         const double ideal = std::max(1.0, (roundSeconds - serialOverhead(s)) / sliceSeconds);
         // Hysteresis: speeds measured over a few rounds jitter; move only on a clear change.
         // Most of a slice, not a fraction of the share: at the 5-6 slices a one-core lane
@@ -504,7 +504,7 @@ struct Trainer::Impl {
       if (share != s.share && !s.dead && Clock::now() - s.shareLogged >= std::chrono::seconds(10)) {
         s.shareLogged = Clock::now();
         char detail[96];
-        std::snprintf(detail, sizeof detail, " (%.0f samples/s, %.0f ms per round outside compute)", s.speed, s.overhead * 1000);
+        std::snprintf(detail, sizeof detail, " (%.0f samples/s, %.0f ms per round outside compute)", s.speed(), s.overhead * 1000);
         message("worker " + s.worker->id() + " now takes " + std::to_string(share) + " slice(s) per round" + detail);
       }
       s.share = share;
@@ -521,10 +521,10 @@ struct Trainer::Impl {
     const double sliceSamples = static_cast<double>(averagingFrequency) * t.conf_.batchSize;
     double lanes = 0, contended = 0, localSpeed = 0;
     for (const Slot& s : slots)
-      if (s.local && !s.dead && !s.retiring && s.speed > 0) {
-        lanes = std::max(lanes, s.share * sliceSamples / s.speed);
+      if (s.local && !s.dead && !s.retiring && s.speed() > 0) {
+        lanes = std::max(lanes, s.share * sliceSamples / s.speed());
         contended = std::max(contended, s.share * sliceSamples * evalLanePerRow);
-        localSpeed = std::max(localSpeed, s.speed);
+        localSpeed = std::max(localSpeed, s.speed());
       }
     double eval = evalSeconds;
     if (eval <= 0 && localSpeed > 0) eval = static_cast<double>(t.data_.test.size()) / (2.0 * localSpeed);
@@ -932,14 +932,14 @@ Trainer::Impl::RoundPlan Trainer::Impl::dispatchRound(EpochLoop& e) {
     // One that overlaps already holds its next task, which keeps it busy through that
     // much of the evaluation: it gets extra slices only for the rest. (Before this,
     // it got slices for all of it, and the round after waited ~0.3 s for them.)
-    if (coverEvaluation && !s.local && s.speed > 0) {
-      const double sliceSeconds = static_cast<double>(averagingFrequency) * batchSize / s.speed;
+    if (coverEvaluation && !s.local && s.speed() > 0) {
+      const double sliceSeconds = static_cast<double>(averagingFrequency) * batchSize / s.speed();
       // The work it really holds: at an epoch's end the queue often ran dry, and it
       // holds nothing. (Counting a full share held left it idle ~0.15 s at every
       // epoch boundary on the reference MLP at 1 Gbit/s.)
       double held = 0;
       for (const InFlight& f : s.inflight)
-        if (!f.requeued) held += static_cast<double>(f.slice.size()) / s.speed;
+        if (!f.requeued) held += static_cast<double>(f.slice.size()) / s.speed();
       const double uncovered = std::max(0.0, evaluationRoundSeconds() - held);
       take = std::max(take, static_cast<int>(std::ceil(uncovered / sliceSeconds)));
     }
@@ -1028,7 +1028,6 @@ std::vector<std::optional<RoundResult>> Trainer::Impl::collectRound(RoundPlan& p
     const bool beside = s.local && pendingEval.has_value();
     if (r->samples > 0 && !r->error && r->computeSeconds > 0 && !beside) {
       s.pace.add(r->samples, r->computeSeconds);  // see train/pace_estimate.h
-      s.speed = s.pace.samplesPerSecond();
       // Only a task that did not wait behind another on the worker measures the link.
       // The first one also carries the full parameters and a cold connection (about
       // 0.4-0.7 s against 60-80 ms later at 1 Gbit/s): the second replaces it.

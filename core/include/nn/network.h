@@ -34,9 +34,9 @@ class NetworkLayout {
 
   const std::vector<LayerLayout>& layers() const { return layers_; }
   size_t size() const { return size_; }
-  bool isStack() const { return stack_; }
+  bool isStack() const { return plan_.stack; }
   size_t outputLayer() const { return layers_.size() - 1; }  // stacks only
-  size_t hiddenLayerCount() const { return stack_ ? layers_.size() - 1 : layers_.size(); }
+  size_t hiddenLayerCount() const { return plan_.stack ? layers_.size() - 1 : layers_.size(); }
 
   FloatMap weights(Eigen::VectorXf& p, size_t layer) const;
   ConstFloatMap weights(const Eigen::VectorXf& p, size_t layer) const;
@@ -53,7 +53,6 @@ class NetworkLayout {
   Plan plan_;
   std::vector<LayerLayout> layers_;
   size_t size_ = 0;
-  bool stack_ = false;
 };
 
 }  // namespace scaleout
