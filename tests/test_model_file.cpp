@@ -124,6 +124,7 @@ class TestModelFile : public QObject {
   void unwritableDirectoryIsReported();
   void backgroundWritesOneAtATime();
   void backgroundWriteErrorIsReturned();
+  void spareIsTheLastWrittenFile();
 
  private:
   std::unique_ptr<QTemporaryDir> dir_;
@@ -418,6 +419,31 @@ void TestModelFile::backgroundWriteErrorIsReturned() {
   QVERIFY(done);
   QCOMPARE(done->iteration, 7LL);
   QVERIFY2(done->error.find(file + ".tmp") != std::string::npos, done->error.c_str());
+}
+
+void TestModelFile::spareIsTheLastWrittenFile() {
+  // The trainer refills the last checkpoint's buffers for the next one: spare() hands
+  // them over only once that write is done (wait() here), and only once.
+  const std::string file = path("spare.bin");
+  CheckpointWriter writer;
+  QCOMPARE(writer.spare().params.size(), Eigen::Index{0});  // nothing written yet
+  ModelFile m = sampleModel(true);
+  const Eigen::VectorXf params = m.params;
+  QVERIFY(!writer.start(file, std::move(m), 1));
+  const auto done = writer.wait();
+  QVERIFY(done && done->error.empty());
+  ModelFile spare = writer.spare();
+  QVERIFY(spare.params == params);
+  QVERIFY(spare.state);
+  QCOMPARE(writer.spare().params.size(), Eigen::Index{0});
+  // Refilled and written again, it reads back as the new contents.
+  spare.params.setConstant(0.25f);
+  spare.state->iteration = 2;
+  QVERIFY(!writer.start(file, std::move(spare), 2));
+  QVERIFY(writer.wait());
+  const ModelFile back = readModelFile(file);
+  QVERIFY(back.params.isConstant(0.25f));
+  QCOMPARE(back.state->iteration, 2LL);
 }
 
 QTEST_APPLESS_MAIN(TestModelFile)

@@ -11,10 +11,11 @@ CheckpointWriter::~CheckpointWriter() { wait(); }
 
 std::optional<CheckpointWriter::Done> CheckpointWriter::start(std::string path, ModelFile file, long long iteration) {
   std::optional<Done> previous = wait();
-  pending_ = std::async(std::launch::async, [path = std::move(path), file = std::move(file), iteration] {
+  file_ = std::move(file);
+  pending_ = std::async(std::launch::async, [this, path = std::move(path), iteration] {
     Done done{path, iteration, ""};
     try {
-      writeModelFile(path, file);
+      writeModelFile(path, file_);
     } catch (const std::exception& e) {
       done.error = e.what();
     }
@@ -26,6 +27,11 @@ std::optional<CheckpointWriter::Done> CheckpointWriter::start(std::string path, 
 std::optional<CheckpointWriter::Done> CheckpointWriter::poll() {
   if (!pending_.valid() || pending_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return std::nullopt;
   return pending_.get();
+}
+
+ModelFile CheckpointWriter::spare() {
+  if (pending_.valid() && pending_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return {};
+  return std::move(file_);
 }
 
 std::optional<CheckpointWriter::Done> CheckpointWriter::wait() {

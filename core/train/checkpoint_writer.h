@@ -31,8 +31,13 @@ class CheckpointWriter {
   std::optional<Done> poll();
   // The write in progress, once it has finished.
   std::optional<Done> wait();
+  // The last written file, for the next checkpoint to refill in place (its multi-megabyte
+  // vectors are then not allocated again: on the reference MLP a fresh checkpoint's 11 MB
+  // were 2,800 page faults, about 25 ms). Empty while a write is in progress, or at first.
+  ModelFile spare();
 
  private:
+  ModelFile file_;  // written by the helper thread while pending_ is not ready
   std::future<Done> pending_;
 };
 

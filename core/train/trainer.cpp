@@ -424,8 +424,14 @@ struct Trainer::Impl {
   bool writeCheckpoint(size_t phaseIndex, int epoch, bool midEpoch, const Phase& phase, const OptimizerState& state,
                        const std::deque<std::vector<uint32_t>>& queue, bool synchronous = false) {
     if (t.options_.checkpointPath.empty()) return false;
-    ModelFile file = t.model();
-    TrainingState s;
+    // Into the last checkpoint's buffers (CheckpointWriter::spare): assigning into
+    // same-sized vectors does not allocate.
+    ModelFile file = checkpoints.spare();
+    file.conf = t.conf_;
+    file.normalizer = t.data_.normalizer;
+    file.classNames = t.data_.train.classNames;
+    file.params = t.params_;
+    TrainingState& s = file.state ? *file.state : file.state.emplace();
     s.phaseIndex = phaseIndex;
     s.epoch = epoch;
     s.iteration = iteration;
@@ -435,8 +441,8 @@ struct Trainer::Impl {
     s.averagingFrequency = averagingFrequency;
     s.midEpoch = midEpoch;
     s.optimizer = state;
+    s.remaining.clear();
     for (const auto& slice : queue) s.remaining.insert(s.remaining.end(), slice.begin(), slice.end());
-    file.state = std::move(s);
     lastCheckpoint = Clock::now();
     reportCheckpoint(checkpoints.start(t.options_.checkpointPath, std::move(file), iteration));
     return synchronous ? reportCheckpoint(checkpoints.wait()) : true;
