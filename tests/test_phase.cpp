@@ -165,6 +165,26 @@ class TestPhase : public QObject {
     QCOMPARE(f.rates[1].rate, 0.5f);
     QCOMPARE(f.rates.back().rate, 2.0f * output);  // the ratios kept
   }
+
+  // Steering the rate to 0 and back (trainer: scaleRates by 0, then rescaleRates from a
+  // base of 0) gives every layer its conf ratio again: a frozen layer stays frozen.
+  void steeringToZeroAndBackKeepsFrozenLayersAndRatios() {
+    Conf c = stackConf("dbn");
+    c.learningRateByLayer = {0.0, 0.25};
+    Phase f = plan(c).back();
+    const float output = f.rates.back().rate;
+    scaleRates(f, 0.0f);
+    QCOMPARE(baseRate(f), 0.0f);
+    rescaleRates(f, 0.5f);
+    QCOMPARE(f.rates[0].rate, 0.0f);  // still frozen (it took 0.5 before the fix)
+    QCOMPARE(f.rates[1].rate, 0.5f);
+    QCOMPARE(f.rates.back().rate, 2.0f * output);
+    // A phase frozen whole by its conf takes the new rate throughout, as before.
+    Phase frozen = f;
+    for (RateRange& r : frozen.rates) r.rate = r.planned = 0.0f;
+    rescaleRates(frozen, 0.3f);
+    for (const RateRange& r : frozen.rates) QCOMPARE(r.rate, 0.3f);
+  }
 };
 
 QTEST_GUILESS_MAIN(TestPhase)

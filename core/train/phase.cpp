@@ -21,7 +21,8 @@ std::vector<Phase> planPhases(const Conf& conf, const NetworkLayout& layout) {
       p.epochs = conf.pretrainEpochs;
       p.begin = layers[i].begin;
       p.end = layers[i].end;
-      p.rates.push_back({p.begin, p.end, layerRate(i, conf.pretrainLearningRate)});
+      const float rate = layerRate(i, conf.pretrainLearningRate);
+      p.rates.push_back({p.begin, p.end, rate, rate});
       phases.push_back(p);
     }
   }
@@ -35,8 +36,8 @@ std::vector<Phase> planPhases(const Conf& conf, const NetworkLayout& layout) {
     p.end = layers.back().end;
     for (size_t i = first; i < layers.size(); ++i) {
       const bool output = i == layout.outputLayer();
-      p.rates.push_back({layers[i].begin, layers[i].end,
-                         output ? static_cast<float>(conf.finetuneLearningRate) : layerRate(i, conf.finetuneLearningRate)});
+      const float rate = output ? static_cast<float>(conf.finetuneLearningRate) : layerRate(i, conf.finetuneLearningRate);
+      p.rates.push_back({layers[i].begin, layers[i].end, rate, rate});
     }
     phases.push_back(p);
   }
@@ -58,11 +59,21 @@ void scaleRates(Phase& phase, float factor) {
 
 void rescaleRates(Phase& phase, float newBase) {
   const float old = baseRate(phase);
-  // Frozen layers stay frozen; a phase with every layer frozen takes the new rate throughout.
-  if (old > 0.0f)
+  // Frozen layers stay frozen.
+  if (old > 0.0f) {
     scaleRates(phase, newBase / old);
-  else
-    for (auto& r : phase.rates) r.rate = newBase;
+    return;
+  }
+  // Every rate is 0 (steered to 0): the conf's rates give the ratios back. Before this, every
+  // layer took the new rate, and steering 0 and back unfroze the layers learningRateByLayer froze.
+  float plannedBase = 0.0f;
+  for (const RateRange& r : phase.rates)
+    if (r.planned > 0.0f) {
+      plannedBase = r.planned;
+      break;
+    }
+  // A phase whose conf froze every layer takes the new rate throughout.
+  for (auto& r : phase.rates) r.rate = plannedBase > 0.0f ? r.planned * (newBase / plannedBase) : newBase;
 }
 
 }  // namespace scaleout

@@ -14,6 +14,10 @@ enum class PhaseKind { Pretrain, Finetune };
 struct RateRange {
   size_t begin, end;  // absolute positions in the parameter vector
   float rate;
+  // The rate the conf gave this range. When steering has put every rate at 0, it is all
+  // that keeps the layers' ratios (and layers frozen by learningRateByLayer frozen) for
+  // the next rescale. 0 where unknown (a phase received over the link).
+  float planned = 0.0f;
 };
 
 struct Phase {
