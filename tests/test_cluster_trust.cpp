@@ -243,21 +243,31 @@ class TestClusterTrust : public QObject {
       if (!proof.empty()) n["secretProof"] = proof;
       return n;
     };
-    MasterTrust tofu({"lab"});
+    // Options set by name (an aggregate list leaves members unnamed: -Wmissing-field-initializers).
+    auto options = [](const std::string& pinned, const std::string& proof, const std::string& origin, bool zk) {
+      MasterTrustOptions o;
+      o.cluster = "lab";
+      o.pinnedKey = pinned;
+      o.proofKey = proof;
+      o.secretOrigin = origin;
+      o.zkProtected = zk;
+      return o;
+    };
+    MasterTrust tofu(options("", "", "", false));
     QVERIFY(tofu.judge(node(a)).note.find("trusted on first use") != std::string::npos);
     QVERIFY(tofu.judge(node(a)).trusted);
     const MasterVerdict refused = tofu.judge(node(b));
     QVERIFY(!refused.trusted);
     QVERIFY2(refused.note.find("refusing the new master key " + b) != std::string::npos, refused.note.c_str());
 
-    MasterTrustOptions pinned{"lab", b};
+    const MasterTrustOptions pinned = options(b, "", "", false);
     QVERIFY(!MasterTrust(pinned).judge(node(a)).trusted);
     QVERIFY(MasterTrust(pinned).judge(node(b)).trusted);
 
     QTemporaryDir dir;
     const std::string proofKey = masterProofKeyFromClusterSecret(secretFile(dir).toStdString());
     QCOMPARE(proofKey.size(), size_t{32});
-    MasterTrust secret({"lab", "", proofKey, "--cluster-secret lab.secret"});
+    MasterTrust secret(options("", proofKey, "--cluster-secret lab.secret", false));
     const std::string proof = masterNodeProof(proofKey, "tcp://10.0.0.1:5560", a, "00000000000000ff");
     QVERIFY(secret.judge(node(a, proof)).trusted);
     QVERIFY(!secret.judge(node(a)).trusted);                   // no proof, even for the first key
@@ -265,7 +275,7 @@ class TestClusterTrust : public QObject {
     nlohmann::json moved = node(a, proof);
     moved["endpoint"] = "tcp://10.6.6.6:5560";                  // the same proof, another endpoint
     QVERIFY(!secret.judge(moved).trusted);
-    QVERIFY(MasterTrust({"lab", "", "", "", true}).judge(node(b)).trusted);  // --zk-auth
+    QVERIFY(MasterTrust(options("", "", "", true)).judge(node(b)).trusted);  // --zk-auth
 
     // Each use of the secret gets its own value; none equals the CURVE secret key's bytes.
     const std::string zkAuth = zkAuthFromClusterSecret(secretFile(dir).toStdString());
