@@ -25,6 +25,7 @@
 #include "nn/network.h"
 #include "train/phase.h"
 #include "util/rng.h"
+#include "train/lane_thread.h"
 #include "train/worker.h"
 #include "util/blas_threads.h"
 #include "util/thread_priority.h"
@@ -128,75 +129,55 @@ PartialShard& partialShard() {
 // Chunks requested ahead: enough to fill a fast link (8 MiB in flight), few enough that a
 // heartbeat never waits behind more than that (0.7 s at 100 Mbit/s).
 
-// One lane: a thread training the tasks the master sends to this lane, in order. It
-// keeps its own optimizer state across rounds (it never travels) and, with a lossy
-// codec, the error-feedback residual of what it sends back.
+// One lane: trains the tasks the master sends to this lane, in order, on a LaneThread (the
+// loop the master's own lanes run). It keeps its own optimizer state across rounds (it
+// never travels) and, with a lossy codec, the error-feedback residual of what it sends back.
 class Lane {
  public:
   Lane(const WorkerContext& context, uint32_t index, Envelope session, Codec codec, Outbox& outbox, std::atomic<long long>& tasks)
       : context_(context), index_(index), session_(session), codec_(codec), outbox_(outbox), tasks_(tasks) {
-    thread_ = std::thread([this] { loop(); });
-  }
-  ~Lane() {
-    {
-      std::lock_guard lock(mutex_);
-      stopping_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
+    LaneThread::Hooks hooks;
+    hooks.started = [this](SliceTrainer& trainer) { warmUp(trainer); };
+    hooks.prepare = [this](RoundTask& task) {
+      prepareState(task);
+      compensateDelay(task);
+    };
+    hooks.finished = [this](RoundTask&& task, RoundResult&& result, SliceTrainer& trainer) {
+      send(std::move(task), std::move(result), trainer);
+    };
+    thread_ = std::make_unique<LaneThread>(context, static_cast<int>(index), std::move(hooks));
   }
   // The master may send the next task while this one trains (overlapRemoteRounds): it
-  // waits here and starts the moment the lane is free.
-  void post(RoundTask task) {
-    {
-      std::lock_guard lock(mutex_);
-      queue_.push_back(std::move(task));
-    }
-    cv_.notify_all();
-  }
-  bool busy() const { return busy_.load(); }
+  // waits in the lane's queue and starts the moment the lane is free.
+  void post(RoundTask task) { thread_->post(std::move(task)); }
+  bool busy() const { return thread_->busy(); }
 
  private:
-  void loop() {
-    lowerThisThreadPriority(kLaneNiceSteps);
-    SliceTrainer trainer(context_);
-    warmUp(trainer);
-    for (;;) {
-      RoundTask task;
-      {
-        std::unique_lock lock(mutex_);
-        cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-        if (stopping_) return;
-        task = std::move(queue_.front());
-        queue_.pop_front();
-        busy_ = true;
-      }
-      ResultMsg msg;
-      msg.lane = index_;
-      try {
-        prepareState(task);
-        compensateDelay(task);
-        msg.result = trainer.run(task, static_cast<int>(index_));
-        state_ = std::move(msg.result.state);
-        if (!msg.result.cancelled) encodeValues(task, msg);
-      } catch (const std::exception& e) {
-        msg.result = RoundResult{};
-        msg.errorText = e.what();
-      } catch (...) {
-        msg.result = RoundResult{};
-        msg.errorText = "unknown error";
-      }
-      busy_ = false;
-      if (msg.result.cancelled && context_.control->cancelled()) continue;  // the session is ending
-      Envelope env = session_;
-      env.round = task.round;
-      // The trained buffer is encoded already: the next task trains in it (no 5.6 MB
-      // allocation and page faults per task on the reference MLP).
-      trainer.recycle(std::move(msg.result.segment), OptimizerState{});
-      // Encoding (and its CRC) happens here, in parallel with other lanes.
-      outbox_.push(Outgoing{encode(env, Payload(std::move(msg)))});
-      ++tasks_;
+  // Encodes the result (or the error) for the master and hands it to the outbox.
+  void send(RoundTask&& task, RoundResult&& result, SliceTrainer& trainer) {
+    ResultMsg msg;
+    msg.lane = index_;
+    msg.result = std::move(result);
+    try {
+      if (msg.result.error) std::rethrow_exception(msg.result.error);
+      state_ = std::move(msg.result.state);
+      if (!msg.result.cancelled) encodeValues(task, msg);
+    } catch (const std::exception& e) {
+      msg.result = RoundResult{};
+      msg.errorText = e.what();
+    } catch (...) {
+      msg.result = RoundResult{};
+      msg.errorText = "unknown error";
     }
+    if (msg.result.cancelled && context_.control->cancelled()) return;  // the session is ending
+    Envelope env = session_;
+    env.round = task.round;
+    // The trained buffer is encoded already: the next task trains in it (no 5.6 MB
+    // allocation and page faults per task on the reference MLP).
+    trainer.recycle(std::move(msg.result.segment), OptimizerState{});
+    // Encoding (and its CRC) happens here, in parallel with other lanes.
+    outbox_.push(Outgoing{encode(env, Payload(std::move(msg)))});
+    ++tasks_;
   }
 
   // A lane's first task runs cold (first touch of its buffers, BLAS start-up): at a third
@@ -285,12 +266,7 @@ class Lane {
   Eigen::VectorXf residual_, delta_;
   Eigen::VectorXf lastDelta_;  // the change this lane sent last (delay compensation)
   std::shared_ptr<Eigen::VectorXf> compensated_;  // the task's start with it (delay compensation)
-  std::thread thread_;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  std::deque<RoundTask> queue_;
-  bool stopping_ = false;
-  std::atomic<bool> busy_{false};
+  std::unique_ptr<LaneThread> thread_;  // last: stopped before the state its hooks use
 };
 
 // The training rows found without a download, on a helper thread (reading a cache file or
