@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdio>
 #include <deque>
 #include <future>
@@ -28,7 +27,6 @@
 #include "train/lane_thread.h"
 #include "train/worker.h"
 #include "util/blas_threads.h"
-#include "util/thread_priority.h"
 
 namespace scaleout::cluster {
 
