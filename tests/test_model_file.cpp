@@ -1,6 +1,9 @@
 // Model and checkpoint files: bit-exact round trips, one refusal per kind of damage
 // (missing, truncated, wrong magic, newer version, corrupted byte, invalid conf), the
 // fit check of Trainer::resumeFrom, and atomic writes.
+#include <sys/resource.h>
+
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -125,6 +128,7 @@ class TestModelFile : public QObject {
   void backgroundWritesOneAtATime();
   void backgroundWriteErrorIsReturned();
   void spareIsTheLastWrittenFile();
+  void writeCutShortLeavesNoTornFile();
 
  private:
   std::unique_ptr<QTemporaryDir> dir_;
@@ -444,6 +448,33 @@ void TestModelFile::spareIsTheLastWrittenFile() {
   const ModelFile back = readModelFile(file);
   QVERIFY(back.params.isConstant(0.25f));
   QCOMPARE(back.state->iteration, 2LL);
+}
+
+void TestModelFile::writeCutShortLeavesNoTornFile() {
+  // The disk refuses the write part-way (a file-size limit of 1 MiB here, as a full disk
+  // would): the error says so, and neither the file nor a torn .tmp is left behind.
+  const std::string file = path("cut.bin");
+  ModelFile m = sampleModel(true);
+  m.params = Eigen::VectorXf::Zero(1 << 19);  // 2 MiB of parameters
+  struct sigaction ignore {}, previous {};
+  ignore.sa_handler = SIG_IGN;  // the write fails with EFBIG instead of the signal ending us
+  QVERIFY(sigaction(SIGXFSZ, &ignore, &previous) == 0);
+  rlimit limit{}, saved{};
+  QVERIFY(getrlimit(RLIMIT_FSIZE, &saved) == 0);
+  limit = saved;
+  limit.rlim_cur = 1 << 20;
+  QVERIFY(setrlimit(RLIMIT_FSIZE, &limit) == 0);
+  std::string error;
+  try {
+    writeModelFile(file, m);
+  } catch (const ScaleoutError& e) {
+    error = e.what();
+  }
+  QVERIFY(setrlimit(RLIMIT_FSIZE, &saved) == 0);
+  QVERIFY(sigaction(SIGXFSZ, &previous, nullptr) == 0);
+  QVERIFY2(error.find("disk full") != std::string::npos, error.c_str());
+  QVERIFY(!std::filesystem::exists(file));
+  QVERIFY(!std::filesystem::exists(file + ".tmp"));
 }
 
 QTEST_APPLESS_MAIN(TestModelFile)

@@ -134,6 +134,18 @@ Normalizer normalizerFromJson(const json& j) {
 }  // namespace
 
 void writeModelFile(const std::string& path, const ModelFile& model) {
+  // The texts first: what can throw before a byte is written does so before the file exists.
+  const std::string confText = confToJson(model.conf).dump();
+  const std::string normalizerText = normalizerToJson(model.normalizer, model.classNames).dump();
+  std::string stateText;
+  if (model.state) {
+    const TrainingState& s = *model.state;
+    const json meta = {{"phaseIndex", s.phaseIndex}, {"epoch", s.epoch},          {"iteration", s.iteration},
+                       {"round", s.round},           {"rng", s.rngState},         {"learningRate", s.learningRate},
+                       {"averagingFrequency", s.averagingFrequency}, {"midEpoch", s.midEpoch},
+                       {"lastStep", s.optimizer.lastStep}};
+    stateText = meta.dump();
+  }
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
@@ -142,16 +154,12 @@ void writeModelFile(const std::string& path, const ModelFile& model) {
     w.bytes(kModelMagic, sizeof kModelMagic);
     w.u32(kModelFormatVersion);
     w.u32(model.state ? 1u : 0u);
-    w.text(confToJson(model.conf).dump());
-    w.text(normalizerToJson(model.normalizer, model.classNames).dump());
+    w.text(confText);
+    w.text(normalizerText);
     w.array(model.params.data(), static_cast<size_t>(model.params.size()));
     if (model.state) {
       const TrainingState& s = *model.state;
-      json meta = {{"phaseIndex", s.phaseIndex}, {"epoch", s.epoch},          {"iteration", s.iteration},
-                   {"round", s.round},           {"rng", s.rngState},         {"learningRate", s.learningRate},
-                   {"averagingFrequency", s.averagingFrequency}, {"midEpoch", s.midEpoch},
-                   {"lastStep", s.optimizer.lastStep}};
-      w.text(meta.dump());
+      w.text(stateText);
       w.array(s.optimizer.velocity.data(), static_cast<size_t>(s.optimizer.velocity.size()));
       w.array(s.optimizer.adagrad.data(), static_cast<size_t>(s.optimizer.adagrad.size()));
       w.array(s.remaining.data(), s.remaining.size());
@@ -159,7 +167,12 @@ void writeModelFile(const std::string& path, const ModelFile& model) {
     const uint32_t crc = w.crc();
     out.write(reinterpret_cast<const char*>(&crc), 4);  // not part of what it checks
     out.flush();
-    if (!out) throw ScaleoutError("error while writing model file '" + tmp + "' (disk full?)");
+    if (!out) {
+      out.close();
+      std::error_code ignored;
+      std::filesystem::remove(tmp, ignored);  // a torn file helps no one
+      throw ScaleoutError("error while writing model file '" + tmp + "' (disk full?)");
+    }
   }
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);
