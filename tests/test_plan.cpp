@@ -138,6 +138,15 @@ class TestPlan : public QObject {
       QCOMPARE(std::string(e.what()), std::string("learningRateScaling: unknown value 'cubic'"));
     }
   }
+
+  // Validation and warnings ask choiceIs of names that may be no choice at all.
+  void choiceIsAnswersForUnknownNames() {
+    QVERIFY(choiceIs("mlp", NetworkClass::Mlp));
+    QVERIFY(!choiceIs("dbn", NetworkClass::Mlp));
+    QVERIFY(!choiceIs("MLP", NetworkClass::Mlp));  // names are exact
+    QVERIFY(!choiceIs("", DataSourceKind::FashionMnist));
+    QVERIFY(choiceIs("xent", OutputLoss::CrossEntropy));
+  }
 };
 
 QTEST_GUILESS_MAIN(TestPlan)

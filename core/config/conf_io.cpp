@@ -4,7 +4,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "config/choices.h"
 #include "config/knob_registry.h"
+#include "config/plan.h"
 #include "util/error.h"
 
 namespace scaleout {
@@ -14,13 +16,9 @@ using nlohmann::json;
 
 std::string valueText(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
 
-bool isStack(const std::string& networkClass) {
-  return networkClass == "mlp" || networkClass == "dbn" || networkClass == "cdbn" || networkClass == "sda";
-}
-
 void checkPerLayerList(const Conf& conf, const std::string& name, size_t size,
                        std::vector<ConfIssue>& issues) {
-  size_t layers = isStack(conf.networkClass) ? conf.layerSizes.size() : 1;
+  size_t layers = isStackNetwork(conf.networkClass) ? conf.layerSizes.size() : 1;
   if (size != 0 && size != layers) {
     issues.push_back({name, std::to_string(size) + " entries", "does not match the number of hidden layers",
                       "empty, or exactly " + std::to_string(layers) + " entries (one per hidden layer)"});
@@ -173,7 +171,7 @@ std::vector<ConfIssue> validateConf(const Conf& conf) {
     std::string problem = checkKnobValue(spec, value);
     if (!problem.empty()) issues.push_back({spec.name, valueText(value), problem, describeAllowed(spec)});
   }
-  if (isStack(conf.networkClass) && conf.layerSizes.empty() && conf.networkClass != "mlp") {
+  if (isStackNetwork(conf.networkClass) && conf.layerSizes.empty() && !choiceIs(conf.networkClass, NetworkClass::Mlp)) {
     issues.push_back({"layerSizes", "[]", "is empty, but " + conf.networkClass + " pretrains hidden layers",
                       "at least one hidden layer size"});
   }
@@ -181,15 +179,16 @@ std::vector<ConfIssue> validateConf(const Conf& conf) {
   checkPerLayerList(conf, "learningRateByLayer", conf.learningRateByLayer.size(), issues);
   checkPerLayerList(conf, "visibleUnitByLayer", conf.visibleUnitByLayer.size(), issues);
   checkPerLayerList(conf, "hiddenUnitByLayer", conf.hiddenUnitByLayer.size(), issues);
-  if (conf.dataset != "fashion-mnist") {
+  if (!choiceIs(conf.dataset, DataSourceKind::FashionMnist)) {
     if (conf.trainData.empty())
-      issues.push_back({"trainData", "\"\"", "is empty, but dataset=" + conf.dataset + " needs a file", "a path to the training " + std::string(conf.dataset == "csv" ? "CSV file" : "IDX images")});
-    if (conf.dataset == "idx" && conf.trainLabels.empty())
+      issues.push_back({"trainData", "\"\"", "is empty, but dataset=" + conf.dataset + " needs a file", "a path to the training " + std::string(choiceIs(conf.dataset, DataSourceKind::Csv) ? "CSV file" : "IDX images")});
+    if (choiceIs(conf.dataset, DataSourceKind::Idx) && conf.trainLabels.empty())
       issues.push_back({"trainLabels", "\"\"", "is empty, but dataset=idx needs a label file", "a path to IDX labels"});
-    if (conf.dataset == "idx" && conf.testData.empty() != conf.testLabels.empty())
+    if (choiceIs(conf.dataset, DataSourceKind::Idx) && conf.testData.empty() != conf.testLabels.empty())
       issues.push_back({conf.testData.empty() ? "testData" : "testLabels", "\"\"", "is empty while its partner is set", "both testData and testLabels, or neither"});
   }
-  if (conf.outputActivation == "softmax" && conf.outputLossFunction == "xent" && isStack(conf.networkClass)) {
+  if (choiceIs(conf.outputActivation, Activation::Softmax) && choiceIs(conf.outputLossFunction, OutputLoss::CrossEntropy) &&
+      isStackNetwork(conf.networkClass)) {
     issues.push_back({"outputLossFunction", "xent", "does not fit a softmax output", "mcxent or squaredError with softmax; xent with sigmoid"});
   }
   return issues;

@@ -2,11 +2,15 @@
 
 #include <sstream>
 
+#include "config/choices.h"
+#include "config/plan.h"
+
 namespace scaleout {
 namespace {
 
-bool isStack(const std::string& c) { return c == "mlp" || c == "dbn" || c == "cdbn" || c == "sda"; }
-bool pretrainsRbms(const std::string& c) { return c == "dbn" || c == "cdbn"; }
+bool pretrainsRbms(const std::string& c) {
+  return choiceIs(c, NetworkClass::Dbn) || choiceIs(c, NetworkClass::Cdbn);
+}
 
 std::string number(double v) {
   std::ostringstream s;
@@ -18,7 +22,7 @@ std::string number(double v) {
 
 std::vector<std::string> confWarnings(const Conf& conf) {
   std::vector<std::string> w;
-  if (conf.optimizationAlgorithm == "conjugateGradient") {
+  if (choiceIs(conf.optimizationAlgorithm, Optimization::ConjugateGradient)) {
     const std::string ignored = " is ignored by optimizationAlgorithm=conjugateGradient";
     if (conf.momentum > 0) w.push_back("momentum " + number(conf.momentum) + ignored + " (it steps by line search, without velocity)");
     if (conf.useAdaGrad) w.push_back("useAdaGrad" + ignored + " (its step comes from the line search)");
@@ -28,13 +32,13 @@ std::vector<std::string> confWarnings(const Conf& conf) {
       w.push_back(std::string(conf.useDropConnect ? "useDropConnect with dropout " : "dropout ") + number(conf.dropout) + ignored +
                   " (the line search needs a deterministic loss)");
   }
-  const bool pretrains = conf.networkClass != "mlp" && conf.pretrainEpochs > 0;
-  if (isStack(conf.networkClass) && conf.finetuneEpochs == 0 && !pretrains)
+  const bool pretrains = !choiceIs(conf.networkClass, NetworkClass::Mlp) && conf.pretrainEpochs > 0;
+  if (isStackNetwork(conf.networkClass) && conf.finetuneEpochs == 0 && !pretrains)
     w.push_back("finetuneEpochs is 0 and nothing is pretrained: the run will train nothing");
-  else if (isStack(conf.networkClass) && conf.finetuneEpochs == 0)
+  else if (isStackNetwork(conf.networkClass) && conf.finetuneEpochs == 0)
     w.push_back("finetuneEpochs is 0: the output layer stays untrained, so the model's accuracy means nothing");
   // A single layer (rbm, crbm, da) is trained only by its pretraining phase.
-  if (!isStack(conf.networkClass) && conf.pretrainEpochs == 0)
+  if (!isStackNetwork(conf.networkClass) && conf.pretrainEpochs == 0)
     w.push_back("pretrainEpochs is 0 and networkClass=" + conf.networkClass +
                 " is trained only by pretraining: the run will train nothing");
   // A phase with every rate 0 runs its epochs and changes no weight (conjugate gradient's
@@ -45,9 +49,9 @@ std::vector<std::string> confWarnings(const Conf& conf) {
       if (r != 0) return false;
     return true;
   };
-  if (isStack(conf.networkClass) && conf.finetuneEpochs > 0 && conf.finetuneLearningRate == 0)
+  if (isStackNetwork(conf.networkClass) && conf.finetuneEpochs > 0 && conf.finetuneLearningRate == 0)
     w.push_back("finetuneLearningRate is 0: finetuning runs its epochs and changes no weight of the output layer");
-  if (conf.networkClass != "mlp" && conf.pretrainEpochs > 0 && allZero(conf.pretrainLearningRate))
+  if (!choiceIs(conf.networkClass, NetworkClass::Mlp) && conf.pretrainEpochs > 0 && allZero(conf.pretrainLearningRate))
     w.push_back("pretrainLearningRate is 0: pretraining runs its epochs and changes no weight");
   if (pretrainsRbms(conf.networkClass) && conf.pretrainEpochs > 0) {
     // Pretraining fits each layer's weights to sigmoid hidden means, p(h|v) = sigmoid(Wv + b)
@@ -55,7 +59,7 @@ std::vector<std::string> confWarnings(const Conf& conf) {
     std::vector<std::string> other;  // "layer 2 relu"
     for (size_t i = 0; i < conf.layerSizes.size(); ++i) {
       const std::string& a = i < conf.activationByLayer.size() ? conf.activationByLayer[i] : conf.activation;
-      if (a != "sigmoid") other.push_back("layer " + std::to_string(i + 1) + " " + a);
+      if (!choiceIs(a, Activation::Sigmoid)) other.push_back("layer " + std::to_string(i + 1) + " " + a);
     }
     if (!other.empty()) {
       std::string through = "activation=" + conf.activation;

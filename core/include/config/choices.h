@@ -78,6 +78,14 @@ std::optional<E> choiceFromName(std::string_view name) {
   return std::nullopt;
 }
 
+// True when `name` is the name of `value` (false for a name that is no choice at all):
+// validation asks this of confs that may hold unknown names.
+template <typename E>
+bool choiceIs(std::string_view name, E value) {
+  const std::optional<E> parsed = choiceFromName<E>(name);
+  return parsed && *parsed == value;
+}
+
 template <typename E>
 const char* choiceName(E value) {
   for (const auto& c : Choices<E>::names)
