@@ -427,10 +427,7 @@ struct Trainer::Impl {
     // Into the last checkpoint's buffers (CheckpointWriter::spare): assigning into
     // same-sized vectors does not allocate.
     ModelFile file = checkpoints.spare();
-    file.conf = t.conf_;
-    file.normalizer = t.data_.normalizer;
-    file.classNames = t.data_.train.classNames;
-    file.params = t.params_;
+    t.fillModel(file);
     TrainingState& s = file.state ? *file.state : file.state.emplace();
     s.phaseIndex = phaseIndex;
     s.epoch = epoch;
@@ -719,12 +716,16 @@ std::optional<ModelFile> Trainer::bestModel() const {
   return m;
 }
 
-ModelFile Trainer::model() const {
-  ModelFile m;
+void Trainer::fillModel(ModelFile& m) const {
   m.conf = conf_;
   m.normalizer = data_.normalizer;
   m.classNames = data_.train.classNames;
   m.params = params_;
+}
+
+ModelFile Trainer::model() const {
+  ModelFile m;
+  fillModel(m);
   return m;
 }
 

@@ -67,6 +67,8 @@ class Trainer {
   std::optional<ModelFile> bestModel() const;
 
  private:
+  // model()'s contents assigned into `m` (same-sized vectors are refilled, not allocated).
+  void fillModel(ModelFile& m) const;
   struct Impl;
   Conf conf_;
   const TrainTestData& data_;
