@@ -860,6 +860,18 @@ void TestConf::warningsNameWhatWillNotHappen() {
   cg.learningRateByLayer.clear();
   QVERIFY(confWarnings(cg).empty());  // its step memory is averaged like the velocity (#14)
 
+  // An outer momentum over short rounds compounds with the workers' momentum (it diverged
+  // at averagingFrequency 5): named with the value and what to raise; long rounds are quiet.
+  Conf outer;
+  outer.outerMomentum = 0.9;
+  outer.averagingFrequency = 5;
+  const auto ow = confWarnings(outer);
+  QCOMPARE(ow.size(), size_t{1});
+  QVERIFY2(contains(ow[0], "outerMomentum 0.9 with averagingFrequency 5") && contains(ow[0], "raise averagingFrequency"),
+           ow[0].c_str());
+  outer.averagingFrequency = 40;
+  QVERIFY(confWarnings(outer).empty());
+
   Conf idle;
   idle.finetuneEpochs = 0;
   QCOMPARE(confWarnings(idle), std::vector<std::string>{"finetuneEpochs is 0 and nothing is pretrained: the run will train nothing"});

@@ -1372,23 +1372,28 @@ void TestIterativeReduce::sharesFollowWorkerSpeed() {
 
 void TestIterativeReduce::overlappingWorkerHoldsTwoTasks_data() {
   QTest::addColumn<bool>("overlap");
-  QTest::newRow("overlapRemoteRounds on") << true;
-  QTest::newRow("overlapRemoteRounds off") << false;
+  QTest::addColumn<double>("outerMomentum");
+  QTest::newRow("overlapRemoteRounds on") << true << 0.0;
+  QTest::newRow("overlapRemoteRounds off") << false << 0.0;
+  // Late results compound with an outer momentum: the worker then waits for every round.
+  QTest::newRow("overlapRemoteRounds on, outerMomentum") << true << 0.5;
 }
 
 // A worker that can overlap (a remote one) is handed its next task before its last result
 // is averaged, so its link time passes while it trains. Its result is averaged one round
 // later, as a change to that round's parameters; every row is still trained once per
 // epoch (the epoch waits for the result it owes), and the model learns as well as when it
-// waits for every round. With the knob off it never holds two tasks.
+// waits for every round. With the knob off, or an outer momentum, it never holds two tasks.
 void TestIterativeReduce::overlappingWorkerHoldsTwoTasks() {
   QFETCH(bool, overlap);
-  auto runWith = [](bool on, TaskLog& log, Recorder& recorder, int& mostHeld) {
+  QFETCH(double, outerMomentum);
+  auto runWith = [outerMomentum](bool on, TaskLog& log, Recorder& recorder, int& mostHeld) {
     TrainerOptions options;
     options.workerFactory = [&log](int) { return std::make_unique<RecordingWorker>(&log); };
     Conf conf = blobConf(1);
     conf.balanceShares = false;  // one slice each: the pipelining alone is under test
     conf.overlapRemoteRounds = on;
+    conf.outerMomentum = outerMomentum;
     Trainer trainer(conf, blobs(), options);
     auto worker = std::make_unique<OverlappingWorker>(5ms, &log);
     trainer.addWorker(std::move(worker));
@@ -1403,6 +1408,10 @@ void TestIterativeReduce::overlappingWorkerHoldsTwoTasks() {
   const RunSummary summary = runWith(overlap, log, recorder, mostHeld);
   QVERIFY2(summary.completed, summary.error.c_str());
   QCOMPARE(summary.iterations, kEpochs * kIterationsPerEpoch);
+  bool toldWhy = false;
+  for (const auto& m : recorder.messages) toldWhy = toldWhy || m.find("overlapRemoteRounds is ignored") != std::string::npos;
+  QCOMPARE(toldWhy, overlap && outerMomentum > 0);  // the run says why it does not overlap
+  overlap = overlap && outerMomentum == 0;
   QCOMPARE(mostHeld, overlap ? 2 : 1);
   int staleRounds = 0, carriedAcrossEpochs = 0;
   for (const auto& [round, info] : recorder.rounds)

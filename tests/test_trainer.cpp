@@ -269,19 +269,23 @@ void TestTrainer::resumeEqualsUninterrupted_data() {
   QTest::addColumn<QString>("networkClass");
   QTest::addColumn<int>("copyCheckpoint");  // which checkpoint (1-based) to resume from
   QTest::addColumn<bool>("adaGrad");
+  QTest::addColumn<double>("outerMomentum");  // > 0: two threads, and the outer velocity must travel too
   // mlp, finetuneEpochs 4: checkpoint 2 is written after epoch 2.
-  QTest::newRow("mlp after epoch 2") << "mlp" << 2 << false;
-  QTest::newRow("mlp adagrad after epoch 2") << "mlp" << 2 << true;
+  QTest::newRow("mlp after epoch 2") << "mlp" << 2 << false << 0.0;
+  QTest::newRow("mlp adagrad after epoch 2") << "mlp" << 2 << true << 0.0;
+  QTest::newRow("mlp outer momentum after epoch 2") << "mlp" << 2 << false << 0.5;
   // dbn, pretrainEpochs 2: checkpoint 2 ends pretraining of layer 0, 3 is inside layer 1.
-  QTest::newRow("dbn at a phase boundary") << "dbn" << 2 << false;
-  QTest::newRow("dbn inside pretraining") << "dbn" << 3 << false;
-  QTest::newRow("dbn inside finetuning") << "dbn" << 6 << false;
+  QTest::newRow("dbn at a phase boundary") << "dbn" << 2 << false << 0.0;
+  QTest::newRow("dbn inside pretraining") << "dbn" << 3 << false << 0.0;
+  QTest::newRow("dbn inside finetuning") << "dbn" << 6 << false << 0.0;
+  QTest::newRow("dbn outer momentum inside finetuning") << "dbn" << 6 << false << 0.5;
 }
 
 void TestTrainer::resumeEqualsUninterrupted() {
   QFETCH(QString, networkClass);
   QFETCH(int, copyCheckpoint);
   QFETCH(bool, adaGrad);
+  QFETCH(double, outerMomentum);
   QTemporaryDir dir;
   QVERIFY(dir.isValid());
   const std::string checkpoint = dir.filePath("run.ckpt").toStdString();
@@ -292,6 +296,11 @@ void TestTrainer::resumeEqualsUninterrupted() {
   conf.checkpointEveryEpochs = 1;
   conf.useAdaGrad = adaGrad;
   conf.momentum = 0.9;  // velocity must travel in the checkpoint
+  if (outerMomentum > 0) {
+    conf.threads = 2;  // the outer step needs two results per round
+    conf.outerMomentum = outerMomentum;
+    conf.outerLearningRate = 0.7;
+  }
 
   Recorder recorderA;
   int calls = 0;
@@ -312,6 +321,18 @@ void TestTrainer::resumeEqualsUninterrupted() {
   QVERIFY(saved.state.has_value());
   QCOMPARE(saved.state->iteration, recorderA.checkpointIterations[static_cast<size_t>(copyCheckpoint - 1)]);
   if (adaGrad) QCOMPARE(saved.state->optimizer.adagrad.size(), saved.state->optimizer.velocity.size());
+  // The outer velocity is in the checkpoint exactly when the outer optimizer runs.
+  QCOMPARE(saved.state->outerVelocity.size() > 0, outerMomentum > 0);
+  if (outerMomentum > 0) {
+    QCOMPARE(saved.state->outerVelocity.size(), saved.state->optimizer.velocity.size());
+    // ... and it changes the run: the same conf without it ends elsewhere.
+    Conf plain = conf;
+    plain.outerMomentum = 0;
+    plain.outerLearningRate = 1;
+    Trainer c(plain, clusterData());
+    QVERIFY(c.run().completed);
+    QVERIFY(!bitIdentical(c.parameters(), a.parameters()));
+  }
   QVERIFY(!bitIdentical(saved.params, a.parameters()));
 
   Recorder recorderB;

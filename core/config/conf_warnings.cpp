@@ -12,6 +12,9 @@ bool pretrainsRbms(const std::string& c) {
   return choiceIs(c, NetworkClass::Dbn) || choiceIs(c, NetworkClass::Cdbn);
 }
 
+// Rounds shorter than this many minibatches: see the outerMomentum warning below.
+constexpr int kOuterMinAveragingFrequency = 20;
+
 std::string number(double v) {
   std::ostringstream s;
   s << v;
@@ -74,6 +77,14 @@ std::vector<std::string> confWarnings(const Conf& conf) {
                   "activation=sigmoid keeps them; pretrainEpochs=0 skips pretraining (README, \"Pretraining and unit functions\")");
     }
   }
+  // The outer optimizer (Trainer::Impl::applyOuterStep) acts across rounds. Over short
+  // rounds its momentum compounds with the workers' own: it diverged on the reference MLP
+  // (docs/cluster.md, "Outer optimizer").
+  if (conf.outerMomentum > 0 && conf.averagingFrequency < kOuterMinAveragingFrequency)
+    w.push_back("outerMomentum " + number(conf.outerMomentum) + " with averagingFrequency " +
+                std::to_string(conf.averagingFrequency) + " (below " + std::to_string(kOuterMinAveragingFrequency) +
+                "): over rounds this short the outer momentum compounds with momentum and training can diverge; "
+                "raise averagingFrequency (remote workers' rounds sized by time are longer)");
   return w;
 }
 

@@ -152,7 +152,8 @@ void writeModelFile(const std::string& path, const ModelFile& model) {
     if (!out) throw ScaleoutError("cannot write model file '" + tmp + "': check the directory exists and is writable");
     Writer w(out);
     w.bytes(kModelMagic, sizeof kModelMagic);
-    w.u32(kModelFormatVersion);
+    const bool outer = model.state && model.state->outerVelocity.size() > 0;
+    w.u32(outer ? kModelFormatVersionOuter : 1u);
     w.u32(model.state ? 1u : 0u);
     w.text(confText);
     w.text(normalizerText);
@@ -163,6 +164,7 @@ void writeModelFile(const std::string& path, const ModelFile& model) {
       w.array(s.optimizer.velocity.data(), static_cast<size_t>(s.optimizer.velocity.size()));
       w.array(s.optimizer.adagrad.data(), static_cast<size_t>(s.optimizer.adagrad.size()));
       w.array(s.remaining.data(), s.remaining.size());
+      if (outer) w.array(s.outerVelocity.data(), static_cast<size_t>(s.outerVelocity.size()));
     }
     const uint32_t crc = w.crc();
     out.write(reinterpret_cast<const char*>(&crc), 4);  // not part of what it checks
@@ -211,6 +213,7 @@ ModelFile readModelFile(const std::string& path) {
     r.floats(s.optimizer.velocity, "the momentum buffer");
     r.floats(s.optimizer.adagrad, "the AdaGrad buffer");
     r.array(s.remaining, "the remaining rows");
+    if (version >= kModelFormatVersionOuter) r.floats(s.outerVelocity, "the outer velocity");
     try {
       meta = json::parse(metaText);
       s.phaseIndex = meta.at("phaseIndex").get<size_t>();

@@ -118,6 +118,10 @@ struct Trainer::Impl {
   // The parameters before a round that computes model statistics (their update is shown):
   // kept from one such round to the next instead of allocated each time.
   Eigen::VectorXf statsBefore;
+  // The outer optimizer's velocity over the phase's range (applyOuterStep), empty until
+  // its first step and whenever outerMomentum is 0.
+  Eigen::VectorXf outerVelocity;
+  bool overlapDropNoted = false;  // the run said once that outerMomentum turns overlap off
 
   explicit Impl(Trainer& trainer)
       : t(trainer),
@@ -143,7 +147,17 @@ struct Trainer::Impl {
     Slot s;
     s.local = local;
     s.worker = std::move(worker);
-    s.depth = t.conf_.overlapRemoteRounds && s.worker->canOverlap() ? 2 : 1;
+    // Results one round late compound with an outer momentum (measured on four hosts:
+    // outerMomentum 0.6-0.7 diverged with overlap, 0.9 trained well without it), so a
+    // run with one waits for every remote result.
+    const bool overlap = t.conf_.overlapRemoteRounds && s.worker->canOverlap();
+    s.depth = overlap && t.conf_.outerMomentum == 0 ? 2 : 1;
+    if (overlap && t.conf_.outerMomentum > 0 && !overlapDropNoted) {
+      overlapDropNoted = true;
+      message("outerMomentum " + formatFloat(t.conf_.outerMomentum) +
+              ": remote workers wait for every round (overlapRemoteRounds is ignored: results one round late "
+              "compound with the outer momentum)");
+    }
     s.worker->attach(context, static_cast<int>(slots.size()));
     slots.push_back(std::move(s));
   }
@@ -438,6 +452,7 @@ struct Trainer::Impl {
     s.averagingFrequency = averagingFrequency;
     s.midEpoch = midEpoch;
     s.optimizer = state;
+    s.outerVelocity = outerVelocity;
     s.remaining.clear();
     for (const auto& slice : queue) s.remaining.insert(s.remaining.end(), slice.begin(), slice.end());
     lastCheckpoint = Clock::now();
@@ -536,6 +551,31 @@ struct Trainer::Impl {
   // The part of a worker's overhead the round waits for: none for one that overlaps (its
   // link time passes while it computes, as long as it computes longer than that).
   static double serialOverhead(const Slot& s) { return depthNow(s) > 1 ? 0.0 : s.overhead; }
+
+  // Outer optimizer (outerLearningRate, outerMomentum; DiLoCo, arXiv 2311.08105): the
+  // round's averaged change d = average - before is a pseudo-gradient, and the
+  // parameters become before + lr * (d + mu * v) with v = mu * v + d (Nesterov). Each
+  // worker keeps its own inner momentum; this one acts across rounds. A round that
+  // averaged a single result takes no outer step: one worker's change amplified is only
+  // a larger learning rate (the master alone at the start of a cluster run, or the last
+  // slice of an epoch). Measured on the reference MLP: docs/cluster.md "Outer optimizer".
+  void applyOuterStep(const Phase& phase, const Eigen::VectorXf& before, size_t results) {
+    const auto lr = static_cast<float>(t.conf_.outerLearningRate);
+    const auto mu = static_cast<float>(t.conf_.outerMomentum);
+    if ((lr == 1.0f && mu == 0.0f) || results < 2) return;
+    const auto n = static_cast<Eigen::Index>(phase.size());
+    if (outerVelocity.size() != n) outerVelocity.setZero(n);
+    float* p = t.params_.data() + phase.begin;
+    const float* b = before.data() + phase.begin;
+    float* v = outerVelocity.data();
+    reducePool.run(n, [&](std::ptrdiff_t begin, std::ptrdiff_t end) {
+      for (std::ptrdiff_t i = begin; i < end; ++i) {
+        const float d = p[i] - b[i];
+        v[i] = mu * v[i] + d;
+        p[i] = b[i] + lr * (d + mu * v[i]);
+      }
+    });
+  }
 
   // learningRateScaling: averaging N workers' updates makes about one step of progress
   // where a single worker would have made N, so each worker trains at the rate times
@@ -701,6 +741,12 @@ void Trainer::resumeFrom(const ModelFile& checkpoint) {
   } else if (!conf_.useAdaGrad && state.optimizer.adagrad.size() > 0) {
     state.optimizer.adagrad.resize(0);
   }
+  if (conf_.outerMomentum == 0) {
+    state.outerVelocity.resize(0);
+  } else if (state.outerVelocity.size() != size) {
+    if (fits) notes.push_back("the checkpoint holds no outer velocity that fits this conf (outerMomentum): it starts from zero");
+    state.outerVelocity.resize(0);
+  }
   if (layout_.plan().statePolicy == StatePolicy::PerWorker && layout_.plan().threads > 1)
     notes.push_back("optimizerStatePolicy=perWorker: checkpoints hold one optimizer state, not one per worker, so "
                     "every worker resumes from it and the run will differ from an uninterrupted one");
@@ -808,6 +854,8 @@ std::string Trainer::Impl::trainPhase(size_t phaseIndex, RunSummary& summary) {
     if (resumeMidEpoch) doneSamples += static_cast<double>(t.data_.train.size() - resumeRows.size());
   }
   for (auto& s : slots) s.ownState = masterState;
+  outerVelocity.resize(0);  // the outer momentum of a phase starts from zero
+  if (resuming) outerVelocity = t.resume_->outerVelocity;
 
   PhaseInfo info{phaseIndex, t.phases_.size(), phase.label(), phase.kind == PhaseKind::Pretrain, phase.layer, phase.epochs,
                  baseRate(phase)};
@@ -1173,6 +1221,7 @@ std::string Trainer::Impl::averageRound(EpochLoop& e, RoundPlan& plan, std::vect
       weightedAverage(constView(segs), weights,
                       t.params_.segment(static_cast<Eigen::Index>(phase.begin), static_cast<Eigen::Index>(phase.size())),
                       &reducePool);
+    applyOuterStep(phase, *shared, segs.size());
     recordStaleShares(staleSlots, weights);
     if (t.layout_.plan().statePolicy == StatePolicy::PerWorker) {
       // The master keeps an average only for checkpoints and new workers. Average before

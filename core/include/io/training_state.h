@@ -31,6 +31,9 @@ struct TrainingState {
   bool midEpoch = false;           // remaining holds the rest of the current epoch
   OptimizerState optimizer;
   std::vector<uint32_t> remaining;
+  // The outer optimizer's velocity over the phase's range (outerMomentum > 0), else empty.
+  // Held apart from OptimizerState: that travels with every task, this stays with the master.
+  Eigen::VectorXf outerVelocity;
 };
 
 }  // namespace scaleout
